@@ -1,0 +1,189 @@
+"""The `agent` command. Kept import-light: `--help` and `--version` import nothing heavy.
+
+    agent                      open the TUI in the current directory
+    agent -p "task"            run one task headless and exit (same as `agent exec "task"`)
+    agent exec "task"          run one task headless and exit
+
+Exit codes (headless): see EXIT_CODES below; they are part of the public interface.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+EXIT_OK = 0  # the task finished: the model answered without asking for more tools
+EXIT_TASK_FAILED = 1  # the task stopped early: step/cost/time limit, repeated invalid tool calls
+EXIT_USAGE = 2  # bad flags, bad config, missing API key
+EXIT_PROVIDER = 3  # the provider failed after retries (auth, model not found, outage)
+EXIT_INTERRUPTED = 130  # Ctrl+C / SIGINT / SIGTERM
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    done: the model finished the task
+  {EXIT_TASK_FAILED}    task stopped: a step/cost/time limit was hit or tool calls kept failing
+  {EXIT_USAGE}    usage or configuration error (bad flag, bad config file, missing API key)
+  {EXIT_PROVIDER}    the model provider failed after retries (auth, unknown model, outage)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl+C)
+"""
+
+MODELS_HELP = (
+    "model profile (gpt-oss-20b, gpt-oss-120b, o4-mini) or any litellm model id "
+    "(e.g. groq/openai/gpt-oss-20b)"
+)
+
+
+def _version() -> str:
+    from agent.version import __version__
+
+    return __version__
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-m", "--model", help=MODELS_HELP)
+    parser.add_argument(
+        "--backend",
+        help="where the profile runs: openrouter (default), openai, groq, together, fireworks, "
+        "cerebras, huggingface, local",
+    )
+    parser.add_argument(
+        "--api-base", help="an OpenAI-compatible base URL (Ollama, vLLM, llama.cpp, LM Studio, ...)"
+    )
+    parser.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
+    parser.add_argument(
+        "--approval", choices=["read-only", "suggest", "auto-edit", "full-auto"],
+        help="what runs without asking (headless never asks: what would be asked is denied)",
+    )
+    parser.add_argument(
+        "--provider", choices=["auto", "direct", "litellm"],
+        help="client for OpenAI-compatible backends: the fast direct one (auto) or litellm",
+    )
+
+
+def _headless(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output-format", choices=["text", "json", "jsonl"], default="text",
+        help="text: progress on stderr, answer on stdout; json: one final object; "
+        "jsonl: the versioned event stream, one JSON object per line",
+    )
+    parser.add_argument("--max-steps", type=int, help="stop after this many model calls")
+    parser.add_argument("--max-cost", type=float, help="stop once the task has cost this many USD")
+    parser.add_argument("--max-time", type=float, help="stop after this many seconds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent",
+        description="A terminal coding agent. Run it in a project directory to open the TUI, "
+        "or use -p / exec to run one task headless.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n  exec PROMPT    run one task headless (same as -p)\n\n" + EXIT_CODES,
+    )
+    parser.add_argument("--version", action="version", version=f"agent {_version()}")
+    parser.add_argument(
+        "-p", "--print", dest="prompt", nargs="?", const="-", metavar="PROMPT",
+        help="run PROMPT headless and exit; with no PROMPT (or -), read it from piped stdin",
+    )
+    _common(parser)
+    _headless(parser)
+    return parser
+
+
+def build_exec_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent exec",
+        description="Run one task headless in the project directory and exit.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("prompt", nargs="?", default="-", help="the task; - or none reads piped stdin")
+    _common(parser)
+    _headless(parser)
+    return parser
+
+
+def _read_prompt(prompt: str | None) -> str:
+    if prompt not in (None, "-"):
+        return prompt
+    if sys.stdin is None or sys.stdin.isatty():
+        raise SystemExit(_usage_error("no prompt given (pass one, or pipe it on stdin)"))
+    text = sys.stdin.read()
+    if not text.strip():
+        raise SystemExit(_usage_error("the piped prompt is empty"))
+    return text
+
+
+def _usage_error(message: str) -> int:
+    print(f"agent: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _flags(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "model": args.model,
+        "backend": args.backend,
+        "api_base": args.api_base,
+        "approval": args.approval,
+        "provider": args.provider,
+        "max_steps": getattr(args, "max_steps", None),
+        "max_cost": getattr(args, "max_cost", None),
+        "max_time": getattr(args, "max_time", None),
+    }
+
+
+def _root(args: argparse.Namespace) -> Path:
+    root = Path(args.cd).expanduser() if args.cd else Path.cwd()
+    if not root.is_dir():
+        raise SystemExit(_usage_error(f"project directory {root} does not exist"))
+    return root.resolve()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "exec":
+        args = build_exec_parser().parse_args(argv[1:])
+        return _run_headless(args)
+    args = build_parser().parse_args(argv)
+    if args.prompt is not None:
+        return _run_headless(args)
+    return _run_tui(args)
+
+
+def _load(args: argparse.Namespace):  # noqa: ANN202 - returns (settings, root, warnings)
+    from agent.config import ConfigError, load_settings
+
+    root = _root(args)
+    warnings: list[str] = []
+    try:
+        settings = load_settings(root, flags=_flags(args), warnings=warnings)
+    except ConfigError as exc:
+        raise SystemExit(_usage_error(str(exc))) from None
+    return settings, root, warnings
+
+
+def _run_headless(args: argparse.Namespace) -> int:
+    prompt = _read_prompt(args.prompt)
+    settings, root, warnings = _load(args)
+    from agent.headless import run_headless
+
+    return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings)
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    settings, root, warnings = _load(args)
+    try:
+        from tui.app import run_tui
+    except ImportError:
+        print(
+            "agent: the TUI is not available in this build; run a task headless with "
+            "`agent -p \"your task\"` (see `agent --help`).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return run_tui(settings, root, warnings=warnings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

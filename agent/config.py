@@ -1,0 +1,173 @@
+"""Settings: defaults < user TOML < project TOML (.agent/config.toml) < environment < flags.
+
+API keys are never read from or written to config files: they come from the environment only.
+A config file that names one is refused with a clear message.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(ValueError):
+    """Bad configuration; the message names the file or variable and the key."""
+
+
+APPROVAL_MODES = ("read-only", "suggest", "auto-edit", "full-auto")
+PROVIDER_PATHS = ("auto", "direct", "litellm")
+
+
+@dataclass
+class Settings:
+    model: str = "gpt-oss-120b"
+    backend: str | None = None
+    api_base: str | None = None
+    # Which client serves OpenAI-compatible backends: the fast direct one or litellm.
+    provider: str = "auto"
+    max_steps: int = 40
+    max_cost: float | None = None  # USD per turn
+    max_time: float | None = None  # seconds per turn
+    command_timeout: float = 120.0
+    approval: str = "full-auto"
+    hourly_rate: float = 35.0
+    instruction_files: list[str] = field(default_factory=lambda: ["AGENTS.md"])
+    max_output_chars: int = 20_000
+    # Prices per million tokens keyed by model id: {"input": x, "cached_input": y, "output": z}.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Where each setting came from, for `agent config` and error messages.
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+_ENV = {
+    "AGENT_MODEL": "model",
+    "AGENT_BACKEND": "backend",
+    "AGENT_API_BASE": "api_base",
+    "AGENT_PROVIDER": "provider",
+    "AGENT_MAX_STEPS": "max_steps",
+    "AGENT_MAX_COST": "max_cost",
+    "AGENT_MAX_TIME": "max_time",
+    "AGENT_COMMAND_TIMEOUT": "command_timeout",
+    "AGENT_APPROVAL": "approval",
+    "AGENT_HOURLY_RATE": "hourly_rate",
+}
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("AGENT_CONFIG_HOME"):
+        return Path(env["AGENT_CONFIG_HOME"]) / "config.toml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("agent")) / "config.toml"
+
+
+def project_config_path(root: Path) -> Path:
+    return root / ".agent" / "config.toml"
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    f = fields[name]
+    kind = str(f.type)
+    try:
+        if value is None:
+            return None
+        if kind.startswith("int"):
+            if isinstance(value, bool):
+                raise TypeError
+            return int(value)
+        if kind.startswith("float"):
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if kind.startswith("list"):
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TypeError
+            return list(value)
+        if kind.startswith("dict"):
+            if not isinstance(value, dict):
+                raise TypeError
+            return {str(k): {str(a): float(b) for a, b in v.items()} for k, v in value.items()}
+        if not isinstance(value, str):
+            raise TypeError
+        return value
+    except (TypeError, ValueError, AttributeError):
+        raise ConfigError(f"{origin}: `{name}` has an invalid value {value!r} (expected {kind})") from None
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings: list[str]) -> None:
+    known = {f.name for f in dataclasses.fields(Settings)} - {"sources"}
+    for key, value in values.items():
+        norm = key.replace("-", "_")
+        if "api_key" in norm.lower() or norm.lower().endswith("_key") or norm.lower() == "key":
+            raise ConfigError(
+                f"{origin}: `{key}` looks like an API key. Keys are read from the environment only "
+                "(e.g. OPENROUTER_API_KEY); remove it from the file."
+            )
+        if norm not in known:
+            warnings.append(f"{origin}: unknown setting `{key}` ignored")
+            continue
+        setattr(settings, norm, _coerce(norm, value, origin))
+        settings.sources[norm] = origin
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_settings(
+    root: Path,
+    *,
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    warnings: list[str] | None = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    warnings = [] if warnings is None else warnings
+    settings = Settings()
+    for path in (user_config_path(env), project_config_path(root)):
+        data = _read_toml(path)
+        _apply(settings, data, str(path), warnings)
+    from_env = {_ENV[k]: v for k, v in env.items() if k in _ENV and v != ""}
+    _apply(settings, from_env, "environment", warnings)
+    _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "flag", warnings)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    def where(name: str) -> str:
+        return settings.sources.get(name, "default")
+
+    if settings.approval not in APPROVAL_MODES:
+        raise ConfigError(
+            f"{where('approval')}: approval must be one of {', '.join(APPROVAL_MODES)}, "
+            f"not {settings.approval!r}"
+        )
+    if settings.provider not in PROVIDER_PATHS:
+        raise ConfigError(
+            f"{where('provider')}: provider must be one of {', '.join(PROVIDER_PATHS)}, "
+            f"not {settings.provider!r}"
+        )
+    if settings.max_steps < 1:
+        raise ConfigError(f"{where('max_steps')}: max_steps must be at least 1")
+    for name in ("max_cost", "max_time"):
+        value = getattr(settings, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{where(name)}: {name} must be positive")
+    if settings.command_timeout <= 0:
+        raise ConfigError(f"{where('command_timeout')}: command_timeout must be positive")

@@ -1,0 +1,192 @@
+"""Events: everything the core says, as frozen dataclasses.
+
+Front-ends (TUI, headless text, headless JSONL, tests) consume this one stream. The JSONL form
+(`to_dict`) is a public interface: it carries SCHEMA_VERSION and every event's `type`; a schema
+test pins the field names. Add fields at the end with defaults; bump the version on any
+incompatible change.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    type: ClassVar[str] = "session_started"
+    session_id: str
+    root: str
+    model: str
+    backend: str
+    version: str
+    instructions: tuple[str, ...] = ()  # project instruction files loaded (AGENTS.md ...)
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    type: ClassVar[str] = "turn_started"
+    turn_id: str
+    task_id: int
+    prompt: str
+    model: str
+    followup: bool = False
+
+
+@dataclass(frozen=True)
+class AssistantDelta(Event):
+    type: ClassVar[str] = "assistant_delta"
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta(Event):
+    type: ClassVar[str] = "reasoning_delta"
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AssistantMessage(Event):
+    """One finished model response (a step): its text, reasoning and the calls it asked for."""
+
+    type: ClassVar[str] = "assistant_message"
+    turn_id: str
+    step: int
+    text: str
+    reasoning: str = ""
+    tool_call_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolCallStarted(Event):
+    type: ClassVar[str] = "tool_call_started"
+    turn_id: str
+    call_id: str
+    name: str
+    arguments: Any  # parsed dict when valid JSON, else the raw string
+
+
+@dataclass(frozen=True)
+class ToolOutputDelta(Event):
+    type: ClassVar[str] = "tool_output_delta"
+    call_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallFinished(Event):
+    type: ClassVar[str] = "tool_call_finished"
+    turn_id: str
+    call_id: str
+    name: str
+    output: str
+    is_error: bool
+    duration_ms: float
+    # diff, files_changed, exit_code, full_output_path, truncated, denied ...
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApprovalRequested(Event):
+    type: ClassVar[str] = "approval_requested"
+    turn_id: str
+    call_id: str
+    name: str
+    arguments: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class UsageUpdated(Event):
+    """One finished model call, with the figures the ledger records."""
+
+    type: ClassVar[str] = "usage_updated"
+    turn_id: str
+    model: str  # profile or model id as the user named it
+    litellm_id: str
+    backend: str
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+    cost: float | None  # None when the price is unknown
+    provider_cost: float | None
+    ttft_ms: float | None  # request sent -> first streamed token of any kind
+    ttft_text_ms: float | None  # request sent -> first visible text token
+    duration_ms: float
+    session_cost: float | None
+    session_input_tokens: int
+    session_output_tokens: int
+
+
+@dataclass(frozen=True)
+class TaskUpdated(Event):
+    type: ClassVar[str] = "task_updated"
+    task_id: int
+    status: str  # "active" | "done" | "abandoned"
+    prompts: int
+    followups: int
+
+
+@dataclass(frozen=True)
+class ModelSwitched(Event):
+    type: ClassVar[str] = "model_switched"
+    model: str
+    litellm_id: str
+    backend: str
+    reason: str = "user"
+
+
+@dataclass(frozen=True)
+class TurnFinished(Event):
+    type: ClassVar[str] = "turn_finished"
+    turn_id: str
+    # "done" | "max_steps" | "max_cost" | "max_time" | "tool_errors" | "interrupted" | "error"
+    reason: str
+    text: str
+    steps: int
+    files_changed: tuple[str, ...] = ()
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Warning(Event):  # noqa: A001 - the protocol's name
+    type: ClassVar[str] = "warning"
+    message: str
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    type: ClassVar[str] = "error"
+    message: str
+    # "provider" | "config" | "tool" | "internal"
+    kind: str = "internal"
+    fatal: bool = False
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        SessionStarted, TurnStarted, AssistantDelta, ReasoningDelta, AssistantMessage,
+        ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
+        TaskUpdated, ModelSwitched, TurnFinished, Warning, Error,
+    )
+}
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The JSONL wire form: {"v": SCHEMA_VERSION, "type": ..., <fields>}."""
+    out: dict[str, Any] = {"v": SCHEMA_VERSION, "type": event.type}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out

@@ -1,0 +1,196 @@
+"""Headless front-end: one task, no questions asked, then exit with a documented code.
+
+It is only a consumer of the core's event stream, like the TUI:
+  text   progress and tool activity on stderr, the final answer on stdout
+  json   one final object on stdout (answer, status, files changed, usage, cost)
+  jsonl  every event as one JSON object per line on stdout (schema: agent.events)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent import events as ev
+from agent.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROVIDER,
+    EXIT_TASK_FAILED,
+    EXIT_USAGE,
+)
+from agent.config import ConfigError, Settings
+from agent.ops import Interrupt, Shutdown, UserInput
+
+RESULT_SCHEMA_VERSION = 1
+
+
+class _TextPrinter:
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.in_text = False
+
+    def __call__(self, event: ev.Event) -> None:
+        w = self.err.write
+        if isinstance(event, ev.AssistantDelta):
+            w(event.text)
+            self.in_text = True
+            return
+        if self.in_text:
+            w("\n")
+            self.in_text = False
+        if isinstance(event, ev.SessionStarted):
+            w(f"agent {event.version} · {event.model} via {event.backend} · {event.root}\n")
+        elif isinstance(event, ev.ToolCallStarted):
+            w(f"▸ {event.name} {_short_args(event.arguments)}\n")
+        elif isinstance(event, ev.ToolCallFinished):
+            mark = "✗" if event.is_error else "✓"
+            first = (event.output.strip().splitlines() or [""])[0][:160]
+            w(f"  {mark} {first}\n")
+        elif isinstance(event, ev.Warning):
+            w(f"warning: {event.message}\n")
+        elif isinstance(event, ev.Error):
+            w(f"error: {event.message}\n")
+        self.err.flush()
+
+
+def _short_args(arguments: Any) -> str:
+    if isinstance(arguments, dict):
+        for key in ("command", "path", "pattern"):
+            if key in arguments:
+                return str(arguments[key]).splitlines()[0][:120] if arguments[key] else ""
+        if "patch" in arguments:
+            files = [
+                line.split(":", 1)[1].strip()
+                for line in str(arguments["patch"]).splitlines()
+                if line.startswith(("*** Update File:", "*** Add File:", "*** Delete File:"))
+            ]
+            return ", ".join(files)[:120]
+    return str(arguments)[:120]
+
+
+async def _drive(
+    prompt: str, settings: Settings, root: Path, output_format: str, out: TextIO, err: TextIO,
+    warnings: list[str],
+) -> int:
+    from agent.session import Session
+
+    try:
+        session = Session(settings, root, interactive=False)
+    except ConfigError as exc:
+        err.write(f"agent: error: {exc}\n")
+        return EXIT_USAGE
+    from providers.catalogue import missing_key
+
+    hint = missing_key(session.model, session.env)
+    if hint:
+        err.write(f"agent: error: {hint}\n")
+        return EXIT_USAGE
+
+    printer = _TextPrinter(err) if output_format == "text" else None
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        interrupted = True
+        session.submit(Interrupt())
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-main thread
+            pass
+
+    await session.start()
+    for message in warnings:
+        session.emit(ev.Warning(message))
+    session.submit(UserInput(prompt))
+
+    finished: ev.TurnFinished | None = None
+    provider_failed = False
+    usage = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0,
+             "reasoning_tokens": 0, "requests": 0}
+    errors: list[str] = []
+    async for event in session.events():
+        if output_format == "jsonl":
+            out.write(json.dumps(ev.to_dict(event), ensure_ascii=False) + "\n")
+            out.flush()
+        elif printer is not None:
+            printer(event)
+        if isinstance(event, ev.UsageUpdated):
+            usage["requests"] += 1
+            for key in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
+                usage[key] += getattr(event, key)
+        elif isinstance(event, ev.Error):
+            errors.append(event.message)
+            provider_failed = provider_failed or event.kind == "provider"
+        elif isinstance(event, ev.TurnFinished):
+            finished = event
+            session.submit(Shutdown())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
+
+    reason = finished.reason if finished else "error"
+    if interrupted or reason == "interrupted":
+        code = EXIT_INTERRUPTED
+    elif reason == "done":
+        code = EXIT_OK
+    elif provider_failed:
+        code = EXIT_PROVIDER
+    else:
+        code = EXIT_TASK_FAILED
+
+    if output_format == "text":
+        answer = finished.text if finished else ""
+        if answer:
+            out.write(answer.rstrip("\n") + "\n")
+        cost = f"${session.total_cost:.4f}" + (" + unknown" if session.unpriced_calls else "")
+        err.write(
+            f"[{reason}] {finished.steps if finished else 0} steps · "
+            f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens · {cost} · "
+            f"{time.monotonic() - started:.1f}s\n"
+        )
+    elif output_format == "json":
+        result = {
+            "v": RESULT_SCHEMA_VERSION,
+            "session_id": session.id,
+            "status": reason,
+            "exit_code": code,
+            "answer": finished.text if finished else "",
+            "files_changed": list(finished.files_changed) if finished else [],
+            "steps": finished.steps if finished else 0,
+            "model": session.model.label,
+            "litellm_id": session.model.litellm_id,
+            "backend": session.model.backend,
+            "usage": usage,
+            "cost_usd": session.total_cost if not session.unpriced_calls else None,
+            "cost_usd_known": session.total_cost,
+            "unpriced_calls": session.unpriced_calls,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "errors": errors,
+        }
+        out.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    out.flush()
+    return code
+
+
+def run_headless(
+    prompt: str, settings: Settings, root: Path, *, output_format: str = "text",
+    warnings: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
+) -> int:
+    try:
+        return asyncio.run(_drive(
+            prompt, settings, root, output_format, out or sys.stdout, err or sys.stderr,
+            warnings or [],
+        ))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,44 @@
+"""Ops: everything a front-end can ask of the core session."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Op:
+    pass
+
+
+@dataclass(frozen=True)
+class UserInput(Op):
+    """A prompt. Inside an active task it is a follow-up."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Approve(Op):
+    call_id: str
+    # "once" | "session" (approve this tool for the rest of the session) | "deny"
+    decision: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Interrupt(Op):
+    """Stop the running turn; its processes die, the conversation is kept."""
+
+
+@dataclass(frozen=True)
+class SwitchModel(Op):
+    spec: str  # a profile name or any litellm model id
+
+
+@dataclass(frozen=True)
+class EndTask(Op):
+    status: str = "done"  # "done" | "abandoned"
+
+
+@dataclass(frozen=True)
+class Shutdown(Op):
+    pass

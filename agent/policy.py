@@ -1,0 +1,67 @@
+"""Approval policy, the child-process environment, and secret redaction.
+
+Approval modes: read-only (no mutating tool runs), suggest (ask before every mutating tool),
+auto-edit (edits run, commands are asked), full-auto (nothing asked; still confined to the root).
+Headless sessions never prompt: what would be asked is denied and the model is told why.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+# Environment variables that match SECRET_NAME but hold no secret and that tools need.
+_NOT_SECRET = {"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT"}
+COMMAND_TOOLS = frozenset({"run_command"})
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "allow" | "ask" | "deny"
+    reason: str = ""
+
+
+def decide(mode: str, tool_name: str, mutating: bool, *, approved_for_session: bool) -> Decision:
+    if not mutating:
+        return Decision("allow")
+    if mode == "read-only":
+        return Decision("deny", f"approval mode is read-only: {tool_name} may change files")
+    if approved_for_session or mode == "full-auto":
+        return Decision("allow")
+    if mode == "auto-edit" and tool_name not in COMMAND_TOOLS:
+        return Decision("allow")
+    return Decision("ask", f"approval mode {mode} asks before {tool_name}")
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and name not in _NOT_SECRET
+
+
+def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment commands run with: no API keys, tokens or passwords."""
+    out = {k: v for k, v in env.items() if not is_secret_name(k)}
+    # Commands must never wait on a pager or an editor the model cannot see.
+    out.setdefault("PAGER", "cat")
+    out.setdefault("GIT_PAGER", "cat")
+    out["GIT_TERMINAL_PROMPT"] = "0"
+    return out
+
+
+class Redactor:
+    """Replaces known secret values (from secret-named environment variables) in any text."""
+
+    MIN_LEN = 8  # shorter values are too likely to be ordinary words
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= self.MIN_LEN}
+        self._pattern = (
+            re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+            if values
+            else None
+        )
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub("[REDACTED]", text)

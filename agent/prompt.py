@@ -1,0 +1,123 @@
+"""The system prompt: who the agent is, the repo it stands in, and the project's instructions.
+
+Kept short on purpose: it is paid for on every request (the issue's budget is < 2,000 tokens for
+system prompt plus all tool schemas).
+"""
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+_LANGS = {
+    ".py": "Python", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
+    ".jsx": "JavaScript", ".ts": "TypeScript", ".tsx": "TypeScript", ".go": "Go", ".rs": "Rust",
+    ".java": "Java", ".kt": "Kotlin", ".c": "C", ".h": "C/C++", ".cc": "C++", ".cpp": "C++",
+    ".hpp": "C++", ".cs": "C#", ".rb": "Ruby", ".php": "PHP", ".swift": "Swift",
+    ".scala": "Scala", ".sh": "Shell", ".html": "HTML", ".css": "CSS", ".vue": "Vue",
+    ".svelte": "Svelte", ".lua": "Lua", ".ex": "Elixir", ".exs": "Elixir", ".hs": "Haskell",
+    ".ml": "OCaml", ".zig": "Zig", ".dart": "Dart", ".r": "R", ".jl": "Julia", ".sql": "SQL",
+}
+
+MAX_INSTRUCTIONS_CHARS = 12_000
+
+BASE = """You are a coding agent working in the user's repository through tools. \
+Work autonomously: inspect the code (list_files, search, read_file), make focused changes \
+(apply_patch for edits; edit for one exact replacement; write_file for new files), run commands \
+(run_command) to build and test, and iterate until the task is done. \
+Keep changes minimal and never break working code; match the project's style. \
+Read a file before editing it. Paths are relative to the repository root. \
+Verify your work with the project's tests when they exist. \
+When finished, reply with a short summary of what you changed and how you verified it; \
+reply without a tool call only when you are done or need the user."""
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    root: Path
+    is_git: bool
+    branch: str | None
+    status: str  # short summary: "clean" or "3 modified, 1 untracked"
+    languages: tuple[str, ...]
+    file_count: int
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=5,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def repo_info(root: Path) -> RepoInfo:
+    status = _git(root, "status", "--porcelain=v1", "-b", "--untracked-files=normal")
+    if status is None:
+        files = [p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts][:20_000]
+        names = [p.name for p in files]
+        return RepoInfo(root, False, None, "not a git repository", _languages(names), len(files))
+    lines = status.splitlines()
+    branch = None
+    if lines and lines[0].startswith("## "):
+        branch = lines.pop(0)[3:].split("...")[0]
+        if branch.startswith("No commits yet on "):
+            branch = branch[len("No commits yet on "):]
+    counts: Counter[str] = Counter()
+    for line in lines:
+        code = line[:2]
+        if code == "??":
+            counts["untracked"] += 1
+        elif "D" in code:
+            counts["deleted"] += 1
+        elif "A" in code:
+            counts["added"] += 1
+        else:
+            counts["modified"] += 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "clean"
+    listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard") or ""
+    names = listed.splitlines()
+    return RepoInfo(root, True, branch, summary, _languages(names), len(names))
+
+
+def _languages(names: list[str]) -> tuple[str, ...]:
+    counts: Counter[str] = Counter()
+    for name in names:
+        dot = name.rfind(".")
+        if dot > 0:
+            lang = _LANGS.get(name[dot:].lower())
+            if lang:
+                counts[lang] += 1
+    return tuple(lang for lang, _ in counts.most_common(5))
+
+
+def load_instructions(root: Path, names: list[str]) -> list[tuple[str, str]]:
+    """The project's instruction files at the root (AGENTS.md by default), capped."""
+    found = []
+    for name in names:
+        path = root / name
+        try:
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if len(text) > MAX_INSTRUCTIONS_CHARS:
+                    text = text[:MAX_INSTRUCTIONS_CHARS] + "\n[... truncated]"
+                found.append((name, text.strip()))
+        except OSError:
+            continue
+    return found
+
+
+def system_prompt(info: RepoInfo, instructions: list[tuple[str, str]]) -> str:
+    parts = [BASE, "", f"Repository root: {info.root}"]
+    if info.is_git:
+        parts.append(f"Git: branch {info.branch or '(detached)'}, working tree {info.status}")
+    else:
+        parts.append("Not a git repository.")
+    if info.languages:
+        parts.append(f"Files: {info.file_count}; languages: {', '.join(info.languages)}")
+    for name, text in instructions:
+        parts += ["", f"Project instructions from {name} (follow them):", text]
+    return "\n".join(parts)

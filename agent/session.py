@@ -1,0 +1,322 @@
+"""The core: an async Session. Front-ends submit ops and consume events; nothing else.
+
+    session = Session(settings, root)
+    await session.start()
+    session.submit(UserInput("fix the failing test"))
+    async for event in session.events(): ...
+
+The Session never prints and never imports a UI. It holds the conversation, the current task's
+counters and the session's usage totals; each turn runs as one asyncio task (`agent.turn.Turn`).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Mapping
+
+from agent import events as ev
+from agent import ops
+from agent.config import ConfigError, Settings
+from agent.costs import PricePerToken, price_for_model
+from agent.policy import Decision, Redactor, scrubbed_env
+from agent.prompt import load_instructions, repo_info, system_prompt
+from agent.turn import Turn, cancel_and_wait
+from agent.version import __version__
+from providers.base import Provider, ProviderError, ResolvedModel, Usage
+
+_CLOSED = object()
+
+
+def new_session_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        root: Path,
+        *,
+        interactive: bool = False,
+        env: Mapping[str, str] | None = None,
+        provider_factory: Callable[[ResolvedModel], Provider] | None = None,
+        registry: Any = None,
+        output_dir: Path | None = None,
+    ) -> None:
+        from providers.catalogue import resolve_model
+        from tools.registry import default_registry
+
+        self.settings = settings
+        self.root = Path(os.path.realpath(root))
+        self.interactive = interactive
+        self.env = dict(os.environ if env is None else env)
+        self.id = new_session_id()
+        self.registry = registry or default_registry()
+        self.redact = Redactor(self.env)
+        self._provider_factory = provider_factory
+        self._providers: dict[tuple[str, str | None], Provider] = {}
+        try:
+            self.model = resolve_model(
+                settings.model, backend=settings.backend, api_base=settings.api_base, env=self.env
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        self._output_dir = output_dir
+        self.messages: list[dict[str, Any]] = []
+        self.call_ids: set[str] = set()
+        self.approved_tools: set[str] = set()
+        # Sum of the calls whose price is known; `unpriced_calls` counts the others.
+        self.total_cost = 0.0
+        self.unpriced_calls = 0
+        self.total_input = 0
+        self.total_output = 0
+        self.task_id = 0
+        self.task_prompts = 0
+        self.task_status = "none"
+        self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._ops: asyncio.Queue[ops.Op] = asyncio.Queue()
+        self._pending_inputs: list[str] = []
+        self._approvals: dict[str, asyncio.Future[Decision]] = {}
+        self._turn_task: asyncio.Task[None] | None = None
+        self._turn: Turn | None = None
+        self._cancel = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._turn_seq = 0
+        self._warned_prices: set[str] = set()
+        self._closed = False
+
+    # -- public surface ----------------------------------------------------------------------
+    async def start(self) -> None:
+        info = repo_info(self.root)
+        instructions = load_instructions(self.root, self.settings.instruction_files)
+        self.messages = [{"role": "system", "content": system_prompt(info, instructions)}]
+        self.emit(ev.SessionStarted(
+            self.id, str(self.root), self.model.label, self.model.backend, __version__,
+            tuple(name for name, _ in instructions),
+        ))
+        self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
+
+    def submit(self, op: ops.Op) -> None:
+        self._ops.put_nowait(op)
+
+    async def next_event(self) -> ev.Event | None:
+        item = await self._events.get()
+        if item is _CLOSED:
+            self._events.put_nowait(_CLOSED)  # later callers see the end too
+            return None
+        return item
+
+    async def events(self) -> AsyncIterator[ev.Event]:
+        while (event := await self.next_event()) is not None:
+            yield event
+
+    @property
+    def busy(self) -> bool:
+        return self._turn_task is not None and not self._turn_task.done()
+
+    # -- used by the turn --------------------------------------------------------------------
+    def emit(self, event: ev.Event) -> None:
+        self._events.put_nowait(event)
+
+    def provider(self) -> Provider:
+        key = (self.model.litellm_id, self.model.api_base)
+        if key not in self._providers:
+            if self._provider_factory is not None:
+                self._providers[key] = self._provider_factory(self.model)
+            else:
+                from providers.factory import make_provider
+
+                force = None if self.settings.provider == "auto" else self.settings.provider
+                self._providers[key] = make_provider(self.model, force=force)
+        return self._providers[key]
+
+    def price(self) -> PricePerToken | None:
+        price = price_for_model(self.model, self.settings.prices)
+        if price is None and self.model.litellm_id not in self._warned_prices:
+            self._warned_prices.add(self.model.litellm_id)
+            self.emit(ev.Warning(
+                f"no price known for {self.model.litellm_id}: its cost shows as unknown. "
+                "Set one under [prices] in .agent/config.toml."
+            ))
+        return price
+
+    def add_usage(self, usage: Usage, cost: float | None) -> None:
+        self.total_input += usage.input_tokens
+        self.total_output += usage.output_tokens
+        if cost is None:
+            self.unpriced_calls += 1
+        else:
+            self.total_cost += cost
+
+    def tool_context(self, call_id: str) -> Any:
+        from tools.base import ToolContext
+
+        def on_output(chunk: str) -> None:
+            self.emit(ev.ToolOutputDelta(call_id, self.redact(chunk)))
+
+        return ToolContext(
+            root=self.root,
+            env=scrubbed_env(self.env),
+            output_dir=self._output_dir or self._default_output_dir(),
+            command_timeout=self.settings.command_timeout,
+            max_output_chars=self.settings.max_output_chars,
+            cancel=self._cancel,
+            on_output=on_output,
+        )
+
+    def _default_output_dir(self) -> Path:
+        from agent.paths import data_dir
+
+        return data_dir(self.env) / "outputs" / self.id
+
+    async def ask_approval(
+        self, turn_id: str, call_id: str, tool: str, arguments: Any, decision: Decision
+    ) -> Decision:
+        if not self.interactive:
+            return Decision(
+                "deny",
+                f"{decision.reason}, and this headless run cannot ask; "
+                "rerun with --approval full-auto (or auto-edit) to allow it",
+            )
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._approvals[call_id] = future
+        self.emit(ev.ApprovalRequested(turn_id, call_id, tool, arguments, decision.reason))
+        try:
+            return await future
+        finally:
+            self._approvals.pop(call_id, None)
+
+    # -- op handling -------------------------------------------------------------------------
+    async def _op_loop(self) -> None:
+        while True:
+            op = await self._ops.get()
+            try:
+                if isinstance(op, ops.Shutdown):
+                    await self._shutdown()
+                    return
+                await self._handle(op)
+            except Exception as exc:  # noqa: BLE001 - an op must never kill the session
+                self.emit(ev.Error(f"internal error handling {type(op).__name__}: {exc}", "internal"))
+
+    async def _handle(self, op: ops.Op) -> None:
+        if isinstance(op, ops.UserInput):
+            if self.busy:
+                self._pending_inputs.append(op.text)
+            else:
+                self._start_turn(op.text)
+        elif isinstance(op, ops.Approve):
+            future = self._approvals.get(op.call_id)
+            if future is None or future.done():
+                self.emit(ev.Warning(f"no approval is pending for call {op.call_id}"))
+                return
+            if op.decision == "session":
+                self.approved_tools.add(self._tool_of(op.call_id))
+                future.set_result(Decision("allow"))
+            elif op.decision == "once":
+                future.set_result(Decision("allow"))
+            else:
+                reason = op.reason or "the user denied it"
+                future.set_result(Decision("deny", f"the user denied this call: {reason}"))
+        elif isinstance(op, ops.Interrupt):
+            self._pending_inputs.clear()
+            if self.busy:
+                self._cancel.set()
+                assert self._turn_task is not None
+                await cancel_and_wait(self._turn_task)
+        elif isinstance(op, ops.SwitchModel):
+            self._switch_model(op.spec)
+        elif isinstance(op, ops.EndTask):
+            if self.task_status == "active":
+                self.task_status = op.status
+                self._emit_task()
+
+    def _tool_of(self, call_id: str) -> str:
+        for message in reversed(self.messages):
+            for call in message.get("tool_calls") or []:
+                if call["id"] == call_id:
+                    return call["function"]["name"]
+        return ""
+
+    def _switch_model(self, spec: str) -> None:
+        from providers.catalogue import resolve_model
+
+        try:
+            model = resolve_model(
+                spec, backend=self.settings.backend, api_base=self.settings.api_base, env=self.env
+            )
+        except ValueError as exc:
+            self.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
+            return
+        self.model = model
+        self.emit(ev.ModelSwitched(model.label, model.litellm_id, model.backend))
+
+    def _emit_task(self) -> None:
+        self.emit(ev.TaskUpdated(
+            self.task_id, self.task_status, self.task_prompts, max(0, self.task_prompts - 1)
+        ))
+
+    def _start_turn(self, prompt: str) -> None:
+        followup = self.task_status == "active"
+        if not followup:
+            self.task_id += 1
+            self.task_prompts = 0
+            self.task_status = "active"
+        self.task_prompts += 1
+        self._emit_task()
+        self._turn_seq += 1
+        turn_id = f"t{self._turn_seq}"
+        self._cancel = asyncio.Event()
+        self.messages.append({"role": "user", "content": prompt})
+        self.emit(ev.TurnStarted(turn_id, self.task_id, prompt, self.model.label, followup))
+        self._turn = Turn(self, turn_id)
+        self._turn_task = asyncio.create_task(self._run_turn(self._turn), name=f"agent-turn-{turn_id}")
+
+    async def _run_turn(self, turn: Turn) -> None:
+        reason, text = "error", ""
+        try:
+            reason, text = await turn.run()
+        except asyncio.CancelledError:
+            turn.on_cancel()
+            reason, text = "interrupted", "Interrupted by the user."
+        except ProviderError as exc:
+            self.emit(ev.Error(exc.line(), "provider"))
+            reason, text = "error", exc.line()
+        except Exception as exc:  # noqa: BLE001 - report, keep the session alive
+            self.emit(ev.Error(f"internal error: {type(exc).__name__}: {exc}", "internal"))
+            reason, text = "error", str(exc)
+        finally:
+            if reason == "error":
+                turn.on_cancel()
+            self.emit(ev.TurnFinished(
+                turn.turn_id, reason, text, turn.steps, tuple(turn.files_changed),
+                (time.monotonic() - turn.started) * 1000,
+            ))
+            self._turn = None
+        if self._pending_inputs and not self._closed:
+            self._start_turn(self._pending_inputs.pop(0))
+
+    async def _shutdown(self) -> None:
+        self._closed = True
+        self._pending_inputs.clear()
+        if self.busy:
+            self._cancel.set()
+            assert self._turn_task is not None
+            await cancel_and_wait(self._turn_task)
+        for provider in self._providers.values():
+            try:
+                await provider.aclose()
+            except Exception:  # noqa: BLE001 - closing must not fail the shutdown
+                pass
+        self._events.put_nowait(_CLOSED)
+
+    async def close(self) -> None:
+        """Submit Shutdown and wait until the session has stopped."""
+        if self._loop_task is None or self._loop_task.done():
+            if not self._closed:
+                await self._shutdown()
+            return
+        self.submit(ops.Shutdown())
+        await self._loop_task

@@ -1,0 +1,93 @@
+"""The tool contract: a class per tool, a pydantic Params model whose JSON schema is what the
+model sees, a `mutating` flag, and `async run(params, ctx) -> ToolResult`.
+
+Errors the model can fix (bad path, no match, patch refused) are returned as
+`ToolResult(is_error=True)`; they never raise. Anything raised out of `run` is a bug and the
+core reports it as a fatal tool error event.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ToolParams(BaseModel):
+    """Base for tool parameter models: unknown fields are rejected so typos reach the model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ToolContext:
+    """What a tool may use. `root` is the resolved project root; tools never go outside it."""
+
+    root: Path
+    # Environment for child processes (already scrubbed of secrets by the core).
+    env: dict[str, str] | None = None
+    # Where large outputs are saved in full; created on demand.
+    output_dir: Path | None = None
+    # Default command timeout in seconds.
+    command_timeout: float = 120.0
+    # Output cap for what goes back to the model (characters).
+    max_output_chars: int = 20_000
+    # Set by the core when the user interrupts: long-running tools must stop promptly.
+    cancel: asyncio.Event | None = None
+    # Called with streamed output chunks (run_command) so front-ends can show live output.
+    on_output: Any = None  # Callable[[str], None] | None
+
+    def outputs(self) -> Path:
+        d = self.output_dir or (self.root / ".agent" / "outputs")
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+@dataclass
+class ToolResult:
+    output: str
+    is_error: bool = False
+    # Structured extras for front-ends and the ledger, never sent to the model:
+    #   diff: unified diff of the change; files_changed: list[str] (repo-relative);
+    #   exit_code: int; full_output_path: str; truncated: bool.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Tool:
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[ToolParams]]
+    mutating: ClassVar[bool] = True  # true when in doubt
+
+    async def run(self, params: ToolParams, ctx: ToolContext) -> ToolResult:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """OpenAI function-tool schema, kept compact: every token here is paid on every request."""
+        params = cls.Params.model_json_schema()
+        params.pop("title", None)
+        props = params.get("properties", {})
+        for name, prop in props.items():
+            props[name] = _compact(prop)
+        return {
+            "type": "function",
+            "function": {"name": cls.name, "description": cls.description, "parameters": params},
+        }
+
+
+def _compact(prop: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's per-field title and collapse `X | None = None` to plain `X`: optional
+    fields are already optional by not being required, and anyOf+null costs tokens every call."""
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    any_of = prop.get("anyOf")
+    if isinstance(any_of, list):
+        non_null = [s for s in any_of if s.get("type") != "null"]
+        if len(non_null) == 1 and len(non_null) < len(any_of):
+            prop.pop("anyOf")
+            prop = {**non_null[0], **prop}
+            if prop.get("default", 0) is None:
+                prop.pop("default")
+    return prop
