@@ -1,0 +1,38 @@
+# One command to run the agent, one to run the tests; both set up .venv from the hash-checked lock.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup bench lock clean check-pth
+
+run: setup
+	$(BIN)/agent $(ARGS)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(MAKE) --no-print-directory check-pth
+	touch $(STAMP)
+
+# litellm 1.82.7/1.82.8 shipped a malicious litellm_init.pth that runs at every interpreter start.
+check-pth:
+	@found=$$(find $(VENV) -name 'litellm_init.pth' 2>/dev/null); \
+	if [ -n "$$found" ]; then echo "FATAL: compromised litellm_init.pth installed: $$found" >&2; exit 1; fi
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+# Regenerate the lock after changing dependencies (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --no-header --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,53 @@
+import json
+
+from agent.leaks import find_leaked_call
+from agent.policy import Redactor, decide, scrubbed_env
+
+TOOLS = ["read_file", "run_command", "apply_patch"]
+
+
+def test_approval_modes():
+    assert decide("read-only", "read_file", False, approved_for_session=False).action == "allow"
+    assert decide("read-only", "apply_patch", True, approved_for_session=False).action == "deny"
+    assert decide("suggest", "apply_patch", True, approved_for_session=False).action == "ask"
+    assert decide("suggest", "apply_patch", True, approved_for_session=True).action == "allow"
+    assert decide("auto-edit", "apply_patch", True, approved_for_session=False).action == "allow"
+    assert decide("auto-edit", "run_command", True, approved_for_session=False).action == "ask"
+    assert decide("full-auto", "run_command", True, approved_for_session=False).action == "allow"
+
+
+def test_scrubbed_env_drops_secrets_keeps_the_rest():
+    env = scrubbed_env({
+        "OPENROUTER_API_KEY": "k", "GITHUB_TOKEN": "t", "DB_PASSWORD": "p", "AWS_SECRET_ACCESS_KEY": "s",
+        "PATH": "/bin", "HOME": "/root", "SSH_AUTH_SOCK": "/tmp/s",
+    })
+    assert set(env) >= {"PATH", "HOME", "SSH_AUTH_SOCK"}
+    assert not {"OPENROUTER_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY"} & set(env)
+    assert env["GIT_TERMINAL_PROMPT"] == "0"
+
+
+def test_redactor_replaces_secret_values_only():
+    r = Redactor({"OPENAI_API_KEY": "sk-abcdefghijkl", "SHORT_TOKEN": "abc", "PATH": "/usr/bin:/bin"})
+    assert r("key=sk-abcdefghijkl and path /usr/bin") == "key=[REDACTED] and path /usr/bin"
+    assert r("abc stays") == "abc stays"  # too short to redact safely
+
+
+def test_harmony_leak_is_recognized():
+    text = 'to=functions.read_file<|channel|>commentary json<|message|>{"path": "a.py"}<|call|>'
+    assert find_leaked_call(text, TOOLS) == ("read_file", '{"path": "a.py"}')
+
+
+def test_json_leak_is_recognized_plain_and_fenced():
+    text = '{"name": "run_command", "arguments": {"command": "pytest -q"}}'
+    name, args = find_leaked_call(text, TOOLS)
+    assert name == "run_command" and json.loads(args) == {"command": "pytest -q"}
+    fenced = "```json\n" + text + "\n```"
+    assert find_leaked_call(fenced, TOOLS)[0] == "run_command"
+
+
+def test_ambiguous_or_unknown_text_is_not_a_call():
+    assert find_leaked_call("I will run {\"name\": \"run_command\"} now", TOOLS) is None
+    assert find_leaked_call('{"name": "rm_rf", "arguments": {}}', TOOLS) is None
+    assert find_leaked_call('{"name": "read_file", "arguments": {}, "extra": 1}', TOOLS) is None
+    assert find_leaked_call("to=functions.read_file<|message|>{not json}", TOOLS) is None
+    assert find_leaked_call("Done: fixed the bug.", TOOLS) is None

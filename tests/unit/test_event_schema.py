@@ -1,0 +1,57 @@
+"""The JSONL event stream is a public interface: this pins every event's type and field names."""
+import dataclasses
+import json
+
+from agent import events as ev
+
+EXPECTED = {
+    "session_started": ["session_id", "root", "model", "backend", "version", "instructions"],
+    "turn_started": ["turn_id", "task_id", "prompt", "model", "followup"],
+    "assistant_delta": ["turn_id", "text"],
+    "reasoning_delta": ["turn_id", "text"],
+    "assistant_message": ["turn_id", "step", "text", "reasoning", "tool_call_ids"],
+    "tool_call_started": ["turn_id", "call_id", "name", "arguments"],
+    "tool_output_delta": ["call_id", "text"],
+    "tool_call_finished": ["turn_id", "call_id", "name", "output", "is_error", "duration_ms", "metadata"],
+    "approval_requested": ["turn_id", "call_id", "name", "arguments", "reason"],
+    "usage_updated": [
+        "turn_id", "model", "litellm_id", "backend", "input_tokens", "output_tokens",
+        "cached_input_tokens", "reasoning_tokens", "cost", "provider_cost", "ttft_ms",
+        "ttft_text_ms", "duration_ms", "session_cost", "session_input_tokens",
+        "session_output_tokens",
+    ],
+    "task_updated": ["task_id", "status", "prompts", "followups"],
+    "model_switched": ["model", "litellm_id", "backend", "reason"],
+    "turn_finished": ["turn_id", "reason", "text", "steps", "files_changed", "duration_ms"],
+    "warning": ["message"],
+    "error": ["message", "kind", "fatal"],
+}
+
+
+def test_schema_version_is_one():
+    assert ev.SCHEMA_VERSION == 1
+
+
+def test_every_event_type_and_its_fields_are_pinned():
+    actual = {
+        name: [f.name for f in dataclasses.fields(cls)] for name, cls in ev.EVENT_TYPES.items()
+    }
+    assert actual == EXPECTED
+
+
+def test_to_dict_is_json_and_carries_version_and_type():
+    event = ev.TurnFinished("t1", "done", "ok", 3, ("a.py", "b.py"), 12.5)
+    wire = json.loads(json.dumps(ev.to_dict(event)))
+    assert wire == {
+        "v": 1, "type": "turn_finished", "turn_id": "t1", "reason": "done", "text": "ok",
+        "steps": 3, "files_changed": ["a.py", "b.py"], "duration_ms": 12.5,
+    }
+
+
+def test_events_are_frozen():
+    event = ev.Warning("x")
+    try:
+        event.message = "y"  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        return
+    raise AssertionError("events must be immutable")
