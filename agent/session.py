@@ -20,12 +20,13 @@ from typing import Any, AsyncIterator, Callable, Mapping
 from agent import events as ev
 from agent import ops
 from agent.config import ConfigError, Settings
-from agent.costs import PricePerToken, price_for_model
+from agent.costs import price_with_overrides
 from agent.policy import Decision, Redactor, scrubbed_env
 from agent.prompt import load_instructions, repo_info, system_prompt
 from agent.turn import Turn, cancel_and_wait
 from agent.version import __version__
 from providers.base import Provider, ProviderError, ResolvedModel, Usage
+from providers.prices import Price
 
 _CLOSED = object()
 
@@ -130,11 +131,11 @@ class Session:
                 from providers.factory import make_provider
 
                 force = None if self.settings.provider == "auto" else self.settings.provider
-                self._providers[key] = make_provider(self.model, force=force)
+                self._providers[key] = make_provider(self.model, force=force, env=self.env)
         return self._providers[key]
 
-    def price(self) -> PricePerToken | None:
-        price = price_for_model(self.model, self.settings.prices)
+    def price(self) -> Price | None:
+        price = price_with_overrides(self.model, self.settings.prices)
         if price is None and self.model.litellm_id not in self._warned_prices:
             self._warned_prices.add(self.model.litellm_id)
             self.emit(ev.Warning(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent import events as ev
-from agent.costs import call_cost
 from agent.leaks import find_leaked_call
 from agent.policy import decide
 from providers.base import (
@@ -168,7 +167,7 @@ class Turn:
             ]
             return step
 
-    def _on_retry(self, exc: ProviderError, attempt: int, delay: float) -> None:
+    def _on_retry(self, attempt: int, delay: float, exc: ProviderError) -> None:
         self.s.emit(ev.Warning(f"{exc.line()}; retrying in {delay:.1f} s (attempt {attempt + 1})"))
 
     def _new_call(self, call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
@@ -181,7 +180,8 @@ class Turn:
     def _record_usage(self, usage: Usage | None, t0: float, ttft: float | None, ttft_text: float | None) -> None:
         usage = usage or Usage()
         model = self.s.model
-        cost = call_cost(usage, self.s.price())
+        price = self.s.price()
+        cost = None if price is None else price.cost(usage)
         if cost is not None:
             self.cost += cost
         self.s.add_usage(usage, cost)

@@ -1,0 +1,212 @@
+"""The provider protocol over litellm.acompletion, for hosts that don't speak OpenAI's API.
+
+litellm takes seconds to import, so it is imported on the first `stream()` call only, and only
+here. LITELLM_LOCAL_MODEL_COST_MAP (and its siblings) are set first so litellm never fetches its
+data files from the network, and telemetry is switched off.
+
+For OpenAI-compatible models (only reached here when forced) the call goes to the model's
+`litellm_id` with its `api_base` and key passed explicitly, so litellm's env lookups don't matter.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from typing import Any, AsyncIterator, Mapping
+
+from providers.base import (
+    Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
+    Usage,
+)
+from providers.wire import (
+    error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
+    request_params, status_hint, tool_params,
+)
+
+DEFAULT_IDLE_TIMEOUT = 120.0
+# litellm refuses an OpenAI-style call without a key; local servers ignore this placeholder.
+_NO_KEY = "no-key"
+
+
+def _litellm() -> Any:
+    # Local copies only: without these litellm fetches its price map and header config from
+    # GitHub at import/first use.
+    for name in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS",
+                 "LITELLM_LOCAL_BLOG_POSTS"):
+        os.environ.setdefault(name, "True")
+    import litellm  # noqa: PLC0415 - deliberately lazy: the import takes seconds
+
+    if hasattr(litellm, "telemetry"):
+        litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def _get(obj: Any, key: str) -> Any:
+    """Attribute or key access: litellm hands out pydantic objects, dicts, or a mix."""
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def usage_from_litellm(usage: Any) -> Usage:
+    cost = _get(usage, "cost")
+    return Usage(
+        input_tokens=_int(_get(usage, "prompt_tokens")),
+        output_tokens=_int(_get(usage, "completion_tokens")),
+        cached_input_tokens=_int(_get(_get(usage, "prompt_tokens_details"), "cached_tokens")),
+        reasoning_tokens=_int(_get(_get(usage, "completion_tokens_details"), "reasoning_tokens")),
+        provider_cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+    )
+
+
+# "litellm.RateLimitError: RateLimitError: OpenAIException - slow down" -> "slow down"
+_PREFIX = re.compile(r"^\s*(litellm\.\w+:|\w+Error:|\w+Exception\s*-)\s*")
+
+
+def _clean(text: str) -> str:
+    text = str(text).strip()
+    while (stripped := _PREFIX.sub("", text, count=1)) != text:
+        text = stripped
+    start = text.find("{")
+    if start >= 0:  # the server's JSON error body, when litellm passed it through
+        msg = error_message(text[start:], "")
+        if msg:
+            return msg
+    return one_line(text)
+
+
+class LiteLLMProvider:
+    name = "litellm"
+
+    def __init__(self, *, env: Mapping[str, str] | None = None,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+        self._env = env
+        self.idle_timeout = idle_timeout
+
+    async def aclose(self) -> None:
+        return None  # litellm owns its HTTP clients
+
+    def _key(self, model: ResolvedModel) -> str | None:
+        if not model.api_key_env:
+            return None
+        env = os.environ if self._env is None else self._env
+        return env.get(model.api_key_env) or None
+
+    def build_kwargs(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                     model: ResolvedModel, key: str | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": model.litellm_id,
+            # litellm reports reasoning as `reasoning_content` whatever the wire said, so the
+            # echo field is the catalogue's per-backend one.
+            "messages": prepare_messages(messages, model.reasoning_field),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "timeout": self.idle_timeout,
+            "num_retries": 0,  # providers.retry owns retries
+            "max_retries": 0,
+            # Drop what a provider doesn't take (e.g. reasoning_effort) instead of failing.
+            "drop_params": True,
+        }
+        kwargs.update(tool_params(tools, model))
+        kwargs.update(request_params(model))
+        if model.api_base:
+            kwargs["api_base"] = model.api_base
+        if key:
+            kwargs["api_key"] = key
+        elif model.openai_compatible and model.api_base:
+            kwargs["api_key"] = _NO_KEY
+        if model.extra_headers:
+            kwargs["extra_headers"] = dict(model.extra_headers)
+        if model.openai_compatible and "reasoning_effort" in kwargs:
+            # litellm's capability table doesn't know gpt-oss on every host and would drop it.
+            kwargs["allowed_openai_params"] = ["reasoning_effort"]
+        return kwargs
+
+    def _error(self, model: ResolvedModel, exc: BaseException, key: str | None) -> ProviderError:
+        lit = _litellm()
+        # Errors after the first chunk come wrapped; classify by what actually happened.
+        exc = getattr(exc, "original_exception", None) or exc
+        status = getattr(exc, "status_code", None)
+        status = status if isinstance(status, int) else None
+        transient = (lit.Timeout, lit.APIConnectionError, lit.ServiceUnavailableError,
+                     lit.InternalServerError, lit.RateLimitError, asyncio.TimeoutError)
+        if isinstance(exc, lit.Timeout) or isinstance(exc, asyncio.TimeoutError):
+            status, msg = None, f"no data for {self.idle_timeout:g}s (timeout)"
+        else:
+            msg = _clean(getattr(exc, "message", None) or str(exc)) or type(exc).__name__
+        if isinstance(exc, lit.APIConnectionError) and status in (None, 500):
+            status = None  # litellm labels connection failures 500; there was no HTTP answer
+        retryable = is_retryable_status(status) if status else isinstance(exc, transient)
+        if status in (400, 401, 403, 404, 422):
+            retryable = False
+        headers = getattr(exc, "litellm_response_headers", None)
+        if headers is None:
+            headers = getattr(getattr(exc, "response", None), "headers", None)
+        retry_after = parse_retry_after(headers)
+        return ProviderError(redact(msg + status_hint(status, model), [key]), backend=model.backend,
+                             model=model.label, status=status, retryable=retryable,
+                             retry_after=retry_after)
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], model: ResolvedModel
+    ) -> AsyncIterator[StreamDelta]:
+        lit = _litellm()
+        key = self._key(model)
+        kwargs = self.build_kwargs(messages, tools, model, key)
+        finish: str | None = None
+        usage: Usage | None = None
+        saw_tools = False
+        try:
+            response = await lit.acompletion(**kwargs)
+            async for chunk in response:
+                u = _get(chunk, "usage")
+                if u is not None and (_get(u, "prompt_tokens") or _get(u, "completion_tokens")):
+                    usage = usage_from_litellm(u)
+                for choice in _get(chunk, "choices") or ():
+                    if _get(choice, "index") not in (0, None):
+                        continue
+                    delta = _get(choice, "delta")
+                    text = _get(delta, "reasoning_content") or _get(delta, "reasoning")
+                    if isinstance(text, str) and text:
+                        yield ReasoningDelta(text)
+                    content = _get(delta, "content")
+                    if isinstance(content, str) and content:
+                        yield TextDelta(content)
+                    for pos, tc in enumerate(_get(delta, "tool_calls") or ()):
+                        fn = _get(tc, "function")
+                        args = _get(fn, "arguments")
+                        if isinstance(args, (dict, list)):
+                            args = json.dumps(args)
+                        idx = _get(tc, "index")
+                        saw_tools = True
+                        yield ToolCallDelta(index=idx if isinstance(idx, int) else pos,
+                                            id=_get(tc, "id") or None, name=_get(fn, "name") or None,
+                                            arguments=args if isinstance(args, str) else "")
+                    reason = _get(choice, "finish_reason")
+                    if reason:
+                        finish = str(reason)
+            # On a cut stream litellm invents finish_reason "stop"; its wrapper still knows
+            # whether the server sent one (attributes of the pinned litellm release).
+            if (getattr(response, "received_finish_reason", "") is None
+                    and getattr(response, "intermittent_finish_reason", None) is None):
+                finish = None
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every litellm failure becomes a ProviderError
+            raise self._error(model, exc, key) from None
+        if finish is None:
+            raise ProviderError("stream ended early", backend=model.backend, model=model.label,
+                                retryable=True)
+        if usage is not None:
+            yield usage
+        if finish == "function_call" or (finish == "stop" and saw_tools):
+            finish = "tool_calls"
+        yield Finish(finish)

@@ -1,0 +1,288 @@
+"""Direct streaming client for OpenAI-compatible /chat/completions over httpx.
+
+This is the fast path: httpx imports in ~0.1 s, so the first request leaves long before litellm
+could even be imported. It serves every catalogue host (OpenRouter, OpenAI, Groq, Together,
+Fireworks, Cerebras, Hugging Face, local servers) and any user-given base URL.
+
+Deltas come out in stream order; `Usage` then `Finish` are always the last two (usage is held
+to the end because some servers repeat cumulative usage on every chunk).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Mapping
+
+import httpx
+
+from providers.base import (
+    Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
+    Usage,
+)
+from providers.wire import (
+    REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
+    prepare_messages, redact, request_params, status_hint, tool_params,
+)
+
+DEFAULT_IDLE_TIMEOUT = 120.0  # reasoning models can think silently for a long time
+DEFAULT_CONNECT_TIMEOUT = 15.0
+
+
+def usage_from(obj: Mapping[str, Any]) -> Usage:
+    """OpenAI usage JSON (plus OpenRouter's `cost`) to a Usage."""
+    def num(d: Any, key: str) -> int:
+        v = d.get(key) if isinstance(d, Mapping) else None
+        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+
+    cost = obj.get("cost")
+    return Usage(
+        input_tokens=num(obj, "prompt_tokens"),
+        output_tokens=num(obj, "completion_tokens"),
+        cached_input_tokens=num(obj.get("prompt_tokens_details"), "cached_tokens"),
+        reasoning_tokens=num(obj.get("completion_tokens_details"), "reasoning_tokens"),
+        provider_cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+    )
+
+
+@dataclass
+class StreamState:
+    """What one response has shown so far; decides how the stream ended."""
+
+    finish: str | None = None
+    usage: Usage | None = None
+    done: bool = False
+    saw_tool_calls: bool = False
+    reasoning_field: str | None = None
+    _ids: dict[str, int] = field(default_factory=dict)
+    _last_index: int = 0
+
+    def tool_index(self, tc: Mapping[str, Any]) -> int:
+        idx = tc.get("index")
+        if isinstance(idx, int):
+            self._last_index = idx
+            return idx
+        # Some servers (older Ollama) omit `index` and send whole calls: number them by id.
+        tid = tc.get("id")
+        if isinstance(tid, str) and tid:
+            if tid not in self._ids:
+                self._ids[tid] = len(self._ids)
+            self._last_index = self._ids[tid]
+        return self._last_index
+
+    def deltas(self, chunk: Mapping[str, Any]) -> list[StreamDelta]:
+        """Normalize one chunk (streamed `delta` or a whole `message`)."""
+        out: list[StreamDelta] = []
+        usage = chunk.get("usage")
+        if isinstance(usage, Mapping):
+            self.usage = usage_from(usage)
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            for key in REASONING_KEYS:
+                text = delta.get(key)
+                if isinstance(text, str) and text:
+                    self.reasoning_field = key
+                    out.append(ReasoningDelta(text))
+                    break  # a server sending both spellings sends the same text twice
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                out.append(TextDelta(content))
+            for tc in delta.get("tool_calls") or ():
+                if not isinstance(tc, Mapping):
+                    continue
+                fn = tc.get("function") or {}
+                args = fn.get("arguments")
+                if isinstance(args, (dict, list)):  # a few servers send parsed JSON
+                    args = json.dumps(args)
+                self.saw_tool_calls = True
+                out.append(ToolCallDelta(
+                    index=self.tool_index(tc),
+                    id=tc.get("id") or None, name=fn.get("name") or None,
+                    arguments=args if isinstance(args, str) else "",
+                ))
+            if choice.get("finish_reason"):
+                self.finish = str(choice["finish_reason"])
+        return out
+
+    def ending(self) -> list[StreamDelta]:
+        out: list[StreamDelta] = []
+        if self.usage is not None:
+            out.append(self.usage)
+        reason = self.finish or ("tool_calls" if self.saw_tool_calls else "stop")
+        if reason in ("function_call",) or (reason == "stop" and self.saw_tool_calls):
+            reason = "tool_calls"  # some servers say "stop" after tool calls
+        out.append(Finish(reason))
+        return out
+
+
+async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """Yield each SSE event's data; comments (`: OPENROUTER PROCESSING`) and other fields skip."""
+    buf: list[str] = []
+    async for line in lines:
+        line = line.rstrip("\r")
+        if not line:
+            if buf:
+                yield "\n".join(buf)
+                buf = []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        if name == "data":
+            buf.append(value[1:] if value.startswith(" ") else value)
+    if buf:
+        yield "\n".join(buf)
+
+
+class OpenAICompatProvider:
+    name = "direct"
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._env = env
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # The reasoning field name each endpoint streamed, to echo it back the same way.
+        self._seen_fields: dict[tuple[str, str | None], str] = {}
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            # A client is bound to the loop it first ran on; a new loop needs a new client.
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=httpx.Timeout(self.idle_timeout, connect=self.connect_timeout),
+                limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60),
+            )
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and not self._client.is_closed:
+            try:
+                await self._client.aclose()
+            except RuntimeError:  # its loop is gone; nothing left to release
+                pass
+        self._client = None
+
+    def _key(self, model: ResolvedModel) -> str | None:
+        if not model.api_key_env:
+            return None
+        env = os.environ if self._env is None else self._env
+        return env.get(model.api_key_env) or None
+
+    def reasoning_field(self, model: ResolvedModel) -> str | None:
+        if model.reasoning_field is None:
+            return None
+        return self._seen_fields.get((model.backend, model.api_base), model.reasoning_field)
+
+    def build_body(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                   model: ResolvedModel, *, stream: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": model.wire_model or model.litellm_id.split("/", 1)[-1],
+            "messages": prepare_messages(messages, self.reasoning_field(model)),
+        }
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        body.update(tool_params(tools, model))
+        body.update(request_params(model))
+        return body
+
+    def _error(self, model: ResolvedModel, message: str, *, key: str | None, **kw: Any) -> ProviderError:
+        return ProviderError(redact(message, [key]), backend=model.backend, model=model.label, **kw)
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], model: ResolvedModel
+    ) -> AsyncIterator[StreamDelta]:
+        if not model.api_base:
+            raise ProviderError("no API base URL configured", backend=model.backend, model=model.label)
+        key = self._key(model)
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        headers.update(dict(model.extra_headers))
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        url = model.api_base.rstrip("/") + "/chat/completions"
+        body = self.build_body(messages, tools, model)
+        state = StreamState()
+        try:
+            async with self._http().stream("POST", url, json=body, headers=headers) as resp:
+                if resp.status_code >= 400:
+                    raw = await resp.aread()
+                    status = resp.status_code
+                    msg = error_message(raw, resp.reason_phrase or "error") + status_hint(status, model)
+                    raise self._error(model, msg, key=key, status=status,
+                                      retryable=is_retryable_status(status),
+                                      retry_after=parse_retry_after(resp.headers))
+                ctype = resp.headers.get("content-type", "")
+                if "json" in ctype and "event-stream" not in ctype:
+                    # The server ignored stream=true and answered with one completion.
+                    try:
+                        obj = json.loads(await resp.aread())
+                    except ValueError:
+                        raise self._error(model, "malformed JSON response", key=key,
+                                          retryable=True) from None
+                    for d in self._chunk(obj, state, model, key):
+                        yield d
+                    state.done = True
+                else:
+                    async for data in sse_data(resp.aiter_lines()):
+                        if data.strip() == "[DONE]":
+                            state.done = True
+                            break
+                        try:
+                            obj = json.loads(data)
+                        except ValueError:
+                            raise self._error(model, f"malformed stream chunk: {one_line(data, 80)}",
+                                              key=key, retryable=True) from None
+                        for d in self._chunk(obj, state, model, key):
+                            yield d
+        except ProviderError:
+            raise
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise self._error(model, f"invalid API base URL {model.api_base!r}: {one_line(str(exc), 120)}",
+                              key=key) from None
+        except httpx.TimeoutException as exc:
+            what = ("connect timed out" if isinstance(exc, httpx.ConnectTimeout)
+                    else f"no data for {self.idle_timeout:g}s (idle timeout)")
+            raise self._error(model, what, key=key, retryable=True) from None
+        except httpx.ConnectError as exc:
+            raise self._error(model, f"cannot connect to {model.api_base}: {one_line(str(exc), 120)}",
+                              key=key, retryable=True) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise self._error(model, f"connection lost: {one_line(str(exc), 120) or type(exc).__name__}",
+                              key=key, retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise self._error(model, f"{type(exc).__name__}: {one_line(str(exc), 120)}",
+                              key=key, retryable=True) from None
+        if not state.done and state.finish is None:
+            raise self._error(model, "stream ended early", key=key, retryable=True)
+        if state.reasoning_field:
+            self._seen_fields[(model.backend, model.api_base)] = state.reasoning_field
+        for d in state.ending():
+            yield d
+
+    def _chunk(self, obj: Any, state: StreamState, model: ResolvedModel, key: str | None) -> list[StreamDelta]:
+        if not isinstance(obj, Mapping):
+            return []
+        err = obj.get("error")
+        if err:
+            # Mid-stream error (OpenRouter sends these after a 200): classify by its code.
+            code = err.get("code") if isinstance(err, Mapping) else None
+            status = code if isinstance(code, int) else None
+            retryable = status is None or is_retryable_status(status)
+            raise self._error(model, error_message(obj, "error in stream"), key=key,
+                              status=status, retryable=retryable)
+        return state.deltas(obj)

@@ -1,0 +1,149 @@
+"""Helpers shared by both providers: outgoing messages, request params, error text.
+
+Kept free of httpx and litellm so either provider (and the tests) can use them cheaply.
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from typing import Any, Iterable, Mapping
+
+from providers.base import ResolvedModel
+
+REASONING_KEYS = ("reasoning_content", "reasoning")
+# 408 timeout, 409 conflict (OpenAI uses it for transient lock errors), 425 too early,
+# 429 rate limit, and every 5xx are worth retrying; other 4xx mean "fix the request".
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
+MAX_ERROR_CHARS = 300
+
+
+def is_retryable_status(status: int | None) -> bool:
+    return status is not None and (status in RETRYABLE_STATUSES or status >= 500)
+
+
+def prepare_messages(
+    messages: Iterable[Mapping[str, Any]], reasoning_field: str | None
+) -> list[dict[str, Any]]:
+    """Copy messages for the wire, echoing reasoning only where the model needs it.
+
+    gpt-oss must see its own reasoning for the tool-call chain of the current turn (assistant
+    messages with tool_calls after the last user message); elsewhere reasoning is dropped, as the
+    model was trained, and it saves tokens. The core stores it as `reasoning_content`.
+    """
+    msgs = [dict(m) for m in messages]
+    last_user = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=-1)
+    for i, msg in enumerate(msgs):
+        if msg.get("role") != "assistant":
+            continue
+        text = next((msg[k] for k in REASONING_KEYS if isinstance(msg.get(k), str) and msg[k]), None)
+        for key in REASONING_KEYS:
+            msg.pop(key, None)
+        if text and reasoning_field and i > last_user and msg.get("tool_calls"):
+            msg[reasoning_field] = text
+    return msgs
+
+
+def request_params(model: ResolvedModel) -> dict[str, Any]:
+    """Sampling/limit parameters for the model, with each backend's quirks already applied."""
+    p = model.params
+    out: dict[str, Any] = {}
+    if p.max_output_tokens:
+        out[p.max_tokens_field] = p.max_output_tokens
+    if p.reasoning_effort:
+        out["reasoning_effort"] = p.reasoning_effort
+    if p.supports_temperature and p.temperature is not None:
+        out["temperature"] = p.temperature
+    return out
+
+
+def tool_params(tools: list[dict[str, Any]], model: ResolvedModel) -> dict[str, Any]:
+    if not tools:
+        return {}  # an empty `tools` list is a 400 on OpenAI
+    out: dict[str, Any] = {"tools": tools, "tool_choice": "auto"}
+    if model.params.parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = model.params.parallel_tool_calls
+    return out
+
+
+def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_KEYLIKE = re.compile(r"\b(sk|gsk|hf|fw|csk)[-_][A-Za-z0-9_\-]{8,}")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Remove API keys from server text: the exact key, then anything key-shaped."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
+
+
+def error_message(body: bytes | str | Any, fallback: str) -> str:
+    """The human part of an error body: OpenAI's {"error": {"message"}} and common variants."""
+    obj: Any = body
+    if isinstance(body, (bytes, str)):
+        raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            return one_line(raw) if raw.strip() else fallback
+    if isinstance(obj, list) and obj:
+        obj = obj[0]
+    if isinstance(obj, dict):
+        err = obj.get("error", obj)
+        if isinstance(err, str):
+            return one_line(err)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("detail") or err.get("msg")
+            if isinstance(msg, str) and msg.strip():
+                # OpenRouter wraps the upstream host's error in metadata.raw; it is more useful.
+                meta = err.get("metadata")
+                raw = meta.get("raw") if isinstance(meta, dict) else None
+                if isinstance(raw, str) and raw.strip() and raw.strip() not in msg:
+                    msg = f"{msg}: {error_message(raw, raw)}"
+                return one_line(msg)
+        detail = obj.get("detail")
+        if isinstance(detail, str):
+            return one_line(detail)
+    return fallback
+
+
+def parse_retry_after(headers: Mapping[str, str] | Any, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or retry-after-ms."""
+    if headers is None:
+        return None
+    get = headers.get
+    ms = get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def status_hint(status: int | None, model: ResolvedModel) -> str:
+    """A short suffix telling the user what to check for auth and not-found errors."""
+    if status in (401, 403) and model.api_key_env:
+        return f" (check {model.api_key_env})"
+    if status == 404:
+        return f" (model {model.wire_model or model.litellm_id!r} at {model.api_base or model.backend})"
+    return ""

@@ -1,0 +1,112 @@
+import os
+import stat
+
+from tools.edit import Edit
+
+SRC = "def a():\n    return 1\n\n\ndef b():\n    return 1\n"
+
+
+async def edit(ctx, path, old, new, **kw):
+    return await Edit().run(Edit.Params(path=path, old_string=old, new_string=new, **kw), ctx)
+
+
+def snapshot(p):
+    st = os.stat(p)
+    return p.read_bytes(), st.st_mtime_ns, st.st_ino
+
+
+async def test_single_match_replaced(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    r = await edit(ctx, "m.py", "def b():\n    return 1", "def b():\n    return 2")
+    assert not r.is_error
+    assert p.read_text() == SRC.replace("def b():\n    return 1", "def b():\n    return 2")
+    assert "line 5" in r.output
+    assert r.metadata["files_changed"] == ["m.py"]
+    assert "-    return 1\n+    return 2\n" in r.metadata["diff"]
+
+
+async def test_multiple_matches_refused_with_lines(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    before = snapshot(p)
+    r = await edit(ctx, "m.py", "return 1", "return 2")
+    assert r.is_error
+    assert "2 times" in r.output and "lines 2, 6" in r.output and "replace_all" in r.output
+    assert snapshot(p) == before
+
+
+async def test_replace_all(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    r = await edit(ctx, "m.py", "return 1", "return 2", replace_all=True)
+    assert not r.is_error
+    assert p.read_text().count("return 2") == 2 and "return 1" not in p.read_text()
+    assert r.metadata["replacements"] == 2
+
+
+async def test_no_match_untouched_with_whitespace_hint(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    before = snapshot(p)
+    r = await edit(ctx, "m.py", "def b():\n  return 1", "x")  # 2-space indent: wrong
+    assert r.is_error
+    assert "not found" in r.output
+    assert "ignoring whitespace at line 5" in r.output
+    assert "6\t    return 1" in r.output
+    assert snapshot(p) == before
+
+
+async def test_no_match_closest_line_hint(root, ctx, w):
+    w(root, "m.py", "alpha = compute(1)\nbeta = other()\n")
+    r = await edit(ctx, "m.py", "alpha = compute(2)", "x")
+    assert r.is_error and "Closest line is 1: alpha = compute(1)" in r.output
+
+
+async def test_no_match_without_anything_close(root, ctx, w):
+    w(root, "m.py", "alpha\n")
+    r = await edit(ctx, "m.py", "zzzzqqq", "x")
+    assert r.is_error and "not found" in r.output and "Closest" not in r.output
+
+
+async def test_crlf_file_matched_with_lf_and_kept_crlf(root, ctx, w):
+    p = w(root, "win.txt", b"one\r\ntwo\r\nthree\r\n")
+    r = await edit(ctx, "win.txt", "two\nthree", "2\nthree\nfour")
+    assert not r.is_error, r.output
+    assert p.read_bytes() == b"one\r\n2\r\nthree\r\nfour\r\n"
+
+
+async def test_lf_file_matched_with_crlf_old_string(root, ctx, w):
+    p = w(root, "unix.txt", "one\ntwo\n")
+    r = await edit(ctx, "unix.txt", "one\r\ntwo", "1\r\n2")
+    assert not r.is_error
+    assert p.read_bytes() == b"1\n2\n"
+
+
+async def test_single_line_edit_in_crlf_file(root, ctx, w):
+    p = w(root, "win.txt", b"a = 1\r\nb = 2\r\n")
+    await edit(ctx, "win.txt", "b = 2", "b = 3")
+    assert p.read_bytes() == b"a = 1\r\nb = 3\r\n"
+
+
+async def test_non_utf8_bytes_elsewhere_survive(root, ctx, w):
+    p = w(root, "l1.txt", b"caf\xe9\nname = old\n")
+    r = await edit(ctx, "l1.txt", "old", "new")
+    assert not r.is_error
+    assert p.read_bytes() == b"caf\xe9\nname = new\n"
+
+
+async def test_mode_preserved(root, ctx, w):
+    p = w(root, "s.sh", "echo a\n")
+    os.chmod(p, 0o750)
+    await edit(ctx, "s.sh", "echo a", "echo b")
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o750
+
+
+async def test_argument_errors(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    before = snapshot(p)
+    assert "identical" in (await edit(ctx, "m.py", "a", "a")).output
+    assert "empty" in (await edit(ctx, "m.py", "", "x")).output
+    r = await edit(ctx, "nope.py", "a", "b")
+    assert r.is_error and "write_file" in r.output
+    assert (await edit(ctx, "../m.py", "a", "b")).is_error
+    w(root, "bin.dat", b"\x00\x01a")
+    assert "binary" in (await edit(ctx, "bin.dat", "a", "b")).output
+    assert snapshot(p) == before

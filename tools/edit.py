@@ -1,0 +1,142 @@
+"""edit: exact search/replace in one file, with hints when the text does not match."""
+from __future__ import annotations
+
+import asyncio
+import difflib
+import os
+from pathlib import Path
+
+from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from tools.fileops import atomic_write, diff_stats, unified_diff
+from tools.filesets import BINARY_SNIFF_BYTES
+from tools.paths import PathError, display, resolve_in_root
+
+_HINT_MAX_LINES = 8
+
+
+class EditParams(ToolParams):
+    path: str
+    old_string: str
+    new_string: str
+    replace_all: bool = False
+
+
+class Edit(Tool):
+    name = "edit"
+    description = (
+        "Replace old_string with new_string in a file. old_string must match exactly "
+        "(indentation included; no line-number prefixes) and occur once unless replace_all "
+        "is true; include nearby lines to make it unique."
+    )
+    Params = EditParams
+    mutating = True
+
+    async def run(self, params: EditParams, ctx: ToolContext) -> ToolResult:
+        return await asyncio.to_thread(self._run, params, ctx)
+
+    def _run(self, params: EditParams, ctx: ToolContext) -> ToolResult:
+        root = Path(os.path.realpath(ctx.root))
+        try:
+            path = resolve_in_root(root, params.path)
+        except PathError as e:
+            return ToolResult(str(e), is_error=True)
+        rel = display(root, path)
+        if path.is_dir():
+            return ToolResult(f"{rel} is a directory", is_error=True)
+        if not path.exists():
+            return ToolResult(f"{params.path}: no such file (use write_file to create one)",
+                              is_error=True)
+        if params.old_string == "":
+            return ToolResult("old_string is empty; give the exact text to replace "
+                              "(or use write_file for a new file)", is_error=True)
+        if params.old_string == params.new_string:
+            return ToolResult("old_string and new_string are identical; nothing to change",
+                              is_error=True)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            return ToolResult(f"cannot read {rel}: {e.strerror}", is_error=True)
+        if b"\0" in data[:BINARY_SNIFF_BYTES]:
+            return ToolResult(f"{rel} is a binary file; edit only changes text", is_error=True)
+        # surrogateescape: bytes that are not UTF-8 survive the round trip untouched.
+        text = data.decode("utf-8", "surrogateescape")
+        new = params.new_string.encode("utf-8", "replace").decode("utf-8")
+        old, new, count = _find(text, params.old_string, new)
+        if count == 0:
+            return ToolResult(f"old_string not found in {rel}.{_hint(text, params.old_string)}",
+                              is_error=True)
+        if count > 1 and not params.replace_all:
+            lines = _match_lines(text, old)
+            shown = ", ".join(map(str, lines[:20])) + (", ..." if len(lines) > 20 else "")
+            return ToolResult(
+                f"old_string occurs {count} times in {rel} (lines {shown}); include more "
+                "surrounding text to make it unique, or set replace_all=true", is_error=True)
+        first_line = text.count("\n", 0, text.find(old)) + 1
+        updated = text.replace(old, new) if params.replace_all else text.replace(old, new, 1)
+        try:
+            atomic_write(path, updated.encode("utf-8", "surrogateescape"))
+        except OSError as e:
+            return ToolResult(f"cannot write {rel}: {e.strerror or e}", is_error=True)
+        diff = unified_diff(rel, text, updated)
+        added, removed = diff_stats(diff)
+        where = f"{count} places" if count > 1 else f"line {first_line}"
+        return ToolResult(f"Edited {rel} at {where} (+{added} -{removed} lines)",
+                          metadata={"diff": diff, "files_changed": [rel], "replacements": count})
+
+
+def _find(text: str, old: str, new: str) -> tuple[str, str, int]:
+    """Try old_string as given, then adapted to the file's line endings: models almost always
+    send LF, and a CRLF file must still match and stay CRLF."""
+    variants = [(old, new)]
+    if "\r\n" in text and "\n" in old and "\r\n" not in old:
+        variants.append((old.replace("\n", "\r\n"),
+                         new.replace("\r\n", "\n").replace("\n", "\r\n")))
+    if "\r\n" in old and "\r\n" not in text:
+        variants.append((old.replace("\r\n", "\n"), new.replace("\r\n", "\n")))
+    for o, n in variants:
+        count = text.count(o)
+        if count:
+            return o, n, count
+    return old, new, 0
+
+
+def _match_lines(text: str, old: str) -> list[int]:
+    lines, pos = [], text.find(old)
+    while pos != -1:
+        lines.append(text.count("\n", 0, pos) + 1)
+        pos = text.find(old, pos + len(old))
+    return lines
+
+
+def _squash(s: str) -> str:
+    return "".join(s.split())
+
+
+def _hint(text: str, old: str) -> str:
+    """Where the model probably meant: a whitespace-insensitive match, else the closest line."""
+    lines = [ln.removesuffix("\r") for ln in text.split("\n")]
+    want = [_squash(ln) for ln in old.replace("\r\n", "\n").strip("\n").split("\n")]
+    if not any(want):
+        return ""
+    flat = [_squash(ln) for ln in lines]
+    k = len(want)
+    for i in range(len(lines) - k + 1):
+        if k == 1:
+            ok = want[0] in flat[i]
+        else:
+            ok = (flat[i].endswith(want[0]) and flat[i + 1:i + k - 1] == want[1:-1]
+                  and flat[i + k - 1].startswith(want[-1]))
+        if ok:
+            block = lines[i:i + min(k, _HINT_MAX_LINES)]
+            shown = "\n".join(f"{i + 1 + j}\t{ln}" for j, ln in enumerate(block))
+            return (f" It matches ignoring whitespace at line {i + 1}; copy the exact text "
+                    f"(indentation, spaces, line breaks) from the file:\n{shown}")
+    if len(lines) > 50_000:
+        return " Re-read the file and copy the text exactly."
+    first = next(ln for ln in old.replace("\r\n", "\n").split("\n") if ln.strip())
+    stripped = [ln.strip() for ln in lines]
+    close = difflib.get_close_matches(first.strip(), stripped, n=1, cutoff=0.6)
+    if close:
+        n = stripped.index(close[0])
+        return f" Closest line is {n + 1}: {lines[n].strip()[:200]}"
+    return " Re-read the file and copy the text exactly."

@@ -1,0 +1,96 @@
+"""Helpers shared by the file-changing tools: atomic writes and unified diffs."""
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it, which races with other threads; /proc has it.
+    with suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same directory + fsync + os.replace, so a crash or a full
+    disk leaves either the old file or the new one, never a torn one. Permission bits of an
+    existing file are kept; new files get the usual 0666 & ~umask instead of mkstemp's 0600."""
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    # The rename lives in the directory entry; sync it too so it survives a power cut.
+    with suppress(OSError):
+        dfd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def split_keepends(text: str) -> list[str]:
+    """Split on "\\n" only (str.splitlines also splits on \\x0c, \\u2028, ... which would
+    make diffs and line numbers disagree with every other tool)."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def printable(text: str) -> str:
+    """Text decoded with surrogateescape, made safe for JSON / terminals."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from surrogateescape
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def unified_diff(rel: str, old: str | None, new: str | None) -> str:
+    """Git-style unified diff; None for old/new means the file did not / does not exist."""
+    a = split_keepends(printable(old)) if old else []
+    b = split_keepends(printable(new)) if new else []
+    fromfile = f"a/{rel}" if old is not None else "/dev/null"
+    tofile = f"b/{rel}" if new is not None else "/dev/null"
+    out = []
+    for line in difflib.unified_diff(a, b, fromfile, tofile, n=3):
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+def diff_stats(diff: str) -> tuple[int, int]:
+    """(+lines, -lines) of a single-file diff; header lines are skipped by position, since a
+    removed line can itself start with "--"."""
+    added = removed = 0
+    in_hunk = False
+    for line in diff.splitlines():
+        if line.startswith("@@"):
+            in_hunk = True
+        elif in_hunk and line.startswith("+"):
+            added += 1
+        elif in_hunk and line.startswith("-"):
+            removed += 1
+    return added, removed

@@ -1,0 +1,127 @@
+"""read_file: numbered lines of a text file, paged so a huge file never floods the context."""
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+from pydantic import Field
+
+from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from tools.filesets import BINARY_SNIFF_BYTES, project_files
+from tools.paths import PathError, display, resolve_in_root
+
+MAX_LINES = 2000
+MAX_LINE_CHARS = 2000
+
+
+class ReadFileParams(ToolParams):
+    path: str
+    start_line: int | None = Field(None, ge=1, description="1-based, default 1")
+    end_line: int | None = Field(None, ge=1, description="inclusive")
+
+
+class ReadFile(Tool):
+    name = "read_file"
+    description = (
+        "Read a text file. Lines are prefixed with their number and a tab (not part of the "
+        f"content). Shows at most {MAX_LINES} lines / ~20k chars per call; use start_line/"
+        "end_line to read a range or page on."
+    )
+    Params = ReadFileParams
+    mutating = False
+
+    async def run(self, params: ReadFileParams, ctx: ToolContext) -> ToolResult:
+        return await asyncio.to_thread(self._run, params, ctx)
+
+    def _run(self, params: ReadFileParams, ctx: ToolContext) -> ToolResult:
+        root = Path(os.path.realpath(ctx.root))
+        try:
+            path = resolve_in_root(root, params.path)
+        except PathError as e:
+            return ToolResult(str(e), is_error=True)
+        rel = display(root, path)
+        if params.end_line is not None and params.end_line < (params.start_line or 1):
+            return ToolResult("end_line is before start_line", is_error=True)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return ToolResult(f"{params.path}: no such file{_suggest(root, path)}", is_error=True)
+        except OSError as e:
+            return ToolResult(f"{params.path}: {e.strerror}", is_error=True)
+        if stat.S_ISDIR(st.st_mode):
+            return ToolResult(f"{rel or '.'} is a directory; use list_files to see what is in it",
+                              is_error=True)
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or device would block or never end.
+            return ToolResult(f"{rel} is not a regular file", is_error=True)
+        try:
+            return self._read(path, rel, st.st_size, params, ctx)
+        except OSError as e:
+            return ToolResult(f"{rel}: {e.strerror or e}", is_error=True)
+
+    def _read(self, path: Path, rel: str, size: int, params: ReadFileParams,
+              ctx: ToolContext) -> ToolResult:
+        start = params.start_line or 1
+        end = params.end_line
+        budget = max(1000, ctx.max_output_chars)
+        shown: list[tuple[int, str]] = []
+        chars = 0
+        cut_by_cap = False
+        bad_utf8 = False
+        total = 0
+        with open(path, "rb") as f:
+            if b"\0" in f.read(BINARY_SNIFF_BYTES):
+                return ToolResult(
+                    f"{rel} is a binary file ({size} bytes); read_file only shows text",
+                    is_error=True)
+            f.seek(0)
+            for total, raw in enumerate(f, 1):  # noqa: B007 - total is the line count
+                if total < start or (end is not None and total > end) or cut_by_cap:
+                    continue
+                if len(shown) >= MAX_LINES or (shown and chars >= budget):
+                    cut_by_cap = True
+                    continue
+                raw = raw.rstrip(b"\n").removesuffix(b"\r")
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = raw.decode("utf-8", "replace")
+                    bad_utf8 = True
+                if len(text) > MAX_LINE_CHARS:
+                    text = (text[:MAX_LINE_CHARS]
+                            + f"... [line truncated: {len(text)} chars]")
+                shown.append((total, text))
+                chars += len(text) + len(str(total)) + 2  # number, tab, newline
+        meta = {"path": rel, "total_lines": total, "truncated": cut_by_cap}
+        if total == 0:
+            return ToolResult(f"({rel} is empty)", metadata=meta)
+        if start > total:
+            return ToolResult(f"start_line {start} is past the end of {rel} ({total} lines)",
+                              is_error=True, metadata=meta)
+        first, last = shown[0][0], shown[-1][0]
+        width = len(str(last))
+        body = "\n".join(f"{n:>{width}}\t{t}" for n, t in shown)
+        notes = []
+        if bad_utf8:
+            notes.append("not valid UTF-8: undecodable bytes shown as \ufffd")
+        if cut_by_cap:
+            notes.append(f"showing lines {first}-{last} of {total}; "
+                         f"call again with start_line={last + 1}")
+        elif first > 1 or last < total:
+            notes.append(f"lines {first}-{last} of {total}")
+        if notes:
+            body += "\n(" + "; ".join(notes) + ")"
+        meta.update(start_line=first, end_line=last)
+        return ToolResult(body, metadata=meta)
+
+
+def _suggest(root: Path, path: Path) -> str:
+    """Point at files with the same name elsewhere: the commonest cause is a wrong directory."""
+    try:
+        files, _ = project_files(root)
+    except Exception:  # a hint must never turn a clean error into a crash
+        return ""
+    same = [f for f in files if f.rsplit("/", 1)[-1] == path.name][:5]
+    return f"; files with that name: {', '.join(same)}" if same else ""

@@ -1,0 +1,167 @@
+"""The tool registry: which tools exist, their schemas, and turning a model's raw call
+(name + JSON arguments) into a validated (tool, params) pair or a message the model can act on.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from typing import Any, Iterable, Iterator
+
+from pydantic import ValidationError
+
+from tools.base import Tool, ToolContext, ToolParams, ToolResult
+
+
+class ToolCallError(Exception):
+    """A call the model got wrong; str(exc) is the message to send back as the tool result."""
+
+    def __init__(self, message: str, tool_name: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.tool_name = tool_name
+
+
+class ToolRegistry:
+    def __init__(self, tools: Iterable[Tool] = ()):
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ValueError(f"duplicate tool name {tool.name!r}")
+        self._tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """OpenAI function-tool schemas in registration order (stable, so prompt caching holds)."""
+        return [tool.schema() for tool in self._tools.values()]
+
+    def read_only(self) -> ToolRegistry:
+        """The non-mutating subset, e.g. for a planning or review mode."""
+        return ToolRegistry(t for t in self._tools.values() if not t.mutating)
+
+    def resolve_name(self, raw: str) -> str | None:
+        """Map what the model sent to a tool name. gpt-oss servers sometimes leak harmony
+        framing into the name: `functions.read_file`, `read_file<|channel|>commentary`."""
+        if raw in self._tools:
+            return raw
+        name = (raw or "").split("<|", 1)[0].strip()
+        name = name.split()[0] if name.split() else ""
+        name = name.removeprefix("to=").removeprefix("functions.")
+        return name if name in self._tools else None
+
+    def parse_call(self, name: str, arguments: str | dict | None) -> tuple[Tool, ToolParams]:
+        resolved = self.resolve_name(name)
+        if resolved is None:
+            shown = name if len(name) <= 80 else name[:80] + "..."
+            raise ToolCallError(f"unknown tool {shown!r}; available tools: "
+                                f"{', '.join(self._tools)}")
+        tool = self._tools[resolved]
+        args = _parse_arguments(tool.name, arguments)
+        try:
+            params = tool.Params.model_validate(args)
+        except ValidationError as e:
+            raise ToolCallError(_summarize(tool, e), tool.name) from None
+        return tool, params
+
+    async def execute(self, tool: Tool, params: ToolParams, ctx: ToolContext) -> ToolResult:
+        """Run a tool; an exception escaping it is a bug in the tool, reported as such."""
+        try:
+            result = await tool.run(params, ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            return ToolResult(
+                f"internal error in tool {tool.name} (a bug in the tool, not in your call): "
+                f"{type(e).__name__}: {e}",
+                is_error=True,
+                metadata={"internal_error": True, "traceback": traceback.format_exc()})
+        if not isinstance(result, ToolResult):
+            return ToolResult(f"internal error in tool {tool.name}: it returned no result",
+                              is_error=True, metadata={"internal_error": True})
+        return result
+
+
+def _parse_arguments(tool: str, arguments: str | dict | None) -> dict[str, Any]:
+    if arguments is None:
+        return {}
+    if isinstance(arguments, dict):
+        return arguments
+    if isinstance(arguments, (bytes, bytearray)):
+        arguments = arguments.decode("utf-8", "replace")
+    text = arguments.strip()
+    if not text:
+        return {}
+    try:
+        obj, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as e:
+        near = text[max(0, e.pos - 30):e.pos + 30]
+        raise ToolCallError(
+            f"arguments for {tool} are not valid JSON: {e.msg} at line {e.lineno} column "
+            f"{e.colno} (near {near!r}); send one JSON object", tool) from None
+    rest = text[end:].strip()
+    # Trailing harmony tokens (`<|call|>`) are framing noise, not a second value.
+    if rest and not rest.startswith("<|"):
+        raise ToolCallError(
+            f"arguments for {tool}: extra text after the JSON object at char {end}: "
+            f"{rest[:40]!r}; send exactly one JSON object", tool)
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise ToolCallError(f"arguments for {tool} must be a JSON object, got "
+                            f"{type(obj).__name__}", tool)
+    return obj
+
+
+def _summarize(tool: Tool, err: ValidationError) -> str:
+    problems = []
+    errors = err.errors()
+    for e in errors[:3]:
+        field = ".".join(str(p) for p in e["loc"]) or "arguments"
+        kind = e["type"]
+        msg = ("missing (required)" if kind == "missing"
+               else "unknown parameter" if kind == "extra_forbidden"
+               else e["msg"])
+        problems.append(f"{field}: {msg}")
+    if len(errors) > 3:
+        problems.append(f"and {len(errors) - 3} more")
+    schema = tool.Params.model_json_schema()
+    required = set(schema.get("required", []))
+    sig = ", ".join(p if p in required else p + "?" for p in schema.get("properties", {}))
+    return f"invalid arguments for {tool.name}: {'; '.join(problems)}. Expected {tool.name}({sig})"
+
+
+def default_registry() -> ToolRegistry:
+    from tools.edit import Edit
+    from tools.list_files import ListFiles
+    from tools.read_file import ReadFile
+    from tools.run_command import RunCommand
+    from tools.search import Search
+    from tools.write_file import WriteFile
+
+    tools: list[Tool] = [ReadFile(), ListFiles(), Search(), Edit()]
+    try:  # written separately; the registry works without it
+        from tools.apply_patch import ApplyPatch
+    except ModuleNotFoundError as e:
+        if e.name != "tools.apply_patch":  # a broken apply_patch must not vanish silently
+            raise
+    else:
+        tools.append(ApplyPatch())
+    tools += [WriteFile(), RunCommand()]
+    return ToolRegistry(tools)
