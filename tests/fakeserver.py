@@ -102,6 +102,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     body: Any  # parsed JSON, or None
     raw: bytes = b""
+    received_at: float = field(default_factory=time.time)  # wall clock, for launch benchmarks
 
 
 def _split(text: str, size: int) -> list[str]:
