@@ -34,6 +34,8 @@ class Settings:
     command_timeout: float = 120.0
     approval: str = "full-auto"
     hourly_rate: float = 35.0
+    # Gaps between the agent's answer and the developer's next prompt are capped at this.
+    debug_idle_cap_minutes: float = 10.0
     instruction_files: list[str] = field(default_factory=lambda: ["AGENTS.md"])
     max_output_chars: int = 20_000
     # Prices per million tokens keyed by model id: {"input": x, "cached_input": y, "output": z}.
@@ -169,5 +171,7 @@ def validate(settings: Settings) -> None:
         value = getattr(settings, name)
         if value is not None and value <= 0:
             raise ConfigError(f"{where(name)}: {name} must be positive")
+    if settings.debug_idle_cap_minutes <= 0:
+        raise ConfigError(f"{where('debug_idle_cap_minutes')}: debug_idle_cap_minutes must be positive")
     if settings.command_timeout <= 0:
         raise ConfigError(f"{where('command_timeout')}: command_timeout must be positive")

@@ -132,9 +132,15 @@ class UsageUpdated(Event):
 class TaskUpdated(Event):
     type: ClassVar[str] = "task_updated"
     task_id: int
-    status: str  # "active" | "done" | "abandoned"
+    status: str  # "active" | "done" | "abandoned" | "ended"
     prompts: int
     followups: int
+    agent_ms: float = 0.0  # time the agent was busy on the task
+    debug_ms: float = 0.0  # measured developer follow-up/debug time (gaps, each capped)
+    debug_correction_ms: float = 0.0  # the developer's corrections, kept apart
+    api_cost: float = 0.0  # calls with a known price
+    unpriced_calls: int = 0
+    real_cost: float = 0.0  # api_cost + (debug + correction) hours x hourly_rate
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,16 @@ class SwitchModel(Op):
 
 @dataclass(frozen=True)
 class EndTask(Op):
-    status: str = "done"  # "done" | "abandoned"
+    # "done" | "abandoned" | "ended" (the user started a new task without saying done)
+    status: str = "done"
+
+
+@dataclass(frozen=True)
+class CorrectDebugTime(Op):
+    """The developer's correction of the current task's debug time: +/- seconds, or a total."""
+
+    seconds: float
+    absolute: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from agent.config import ConfigError, Settings
 from agent.costs import price_with_overrides
 from agent.policy import Decision, Redactor, scrubbed_env
 from agent.prompt import load_instructions, repo_info, system_prompt
+from agent.tasks import Task, TaskTracker
 from agent.turn import Turn, cancel_and_wait
 from agent.version import __version__
 from providers.base import Provider, ProviderError, ResolvedModel, Usage
@@ -46,6 +47,7 @@ class Session:
         provider_factory: Callable[[ResolvedModel], Provider] | None = None,
         registry: Any = None,
         output_dir: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from providers.catalogue import resolve_model
         from tools.registry import default_registry
@@ -74,9 +76,10 @@ class Session:
         self.unpriced_calls = 0
         self.total_input = 0
         self.total_output = 0
-        self.task_id = 0
-        self.task_prompts = 0
-        self.task_status = "none"
+        self.tasks = TaskTracker(
+            measure_debug=interactive, idle_cap_seconds=settings.debug_idle_cap_minutes * 60,
+            clock=clock,
+        )
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._ops: asyncio.Queue[ops.Op] = asyncio.Queue()
         self._pending_inputs: list[str] = []
@@ -147,10 +150,21 @@ class Session:
     def add_usage(self, usage: Usage, cost: float | None) -> None:
         self.total_input += usage.input_tokens
         self.total_output += usage.output_tokens
+        task = self.tasks.current
+        if task is not None:
+            task.requests += 1
+            task.input_tokens += usage.input_tokens
+            task.output_tokens += usage.output_tokens
+            if self.model.label not in task.models:
+                task.models.append(self.model.label)
         if cost is None:
             self.unpriced_calls += 1
+            if task is not None:
+                task.unpriced_calls += 1
         else:
             self.total_cost += cost
+            if task is not None:
+                task.api_cost += cost
 
     def tool_context(self, call_id: str) -> Any:
         from tools.base import ToolContext
@@ -230,9 +244,18 @@ class Session:
         elif isinstance(op, ops.SwitchModel):
             self._switch_model(op.spec)
         elif isinstance(op, ops.EndTask):
-            if self.task_status == "active":
-                self.task_status = op.status
-                self._emit_task()
+            if self.busy:
+                self.emit(ev.Warning("the agent is still working: interrupt it before ending the task"))
+                return
+            task = self.tasks.end(op.status)
+            if task is not None:
+                self._emit_task(task)
+        elif isinstance(op, ops.CorrectDebugTime):
+            task = self.tasks.correct(op.seconds, absolute=op.absolute)
+            if task is None:
+                self.emit(ev.Warning("no task yet: nothing to correct"))
+            else:
+                self._emit_task(task)
 
     def _tool_of(self, call_id: str) -> str:
         for message in reversed(self.messages):
@@ -254,24 +277,22 @@ class Session:
         self.model = model
         self.emit(ev.ModelSwitched(model.label, model.litellm_id, model.backend))
 
-    def _emit_task(self) -> None:
+    def _emit_task(self, task: Task) -> None:
         self.emit(ev.TaskUpdated(
-            self.task_id, self.task_status, self.task_prompts, max(0, self.task_prompts - 1)
+            task.id, task.status, task.prompts, task.followups,
+            agent_ms=task.agent_seconds * 1000, debug_ms=task.debug_seconds * 1000,
+            debug_correction_ms=task.correction_seconds * 1000, api_cost=task.api_cost,
+            unpriced_calls=task.unpriced_calls, real_cost=task.real_cost(self.settings.hourly_rate),
         ))
 
     def _start_turn(self, prompt: str) -> None:
-        followup = self.task_status == "active"
-        if not followup:
-            self.task_id += 1
-            self.task_prompts = 0
-            self.task_status = "active"
-        self.task_prompts += 1
-        self._emit_task()
+        task, followup = self.tasks.prompt()
+        self._emit_task(task)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
         self._cancel = asyncio.Event()
         self.messages.append({"role": "user", "content": prompt})
-        self.emit(ev.TurnStarted(turn_id, self.task_id, prompt, self.model.label, followup))
+        self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup))
         self._turn = Turn(self, turn_id)
         self._turn_task = asyncio.create_task(self._run_turn(self._turn), name=f"agent-turn-{turn_id}")
 
@@ -291,6 +312,9 @@ class Session:
         finally:
             if reason == "error":
                 turn.on_cancel()
+            task = self.tasks.turn_finished()
+            if task is not None:
+                self._emit_task(task)  # before TurnFinished: consumers see final figures
             self.emit(ev.TurnFinished(
                 turn.turn_id, reason, text, turn.steps, tuple(turn.files_changed),
                 (time.monotonic() - turn.started) * 1000,

@@ -20,7 +20,10 @@ EXPECTED = {
         "ttft_text_ms", "duration_ms", "session_cost", "session_input_tokens",
         "session_output_tokens",
     ],
-    "task_updated": ["task_id", "status", "prompts", "followups"],
+    "task_updated": [
+        "task_id", "status", "prompts", "followups", "agent_ms", "debug_ms",
+        "debug_correction_ms", "api_cost", "unpriced_calls", "real_cost",
+    ],
     "model_switched": ["model", "litellm_id", "backend", "reason"],
     "turn_finished": ["turn_id", "reason", "text", "steps", "files_changed", "duration_ms"],
     "warning": ["message"],

@@ -283,3 +283,30 @@ async def test_switch_model(repo):
     switched = of(events, ev.ModelSwitched)
     assert switched and switched[0].model == "o4-mini"
     assert of(events, ev.TurnStarted)[0].model == "o4-mini"
+
+
+async def test_interactive_session_measures_debug_time_with_injected_clock(repo):
+    from agent.ops import CorrectDebugTime
+
+    now = [0.0]
+    provider = ScriptedProvider([[text("first"), usage(1000, 100)], [text("second"), usage(2000, 50)]])
+    s = Session(Settings(hourly_rate=35.0, prices={"gpt-oss-120b": {"input": 1.0, "output": 10.0}}),
+                repo, env={"PATH": os.environ["PATH"], "AGENT_DATA_HOME": str(repo / ".d")},
+                provider_factory=lambda m: provider, interactive=True, clock=lambda: now[0])
+    await s.start()
+    s.submit(UserInput("task"))
+    await until_turn_finished(s)
+    now[0] += 120  # two minutes reading the answer
+    s.submit(UserInput("follow-up"))
+    await until_turn_finished(s)
+    now[0] += 60
+    s.submit(EndTask("done"))
+    s.submit(CorrectDebugTime(60))
+    await s.close()
+    updates = [e async for e in s.events() if isinstance(e, ev.TaskUpdated)]
+    last = updates[-1]
+    assert last.status == "done" and last.followups == 1
+    assert last.debug_ms == 180_000 and last.debug_correction_ms == 60_000
+    api = (3000 * 1.0 + 150 * 10.0) / 1e6
+    assert last.api_cost == pytest.approx(api)
+    assert last.real_cost == pytest.approx(api + 4 / 60 * 35.0)

@@ -186,3 +186,12 @@ def test_lone_surrogate_in_added_text(tree):
 def test_chunk_above_its_anchor(tree):
     refused(tree, patch("*** Update File: m.py", "@@ def beta():", "-import os", "+import sys"),
             "under the @@ anchor at line 9", "They occur at line 1, above that anchor")
+
+
+@pytest.mark.parametrize("path, fragment", [
+    ("bad\ud800name.txt", "the path is not valid text"),
+    ("x" * 300 + ".txt", "File name too long"),
+    ("d" * 300 + "/f.txt", "File name too long"),
+])
+def test_unusable_paths_are_refused(tree, path, fragment):
+    refused(tree, patch(f"*** Add File: {path}", "+x"), fragment)

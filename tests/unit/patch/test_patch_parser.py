@@ -135,3 +135,14 @@ def test_context_line_that_looks_like_a_marker_is_content():
     text = "*** Begin Patch\n*** Update File: x\n@@\n *** End Patch\n-*** Delete File: y\n*** End Patch"
     chunk = parse_patch(text).ops[0].chunks[0]
     assert chunk.lines == [(" ", "*** End Patch"), ("-", "*** Delete File: y")]
+
+
+def test_patch_indented_as_a_whole_is_dedented():
+    text = "    *** Begin Patch\n    *** Update File: x\n    @@\n       ctx\n\n    -old\n    +new\n    *** End Patch\n"
+    chunk = parse_patch(text).ops[0].chunks[0]
+    assert chunk.lines == [(" ", "  ctx"), (" ", ""), ("-", "old"), ("+", "new")]
+
+
+def test_unindented_patch_keeps_context_indentation():
+    text = "*** Begin Patch\n*** Update File: x\n@@\n     deep\n-    old\n*** End Patch"
+    assert parse_patch(text).ops[0].chunks[0].lines == [(" ", "    deep"), ("-", "    old")]

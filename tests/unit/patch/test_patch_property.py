@@ -125,6 +125,12 @@ PIECES = st.one_of(
         "apply_patch <<'EOF'",
     ]),
     st.text(alphabet=ANY_CHAR, max_size=8),
+    # Headers with arbitrary paths: surrogates, NUL, '..', over-long names.
+    st.builds(
+        str.__add__,
+        st.sampled_from(["*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: "]),
+        st.one_of(st.text(alphabet=ANY_CHAR, max_size=12), st.text(alphabet="ab./", max_size=300)),
+    ),
 )
 
 

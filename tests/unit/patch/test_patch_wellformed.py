@@ -311,3 +311,12 @@ def test_second_anchor_must_be_inside_first_anchors_block(tmp_path):
     r = run_patch(tmp_path, patch("*** Update File: c.py", "@@ class B:", "@@ def stop(self):", "-        pass", "+        return"))
     assert r.is_error and "could not find the @@ anchor line 'def stop(self):'" in r.output
     assert tree_state(tmp_path) == before
+
+
+def test_update_that_changes_nothing_is_reported_and_not_written(tmp_path):
+    p = write(tmp_path, "same.txt", "a\n")
+    mtime = os.stat(p).st_mtime_ns
+    r = ok(run_patch(tmp_path, patch("*** Update File: same.txt", "@@", "-a", "+a")))
+    assert "M same.txt (no change)" in r.output
+    assert r.metadata == {"diff": "", "files_changed": []}
+    assert os.stat(p).st_mtime_ns == mtime
