@@ -91,6 +91,7 @@ class Session:
         self._turn_seq = 0
         self._warned_prices: set[str] = set()
         self._closed = False
+        self._listeners: list[Callable[[ev.Event], None]] = []
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,7 +124,17 @@ class Session:
 
     # -- used by the turn --------------------------------------------------------------------
     def emit(self, event: ev.Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # noqa: BLE001 - a recorder must never break the session
+                self._listeners.remove(listener)
+                self._events.put_nowait(ev.Warning(f"event recorder {listener!r} failed and was detached: {exc}"))
         self._events.put_nowait(event)
+
+    def add_listener(self, listener: Callable[[ev.Event], None]) -> None:
+        """Called synchronously with every event, before front-ends see it (the ledger, journals)."""
+        self._listeners.append(listener)
 
     def provider(self) -> Provider:
         key = (self.model.litellm_id, self.model.api_base)

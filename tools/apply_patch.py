@@ -70,10 +70,10 @@ def _error(message: str, unchanged: bool) -> ToolResult:
 def _success(changes: list[FileChange]) -> ToolResult:
     lines, diffs, files = [], [], []
     for c in changes:
-        diff, added, removed = file_diff(c)
         if c.kind == "M" and c.new == c.old:
             lines.append(f"M {c.rel} (no change)")
             continue
+        diff, added, removed = file_diff(c)
         diffs.append(diff)
         name = f"{c.rel} -> {c.target_rel}" if c.kind == "R" else c.rel
         counts = " ".join(

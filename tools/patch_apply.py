@@ -58,10 +58,7 @@ def plan(patch: Patch, root: Path) -> list[FileChange]:
     changes: list[FileChange] = []
 
     def resolve(path: str, op: FileOp) -> tuple[Path, str]:
-        try:
-            real = resolve_in_root(root, path)
-        except PathError as e:
-            raise PatchApplyError(f"patch line {op.line_no}: {e}") from None
+        real = _confine(root, path, op.line_no)
         rel = display(root, real)
         if real in claimed:
             raise PatchApplyError(
@@ -106,11 +103,7 @@ def plan(patch: Patch, root: Path) -> list[FileChange]:
             "M", rel, real, old, _encode(text, where), mode, notes=notes, regions=regions
         )
         if op.move_to is not None:
-            try:
-                same = resolve_in_root(root, op.move_to) == real
-            except PathError as e:
-                raise PatchApplyError(f"patch line {op.line_no}: {e}") from None
-            if not same:  # a move onto itself is a plain update
+            if _confine(root, op.move_to, op.line_no) != real:  # a move onto itself is a plain update
                 dest, dest_rel = resolve(op.move_to, op)
                 if os.path.lexists(dest):
                     raise PatchApplyError(
@@ -122,11 +115,22 @@ def plan(patch: Patch, root: Path) -> list[FileChange]:
     return changes
 
 
+def _confine(root: Path, path: str, line_no: int) -> Path:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PatchApplyError(f"patch line {line_no}: the path is not valid text") from None
+    try:
+        return resolve_in_root(root, path)
+    except PathError as e:
+        raise PatchApplyError(f"patch line {line_no}: {e}") from None
+
+
 def _read(real: Path, where: str, rel: str, kind: str) -> tuple[bytes, int]:
     if not os.path.lexists(real):
         hint = " (use '*** Add File' to create it)" if kind == "update" else ""
         raise PatchApplyError(f"{where} does not exist{hint}")
-    if real.is_dir():
+    if os.path.isdir(real):
         raise PatchApplyError(f"{where} is a directory, not a file")
     try:
         st = real.stat()
@@ -137,10 +141,11 @@ def _read(real: Path, where: str, rel: str, kind: str) -> tuple[bytes, int]:
 
 def _check_parent(path: Path, where: str) -> None:
     # A new file needs every existing ancestor to be a directory; catching it here keeps the
-    # commit phase from failing on something knowable up front.
+    # commit phase from failing on something knowable up front. (os.path, unlike Path.exists,
+    # never raises, e.g. on a too-long name; the commit phase reports those.)
     for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
+        if os.path.exists(parent):
+            if not os.path.isdir(parent):
                 raise PatchApplyError(f"{where}: {parent.name} is a file, not a directory")
             return
 
@@ -222,7 +227,7 @@ def commit(changes: list[FileChange]) -> None:
 
 def _makedirs(d: Path, created: list[Path]) -> None:
     missing = []
-    while not d.exists():
+    while not os.path.exists(d):
         missing.append(d)
         d = d.parent
     for m in reversed(missing):

@@ -5,6 +5,7 @@ names the patch line number (1-based, counted in the text the model sent) so the
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -95,7 +96,13 @@ def unwrap(text: str) -> tuple[list[str], int]:
                 last -= 1
         else:
             break
-    return lines[first:last], first + 1
+    body = lines[first:last]
+    # A patch indented as a whole (quoted inside prose) is dedented by the indentation every
+    # non-blank line shares; unindented patches share none since headers sit at column 0.
+    prefix = os.path.commonprefix([ln[: len(ln) - len(ln.lstrip())] for ln in body if ln.strip()])
+    if prefix:
+        body = [ln[len(prefix) :] if ln.startswith(prefix) else "" for ln in body]
+    return body, first + 1
 
 
 def _is_marker(line: str) -> bool:

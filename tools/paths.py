@@ -18,6 +18,10 @@ def resolve_in_root(root: Path, path: str, *, allow_git: bool = False) -> Path:
         raise PathError("path is empty")
     if "\x00" in path:
         raise PathError("path contains a NUL byte")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PathError("path is not valid text (it contains a lone surrogate)") from None
     root = Path(os.path.realpath(root))
     raw = Path(os.path.expanduser(path)) if path.startswith("~") else Path(path)
     candidate = raw if raw.is_absolute() else root / raw

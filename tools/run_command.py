@@ -194,6 +194,10 @@ async def _kill_group(pgid: int) -> None:
         await asyncio.sleep(0.05)
     with suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+    # SIGKILL lands asynchronously; return only once the group is really gone.
+    deadline = loop.time() + 1.0
+    while _group_alive(pgid) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class _Capture:

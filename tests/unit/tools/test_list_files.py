@@ -31,6 +31,16 @@ async def test_git_repo_respects_gitignore(git_root, ctx, w, run_git):
     assert r.output.startswith("6 files under .")
 
 
+async def test_root_below_the_repo_top(git_root, w, run_git):
+    from tools.base import ToolContext
+    w(git_root, ".gitignore", "*.tmp\n")
+    w(git_root, "outer.txt", "x")
+    w(git_root, "pkg/inner.py", "x")
+    w(git_root, "pkg/junk.tmp", "x")
+    r = await ls(ToolContext(root=git_root / "pkg"))
+    assert listed(r) == ["inner.py"]
+
+
 async def test_git_deleted_tracked_file_not_listed(git_root, ctx, w, run_git):
     w(git_root, "a.txt", "x")
     w(git_root, "b.txt", "x")

@@ -103,3 +103,10 @@ async def test_tools_return_errors_instead_of_raising(root, ctx, outside):
     r = await WriteFile().run(WriteFile.Params(path="linkdir/x.txt", content="x"), ctx)
     assert r.is_error
     assert not (outside / "x.txt").exists()
+
+
+def test_lone_surrogate_is_a_path_error(tmp_path):
+    from tools.paths import PathError, resolve_in_root
+
+    with pytest.raises(PathError, match="not valid text"):
+        resolve_in_root(tmp_path, "a\ud800b")

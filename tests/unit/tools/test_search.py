@@ -48,6 +48,8 @@ CASES = [
     dict(pattern="^$"),
     dict(pattern="a$"),  # must not match "beta\r" in either engine
     dict(pattern="✓"),
+    dict(pattern=r"TODO\r?\nbeta"),  # rg refuses a literal newline; per-line matching finds none
+    dict(pattern="-x|=1;v"),  # leading dash must not be read as an rg flag
 ]
 
 
