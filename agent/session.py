@@ -23,6 +23,7 @@ from agent.config import ConfigError, Settings
 from agent.costs import price_with_overrides
 from agent.policy import Decision, Redactor, scrubbed_env
 from agent.prompt import load_instructions, repo_info, system_prompt
+from agent.journal import Journal, Resumed, repair_history, sessions_dir
 from agent.tasks import Task, TaskTracker
 from agent.turn import Turn, cancel_and_wait
 from agent.version import __version__
@@ -48,6 +49,8 @@ class Session:
         registry: Any = None,
         output_dir: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        journal: bool = True,
+        resume: Resumed | None = None,
     ) -> None:
         from providers.catalogue import resolve_model
         from tools.registry import default_registry
@@ -56,7 +59,10 @@ class Session:
         self.root = Path(os.path.realpath(root))
         self.interactive = interactive
         self.env = dict(os.environ if env is None else env)
-        self.id = new_session_id()
+        self.id = resume.session_id if resume else new_session_id()
+        self._resume = resume
+        self._journal_enabled = journal
+        self.journal: Journal | None = None
         self.registry = registry or default_registry()
         self.redact = Redactor(self.env)
         self._provider_factory = provider_factory
@@ -95,9 +101,18 @@ class Session:
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
-        info = repo_info(self.root)
         instructions = load_instructions(self.root, self.settings.instruction_files)
-        self.messages = [{"role": "system", "content": system_prompt(info, instructions)}]
+        if self._journal_enabled:
+            self.journal = Journal(sessions_dir(self.root, self.env) / f"{self.id}.jsonl", self.redact)
+            self.add_listener(self.journal.event)
+        if self._resume is not None:
+            self._restore(self._resume)
+        else:
+            info = repo_info(self.root)
+            if self.journal is not None:
+                self.journal.meta(session_id=self.id, root=str(self.root), model=self.model.label,
+                                  version=__version__)
+            self.append_message({"role": "system", "content": system_prompt(info, instructions)})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions),
@@ -122,7 +137,45 @@ class Session:
     def busy(self) -> bool:
         return self._turn_task is not None and not self._turn_task.done()
 
+    def _restore(self, resumed: Resumed) -> None:
+        """Continue a journaled session: its conversation, model, current task and totals."""
+        if resumed.meta.get("model") and self.settings.sources.get("model") != "flag":
+            self._switch_model(str(resumed.meta["model"]), announce=False)
+        self.messages = repair_history(resumed.messages)
+        for extra in self.messages[len(resumed.messages):]:
+            if self.journal is not None:
+                self.journal.message(extra)
+        last_task = None
+        for record in resumed.events:
+            kind = record.get("type")
+            if kind == "usage_updated":
+                self.total_input += int(record.get("input_tokens", 0))
+                self.total_output += int(record.get("output_tokens", 0))
+                if record.get("cost") is None:
+                    self.unpriced_calls += 1
+                else:
+                    self.total_cost += float(record["cost"])
+            elif kind == "task_updated":
+                last_task = record
+            elif kind == "model_switched":
+                self._switch_model(str(record.get("model")), announce=False)
+        if last_task is not None:
+            self.tasks.restore(last_task)
+        if resumed.skipped_lines:
+            self.emit(ev.Warning(
+                f"resumed session {self.id}: skipped {resumed.skipped_lines} unreadable journal "
+                "line(s) (a write cut off by the crash)"
+            ))
+
     # -- used by the turn --------------------------------------------------------------------
+    def append_message(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        if self.journal is not None:
+            self.journal.message(message)
+            if self.journal.failed:
+                failed, self.journal = self.journal.failed, None
+                self.emit(ev.Warning(failed))
+
     def emit(self, event: ev.Event) -> None:
         for listener in list(self._listeners):
             try:
@@ -275,7 +328,7 @@ class Session:
                     return call["function"]["name"]
         return ""
 
-    def _switch_model(self, spec: str) -> None:
+    def _switch_model(self, spec: str, *, announce: bool = True) -> None:
         from providers.catalogue import resolve_model
 
         try:
@@ -286,7 +339,8 @@ class Session:
             self.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
             return
         self.model = model
-        self.emit(ev.ModelSwitched(model.label, model.litellm_id, model.backend))
+        if announce:
+            self.emit(ev.ModelSwitched(model.label, model.litellm_id, model.backend))
 
     def _emit_task(self, task: Task) -> None:
         self.emit(ev.TaskUpdated(
@@ -302,7 +356,7 @@ class Session:
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
         self._cancel = asyncio.Event()
-        self.messages.append({"role": "user", "content": prompt})
+        self.append_message({"role": "user", "content": prompt})
         self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup))
         self._turn = Turn(self, turn_id)
         self._turn_task = asyncio.create_task(self._run_turn(self._turn), name=f"agent-turn-{turn_id}")
@@ -346,6 +400,8 @@ class Session:
                 await provider.aclose()
             except Exception:  # noqa: BLE001 - closing must not fail the shutdown
                 pass
+        if self.journal is not None:
+            self.journal.close()
         self._events.put_nowait(_CLOSED)
 
     async def close(self) -> None:

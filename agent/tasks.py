@@ -56,6 +56,20 @@ class TaskTracker:
         self.current: Task | None = None
         self._next_id = 1
 
+    def restore(self, update: dict) -> Task:
+        """Continue from a journaled TaskUpdated (resume after a crash)."""
+        task = Task(
+            id=int(update["task_id"]), status=str(update["status"]), prompts=int(update["prompts"]),
+            agent_seconds=float(update.get("agent_ms", 0)) / 1000,
+            debug_seconds=float(update.get("debug_ms", 0)) / 1000,
+            correction_seconds=float(update.get("debug_correction_ms", 0)) / 1000,
+            api_cost=float(update.get("api_cost", 0.0)),
+            unpriced_calls=int(update.get("unpriced_calls", 0)),
+        )
+        self.current = task
+        self._next_id = max(self._next_id, task.id + 1)
+        return task
+
     def _close_gap(self, task: Task, now: float) -> None:
         if self.measure_debug and task._idle_since is not None:
             task.debug_seconds += min(max(0.0, now - task._idle_since), self.idle_cap)

@@ -92,7 +92,7 @@ class Turn:
                 message["reasoning_content"] = step.reasoning
             if calls:
                 message["tool_calls"] = calls
-            self.s.messages.append(message)
+            self.s.append_message(message)
             self.s.emit(ev.AssistantMessage(
                 self.turn_id, self.steps, text, step.reasoning, tuple(c["id"] for c in calls)
             ))
@@ -100,7 +100,7 @@ class Turn:
                 if not text.strip() and not self.nudged_empty and step.finish != "length":
                     # A reasoning-only answer: gpt-oss sometimes stops after thinking. Once.
                     self.nudged_empty = True
-                    self.s.messages.append({"role": "user", "content": EMPTY_NUDGE})
+                    self.s.append_message({"role": "user", "content": EMPTY_NUDGE})
                     continue
                 return "done", text
             for call in calls:
@@ -236,7 +236,7 @@ class Turn:
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,
                      metadata: dict[str, Any]) -> None:
         output = self.s.redact(output)
-        self.s.messages.append({"role": "tool", "tool_call_id": call_id, "content": output})
+        self.s.append_message({"role": "tool", "tool_call_id": call_id, "content": output})
         self.s.emit(ev.ToolCallFinished(
             self.turn_id, call_id, name, output, is_error, (time.monotonic() - t0) * 1000,
             dict(metadata),
@@ -249,7 +249,7 @@ class Turn:
             if message.get("role") == "assistant":
                 for call in message.get("tool_calls") or []:
                     if call["id"] not in answered:
-                        self.s.messages.append(
+                        self.s.append_message(
                             {"role": "tool", "tool_call_id": call["id"], "content": text}
                         )
                         self.s.emit(ev.ToolCallFinished(
