@@ -126,6 +126,8 @@ class UsageUpdated(Event):
     session_cost: float | None
     session_input_tokens: int
     session_output_tokens: int
+    purpose: str = "turn"  # "turn" | "compaction"
+    local: bool = False  # a local backend: its cost is 0 because nothing is billed, not unknown
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,24 @@ class ModelSwitched(Event):
 
 
 @dataclass(frozen=True)
+class Compacted(Event):
+    """Older turns were summarized to fit the context window."""
+
+    type: ClassVar[str] = "compacted"
+    turn_id: str
+    folded_messages: int
+    before_tokens: int  # estimates (about 4 characters a token)
+    after_tokens: int
+    model: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn_id: str
-    # "done" | "max_steps" | "max_cost" | "max_time" | "tool_errors" | "interrupted" | "error"
+    # "done" | "max_steps" | "max_cost" | "max_time" | "tool_errors" | "repeated_call" |
+    # "context_overflow" | "interrupted" | "error"
     reason: str
     text: str
     steps: int
@@ -184,7 +200,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         SessionStarted, TurnStarted, AssistantDelta, ReasoningDelta, AssistantMessage,
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
-        TaskUpdated, ModelSwitched, TurnFinished, Warning, Error,
+        TaskUpdated, ModelSwitched, Compacted, TurnFinished, Warning, Error,
     )
 }
 

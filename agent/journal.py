@@ -4,6 +4,7 @@ it happens, so `agent --resume` continues after a crash or kill -9 with nothing 
 One JSON object per line under data_dir()/sessions/<project key>/<session id>.jsonl:
   {"k": "meta", ...}        once, first: session id, project root, model, version
   {"k": "msg", "m": {...}}  a chat message appended to the conversation (fsync'd)
+  {"k": "reset", ...}       the conversation after a compaction replaced it (fsync'd)
   {"k": "ev", "e": {...}}   an event in its JSONL form (figures: usage, tasks, model switches);
                             fsync'd at turn end
 Streaming deltas are not journaled: the finished message carries the same text. A torn last
@@ -23,7 +24,7 @@ from agent import events as ev
 from agent.paths import data_dir
 
 JOURNALED_EVENTS = (
-    ev.TurnStarted, ev.AssistantMessage, ev.ToolCallFinished, ev.UsageUpdated, ev.TaskUpdated,
+    ev.Compacted, ev.TurnStarted, ev.AssistantMessage, ev.ToolCallFinished, ev.UsageUpdated, ev.TaskUpdated,
     ev.ModelSwitched, ev.TurnFinished, ev.Error,
 )
 SYNC_EVENTS = (ev.TurnFinished, ev.TaskUpdated)
@@ -72,6 +73,10 @@ class Journal:
     def message(self, message: dict[str, Any]) -> None:
         self._write({"k": "msg", "m": message}, sync=True)
 
+    def reset(self, messages: list[dict[str, Any]]) -> None:
+        """The conversation was replaced wholesale (compaction): later loads start from here."""
+        self._write({"k": "reset", "messages": messages}, sync=True)
+
     def event(self, event: ev.Event) -> None:
         if isinstance(event, JOURNALED_EVENTS):
             self._write({"k": "ev", "e": ev.to_dict(event)}, sync=isinstance(event, SYNC_EVENTS))
@@ -110,6 +115,8 @@ def load(path: Path) -> Resumed:
                 meta = record
             elif kind == "msg" and isinstance(record.get("m"), dict):
                 messages.append(record["m"])
+            elif kind == "reset" and isinstance(record.get("messages"), list):
+                messages = [m for m in record["messages"] if isinstance(m, dict)]
             elif kind == "ev" and isinstance(record.get("e"), dict):
                 events.append(record["e"])
             else:

@@ -168,6 +168,24 @@ class Session:
             ))
 
     # -- used by the turn --------------------------------------------------------------------
+    def replace_messages(self, messages: list[dict[str, Any]]) -> None:
+        self.messages = list(messages)
+        if self.journal is not None:
+            self.journal.reset(self.messages)
+
+    def cheap_model(self) -> ResolvedModel:
+        """The cheap profile on the same backend, for summaries; the current model if unusable."""
+        from providers.catalogue import missing_key, resolve_model
+
+        backend = self.model.backend if self.model.profile else self.settings.backend
+        try:
+            model = resolve_model(
+                "gpt-oss-20b", backend=backend, api_base=self.settings.api_base, env=self.env
+            )
+        except ValueError:
+            return self.model
+        return self.model if missing_key(model, self.env) else model
+
     def append_message(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
         if self.journal is not None:
@@ -189,29 +207,32 @@ class Session:
         """Called synchronously with every event, before front-ends see it (the ledger, journals)."""
         self._listeners.append(listener)
 
-    def provider(self) -> Provider:
-        key = (self.model.litellm_id, self.model.api_base)
+    def provider(self, model: ResolvedModel | None = None) -> Provider:
+        model = model or self.model
+        key = (model.litellm_id, model.api_base)
         if key not in self._providers:
             if self._provider_factory is not None:
-                self._providers[key] = self._provider_factory(self.model)
+                self._providers[key] = self._provider_factory(model)
             else:
                 from providers.factory import make_provider
 
                 force = None if self.settings.provider == "auto" else self.settings.provider
-                self._providers[key] = make_provider(self.model, force=force, env=self.env)
+                self._providers[key] = make_provider(model, force=force, env=self.env)
         return self._providers[key]
 
-    def price(self) -> Price | None:
-        price = price_with_overrides(self.model, self.settings.prices)
-        if price is None and self.model.litellm_id not in self._warned_prices:
-            self._warned_prices.add(self.model.litellm_id)
+    def price(self, model: ResolvedModel | None = None) -> Price | None:
+        model = model or self.model
+        price = price_with_overrides(model, self.settings.prices)
+        if price is None and model.litellm_id not in self._warned_prices:
+            self._warned_prices.add(model.litellm_id)
             self.emit(ev.Warning(
-                f"no price known for {self.model.litellm_id}: its cost shows as unknown. "
+                f"no price known for {model.litellm_id}: its cost shows as unknown. "
                 "Set one under [prices] in .agent/config.toml."
             ))
         return price
 
-    def add_usage(self, usage: Usage, cost: float | None) -> None:
+    def add_usage(self, usage: Usage, cost: float | None, model: ResolvedModel | None = None) -> None:
+        model = model or self.model
         self.total_input += usage.input_tokens
         self.total_output += usage.output_tokens
         task = self.tasks.current
@@ -219,8 +240,8 @@ class Session:
             task.requests += 1
             task.input_tokens += usage.input_tokens
             task.output_tokens += usage.output_tokens
-            if self.model.label not in task.models:
-                task.models.append(self.model.label)
+            if model.label not in task.models:
+                task.models.append(model.label)
         if cost is None:
             self.unpriced_calls += 1
             if task is not None:
@@ -351,7 +372,7 @@ class Session:
         ))
 
     def _start_turn(self, prompt: str) -> None:
-        task, followup = self.tasks.prompt()
+        task, followup = self.tasks.prompt(prompt)
         self._emit_task(task)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"

@@ -27,6 +27,7 @@ class Task:
     input_tokens: int = 0
     output_tokens: int = 0
     models: list[str] = field(default_factory=list)
+    first_prompt: str = ""
     _turn_started: float | None = None
     _idle_since: float | None = None  # end of the last turn, while waiting on the developer
 
@@ -75,13 +76,13 @@ class TaskTracker:
             task.debug_seconds += min(max(0.0, now - task._idle_since), self.idle_cap)
         task._idle_since = None
 
-    def prompt(self) -> tuple[Task, bool]:
+    def prompt(self, text: str = "") -> tuple[Task, bool]:
         """A prompt arrives: (its task, whether it is a follow-up)."""
         now = self.clock()
         task = self.current
         followup = task is not None and task.status == "active"
         if not followup:
-            task = Task(self._next_id)
+            task = Task(self._next_id, first_prompt=text)
             self._next_id += 1
             self.current = task
         else:

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent import events as ev
+from agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
 from agent.leaks import find_leaked_call
 from agent.policy import decide
 from providers.base import (
     Finish,
     ProviderError,
     ReasoningDelta,
+    ResolvedModel,
     TextDelta,
     ToolCallDelta,
     Usage,
@@ -62,11 +64,18 @@ class Turn:
         self.files_changed: list[str] = []
         self.consecutive_tool_errors = 0
         self.nudged_empty = False
+        self.compacted = False
         self._call_seq = 0
 
     # -- the loop ----------------------------------------------------------------------------
     async def run(self) -> tuple[str, str]:
         """Returns (reason, final text)."""
+        try:
+            return await self._loop()
+        except TurnStopped as stop:
+            return stop.reason, stop.message
+
+    async def _loop(self) -> tuple[str, str]:
         settings = self.s.settings
         while True:
             if self.steps >= settings.max_steps:
@@ -77,6 +86,8 @@ class Turn:
                 return "max_cost", (
                     f"Stopped: reached the cost limit (${settings.max_cost:g}; spent ${self.cost:.4f})."
                 )
+            if needs_compaction(self.s.messages, self.s.model.context_window):
+                await self._compact("the conversation neared the context window")
             self.steps += 1
             step = await self._model_step()
             calls = step.tool_calls
@@ -152,6 +163,13 @@ class Turn:
                     elif isinstance(delta, Finish):
                         step.finish = delta.reason
             except ProviderError as exc:
+                if is_context_overflow(exc):
+                    # The real limit is below our estimate of what we sent: fold against that.
+                    await self._compact(
+                        f"the provider said the context is too long ({exc.message})",
+                        window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
+                    )
+                    continue
                 if getattr(exc, "partial", False) and restarts < MAX_STREAM_RESTARTS:
                     restarts += 1
                     self.s.emit(ev.Warning(
@@ -167,6 +185,42 @@ class Turn:
             ]
             return step
 
+    async def _compact(self, reason: str, *, window: int | None = None) -> None:
+        """Summarize older turns once; a second overflow in the same turn stops it."""
+        from providers.retry import stream_with_retries
+
+        window = window or self.s.model.context_window
+        stop = TurnStopped(
+            "context_overflow",
+            "Stopped: the conversation does not fit the model's context window even after "
+            "compacting it. Start a new task (/new) or switch to a model with a larger window.",
+        )
+        if self.compacted:
+            raise stop
+        self.compacted = True
+        model = self.s.cheap_model()
+        provider = self.s.provider(model)
+
+        class _Retrying:
+            def stream(self, messages, tools, m):  # noqa: ANN001, ANN202
+                return stream_with_retries(provider, messages, tools, m)
+
+        task = self.s.tasks.current
+        t0 = time.monotonic()
+        result = await compact(
+            self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
+        )
+        if result is None:
+            raise stop
+        self.s.replace_messages(result.messages)
+        self._record_usage(result.usage, t0, None, None, model=model, purpose="compaction")
+        self.s.emit(ev.Compacted(
+            self.turn_id, result.folded, result.before_tokens, result.after_tokens, model.label,
+            reason,
+        ))
+        if needs_compaction(self.s.messages, window):
+            raise stop
+
     def _on_retry(self, attempt: int, delay: float, exc: ProviderError) -> None:
         self.s.emit(ev.Warning(f"{exc.line()}; retrying in {delay:.1f} s (attempt {attempt + 1})"))
 
@@ -177,14 +231,17 @@ class Turn:
         self.s.call_ids.add(call_id)
         return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
-    def _record_usage(self, usage: Usage | None, t0: float, ttft: float | None, ttft_text: float | None) -> None:
+    def _record_usage(
+        self, usage: Usage | None, t0: float, ttft: float | None, ttft_text: float | None,
+        *, model: ResolvedModel | None = None, purpose: str = "turn",
+    ) -> None:
         usage = usage or Usage()
-        model = self.s.model
-        price = self.s.price()
+        model = model or self.s.model
+        price = self.s.price(model)
         cost = None if price is None else price.cost(usage)
         if cost is not None:
             self.cost += cost
-        self.s.add_usage(usage, cost)
+        self.s.add_usage(usage, cost, model)
         self.s.emit(ev.UsageUpdated(
             turn_id=self.turn_id, model=model.label, litellm_id=model.litellm_id,
             backend=model.backend, input_tokens=usage.input_tokens,
@@ -192,7 +249,8 @@ class Turn:
             reasoning_tokens=usage.reasoning_tokens, cost=cost, provider_cost=usage.provider_cost,
             ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
             session_cost=self.s.total_cost, session_input_tokens=self.s.total_input,
-            session_output_tokens=self.s.total_output,
+            session_output_tokens=self.s.total_output, purpose=purpose,
+            local=model.free,
         ))
 
     # -- one tool call -----------------------------------------------------------------------
