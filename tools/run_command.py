@@ -50,6 +50,9 @@ class RunCommand(Tool):
                 return ToolResult(str(e), is_error=True)
             if not cwd.is_dir():
                 return ToolResult(f"cwd {params.cwd!r} is not a directory", is_error=True)
+        if ctx.cancel is not None and ctx.cancel.is_set():
+            return ToolResult("[interrupted by the user before the command started]",
+                              metadata={"interrupted": True, "exit_code": None})
         timeout = min(params.timeout or ctx.command_timeout, ctx.command_timeout)
         capture = _Capture(ctx.max_output_chars, ctx.outputs)
         try:

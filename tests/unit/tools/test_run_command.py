@@ -118,6 +118,14 @@ async def test_cancel_interrupts(root):
     assert pid_gone(read_pid(pidfile))
 
 
+async def test_already_cancelled_does_not_start(root):
+    cancel = asyncio.Event()
+    cancel.set()
+    r = await run(ToolContext(root=root, cancel=cancel), "touch started")
+    assert "interrupted" in r.output
+    assert not (root / "started").exists()
+
+
 async def test_background_child_holding_output_is_killed(root, ctx):
     pidfile = root / "bg.pid"
     start = time.monotonic()
