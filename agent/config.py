@@ -32,6 +32,8 @@ class Settings:
     max_cost: float | None = None  # USD per turn
     max_time: float | None = None  # seconds per turn
     command_timeout: float = 120.0
+    # Seconds without a byte from a streaming response before it counts as stalled (retried).
+    stream_idle_timeout: float = 120.0
     approval: str = "full-auto"
     hourly_rate: float = 35.0
     # Gaps between the agent's answer and the developer's next prompt are capped at this.
@@ -40,6 +42,8 @@ class Settings:
     max_output_chars: int = 20_000
     # Prices per million tokens keyed by model id: {"input": x, "cached_input": y, "output": z}.
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Record sessions, tasks and calls in the cost ledger (data_dir()/ledger.sqlite3).
+    ledger: bool = True
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -55,7 +59,12 @@ _ENV = {
     "AGENT_COMMAND_TIMEOUT": "command_timeout",
     "AGENT_APPROVAL": "approval",
     "AGENT_HOURLY_RATE": "hourly_rate",
+    "AGENT_LEDGER": "ledger",
 }
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False}
 
 
 def user_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -78,6 +87,12 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     try:
         if value is None:
             return None
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _BOOLS:
+                return _BOOLS[value.strip().lower()]
+            raise TypeError
         if kind.startswith("int"):
             if isinstance(value, bool):
                 raise TypeError
@@ -173,5 +188,7 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{where(name)}: {name} must be positive")
     if settings.debug_idle_cap_minutes <= 0:
         raise ConfigError(f"{where('debug_idle_cap_minutes')}: debug_idle_cap_minutes must be positive")
+    if settings.stream_idle_timeout <= 0:
+        raise ConfigError(f"{where('stream_idle_timeout')}: stream_idle_timeout must be positive")
     if settings.command_timeout <= 0:
         raise ConfigError(f"{where('command_timeout')}: command_timeout must be positive")

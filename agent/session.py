@@ -51,6 +51,7 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
         journal: bool = True,
         resume: Resumed | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         from providers.catalogue import resolve_model
         from tools.registry import default_registry
@@ -61,6 +62,7 @@ class Session:
         self.env = dict(os.environ if env is None else env)
         self.id = resume.session_id if resume else new_session_id()
         self._resume = resume
+        self.sleep = sleep  # retry back-off; tests inject a fake clock
         self._journal_enabled = journal
         self.journal: Journal | None = None
         self.registry = registry or default_registry()
@@ -217,7 +219,9 @@ class Session:
                 from providers.factory import make_provider
 
                 force = None if self.settings.provider == "auto" else self.settings.provider
-                self._providers[key] = make_provider(model, force=force, env=self.env)
+                self._providers[key] = make_provider(
+                    model, force=force, env=self.env, idle_timeout=self.settings.stream_idle_timeout
+                )
         return self._providers[key]
 
     def price(self, model: ResolvedModel | None = None) -> Price | None:

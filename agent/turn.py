@@ -138,7 +138,7 @@ class Turn:
             try:
                 stream = stream_with_retries(
                     self.s.provider(), self.s.messages, self.s.registry.schemas(), model,
-                    on_retry=self._on_retry,
+                    on_retry=self._on_retry, sleep=self.s.sleep,
                 )
                 async for delta in stream:
                     if ttft is None:
@@ -203,8 +203,9 @@ class Turn:
 
         class _Retrying:
             def stream(self, messages, tools, m):  # noqa: ANN001, ANN202
-                return stream_with_retries(provider, messages, tools, m)
+                return stream_with_retries(provider, messages, tools, m, sleep=sleep)
 
+        sleep = self.s.sleep
         task = self.s.tasks.current
         t0 = time.monotonic()
         result = await compact(
