@@ -100,6 +100,7 @@ class Session:
         self._warned_prices: set[str] = set()
         self._closed = False
         self._listeners: list[Callable[[ev.Event], None]] = []
+        self.process_groups: set[int] = set()
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -269,6 +270,7 @@ class Session:
             max_output_chars=self.settings.max_output_chars,
             cancel=self._cancel,
             on_output=on_output,
+            process_groups=self.process_groups,
         )
 
     def _default_output_dir(self) -> Path:
@@ -420,6 +422,10 @@ class Session:
             self._cancel.set()
             assert self._turn_task is not None
             await cancel_and_wait(self._turn_task)
+        if self.process_groups:
+            from tools.run_command import kill_surviving_groups
+
+            await kill_surviving_groups(self.process_groups)
         for provider in self._providers.values():
             try:
                 await provider.aclose()

@@ -38,6 +38,8 @@ class ToolContext:
     cancel: asyncio.Event | None = None
     # Called with streamed output chunks (run_command) so front-ends can show live output.
     on_output: Any = None  # Callable[[str], None] | None
+    # Process groups started by commands; the session kills survivors (background jobs) at exit.
+    process_groups: set[int] | None = None
 
     def outputs(self) -> Path:
         d = self.output_dir or (self.root / ".agent" / "outputs")

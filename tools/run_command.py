@@ -63,6 +63,8 @@ class RunCommand(Tool):
         except OSError as e:
             return ToolResult(f"could not start the command: {e}", is_error=True)
         pgid = proc.pid  # start_new_session makes the shell its own group leader
+        if ctx.process_groups is not None:
+            ctx.process_groups.add(pgid)
         on_output = ctx.on_output
         callback_error: list[str] = []
 
@@ -296,3 +298,13 @@ class _Capture:
             meta["truncated"] = True
         meta["output_lines"] = total_lines
         return _ANSI.sub("", body).rstrip("\n"), meta
+
+
+async def kill_surviving_groups(pgids: set[int]) -> int:
+    """Kill what is left of process groups commands started (background jobs); returns how many
+    groups still had live processes."""
+    alive = [g for g in sorted(pgids) if _group_alive(g)]
+    for g in alive:
+        await _kill_group(g)
+    pgids.clear()
+    return len(alive)

@@ -310,3 +310,24 @@ async def test_interactive_session_measures_debug_time_with_injected_clock(repo)
     api = (3000 * 1.0 + 150 * 10.0) / 1e6
     assert last.api_cost == pytest.approx(api)
     assert last.real_cost == pytest.approx(api + 4 / 60 * 35.0)
+
+
+async def test_background_jobs_die_with_the_session(repo):
+    s, _ = make_session(repo, [
+        [tool_call("run_command", {"command": "sleep 300 > /dev/null 2>&1 & echo $! > bg.pid"})],
+        [text("started")],
+    ])
+    await s.start()
+    s.submit(UserInput("start a server"))
+    await until_turn_finished(s)
+    pid = int((repo / "bg.pid").read_text())
+    assert Path(f"/proc/{pid}").exists()
+    await s.close()
+
+    def alive(p):
+        try:
+            return Path(f"/proc/{p}/stat").read_text().split()[2] not in ("Z", "X")
+        except FileNotFoundError:
+            return False
+
+    assert not alive(pid)
