@@ -126,7 +126,7 @@ class UsageUpdated(Event):
     session_cost: float | None
     session_input_tokens: int
     session_output_tokens: int
-    purpose: str = "turn"  # "turn" | "compaction"
+    purpose: str = "turn"  # "turn" | "compaction" | "failed_attempt" (billed, then failed)
     local: bool = False  # a local backend: its cost is 0 because nothing is billed, not unknown
 
 

@@ -163,6 +163,8 @@ class Turn:
                     elif isinstance(delta, Finish):
                         step.finish = delta.reason
             except ProviderError as exc:
+                if exc.usage is not None:  # a failed response is billed all the same
+                    self._record_usage(exc.usage, t0, ttft, ttft_text, purpose="failed_attempt")
                 if is_context_overflow(exc):
                     # The real limit is below our estimate of what we sent: fold against that.
                     await self._compact(
@@ -223,6 +225,8 @@ class Turn:
             raise stop
 
     def _on_retry(self, attempt: int, delay: float, exc: ProviderError) -> None:
+        if exc.usage is not None:
+            self._record_usage(exc.usage, time.monotonic(), None, None, purpose="failed_attempt")
         self.s.emit(ev.Warning(f"{exc.line()}; retrying in {delay:.1f} s (attempt {attempt + 1})"))
 
     def _new_call(self, call_id: str | None, name: str, arguments: str) -> dict[str, Any]:

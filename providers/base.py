@@ -62,6 +62,7 @@ class ProviderError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
         partial: bool = False,
+        usage: "Usage | None" = None,
     ) -> None:
         self.message = message
         self.backend = backend
@@ -72,6 +73,8 @@ class ProviderError(Exception):
         # True when deltas of this attempt were already yielded: the caller must discard the
         # partial turn before retrying it (see providers.retry).
         self.partial = partial
+        # Usage the server reported for a response that then failed (billed all the same).
+        self.usage = usage
         super().__init__(self.line())
 
     def line(self) -> str:

@@ -238,16 +238,24 @@ class OpenAICompatProvider:
                         yield d
                     state.done = True
                 else:
-                    async for data in sse_data(resp.aiter_lines()):
+                    lines = sse_data(resp.aiter_lines())
+                    async for data in lines:
                         if data.strip() == "[DONE]":
                             state.done = True
                             break
                         try:
-                            obj = json.loads(data)
-                        except ValueError:
-                            raise self._error(model, f"malformed stream chunk: {one_line(data, 80)}",
-                                              key=key, retryable=True) from None
-                        for d in self._chunk(obj, state, model, key):
+                            try:
+                                obj = json.loads(data)
+                            except ValueError:
+                                raise self._error(model, f"malformed stream chunk: {one_line(data, 80)}",
+                                                  key=key, retryable=True) from None
+                            chunk_deltas = self._chunk(obj, state, model, key)
+                        except ProviderError as err:
+                            # The response is billed even though it failed: read what is left
+                            # for its usage so the ledger stays exact.
+                            err.usage = await _drain_usage(lines) or state.usage
+                            raise
+                        for d in chunk_deltas:
                             yield d
         except ProviderError:
             raise
@@ -286,3 +294,25 @@ class OpenAICompatProvider:
             raise self._error(model, error_message(obj, "error in stream"), key=key,
                               status=status, retryable=retryable)
         return state.deltas(obj)
+
+
+DRAIN_MAX_EVENTS = 512
+
+
+async def _drain_usage(lines: Any) -> Usage | None:
+    """Read the rest of a failed stream (bounded) and return the usage it reports, if any."""
+    usage = None
+    try:
+        for _ in range(DRAIN_MAX_EVENTS):
+            data = await lines.__anext__()
+            if data.strip() == "[DONE]":
+                break
+            try:
+                obj = json.loads(data)
+            except ValueError:
+                continue
+            if isinstance(obj, Mapping) and isinstance(obj.get("usage"), Mapping):
+                usage = usage_from(obj["usage"])
+    except (StopAsyncIteration, httpx.HTTPError):
+        pass
+    return usage

@@ -82,6 +82,7 @@ async def stream_with_retries(
                 raise ProviderError(
                     err.message, backend=err.backend, model=err.model, status=err.status,
                     retryable=err.retryable, retry_after=err.retry_after, partial=True,
+                    usage=err.usage,
                 ) from err
             if not err.retryable or attempt >= max_attempts:
                 raise

@@ -131,6 +131,7 @@ class FakeOpenAIServer:
         self._queue: deque[FakeTurn] = deque(turns)
         self._by_model: dict[str, deque[FakeTurn]] = {}
         self._requests: list[RecordedRequest] = []
+        self._delivered: list[dict[str, Any] | None] = []
         self._conns: set[socket.socket] = set()
         self._counter = 0
         self.models = list(models)
@@ -214,6 +215,16 @@ class FakeOpenAIServer:
     def chat_bodies(self) -> list[Any]:
         """Parsed bodies of the chat-completion requests, in arrival order."""
         return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _deliver(self, usage: dict[str, Any] | None) -> None:
+        with self._lock:
+            self._delivered.append(usage)
+
+    @property
+    def delivered_usage(self) -> list[dict[str, Any] | None]:
+        """Usage of every stream that reached [DONE], in order (None where none was sent)."""
+        with self._lock:
+            return list(self._delivered)
 
     def _record(self, req: RecordedRequest) -> None:
         with self._lock:
@@ -409,6 +420,8 @@ class _Handler(BaseHTTPRequestHandler):
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+            sent = [e["usage"] for e in events if isinstance(e, dict) and e.get("usage")]
+            self.fake._deliver(sent[-1] if sent else None)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (timeouts, cancellation)
 
