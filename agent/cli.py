@@ -70,6 +70,15 @@ def _headless(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, help="stop after this many model calls")
     parser.add_argument("--max-cost", type=float, help="stop once the task has cost this many USD")
     parser.add_argument("--max-time", type=float, help="stop after this many seconds")
+    parser.add_argument(
+        "--report", action="store_true",
+        help="print the session's cost report at the end (text: on stderr; json: under \"report\")",
+    )
+    parser.add_argument(
+        "--debug-minutes", type=float, default=0.0, metavar="N",
+        help="your debug/polish minutes on this task, recorded as a correction (headless "
+        "measures none)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal coding agent. Run it in a project directory to open the TUI, "
         "or use -p / exec to run one task headless.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="commands:\n  exec PROMPT    run one task headless (same as -p)\n\n" + EXIT_CODES,
+        epilog="commands:\n  exec PROMPT    run one task headless (same as -p)\n"
+        "  report         time, tokens and real cost per model (agent report --help)\n"
+        "  task           list tasks, correct debug time (agent task --help)\n\n" + EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"agent {_version()}")
     parser.add_argument(
@@ -144,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "exec":
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
+    if argv and argv[0] in ("report", "task"):
+        from agent import cli_report
+
+        return (cli_report.main_report if argv[0] == "report" else cli_report.main_task)(argv[1:])
     args = build_parser().parse_args(argv)
     if args.prompt is not None:
         return _run_headless(args)
@@ -164,10 +179,13 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns (settings, root, 
 
 def _run_headless(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
+    if args.debug_minutes < 0:
+        raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
     settings, root, warnings = _load(args)
     from agent.headless import run_headless
 
-    return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings)
+    return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
+                        report=args.report, debug_minutes=args.debug_minutes)
 
 
 def _run_tui(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from agent.cli import (
     EXIT_USAGE,
 )
 from agent.config import ConfigError, Settings
-from agent.ops import Interrupt, Shutdown, UserInput
+from agent.ops import CorrectDebugTime, EndTask, Interrupt, Shutdown, UserInput
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -75,7 +75,7 @@ def _short_args(arguments: Any) -> str:
 
 async def _drive(
     prompt: str, settings: Settings, root: Path, output_format: str, out: TextIO, err: TextIO,
-    warnings: list[str],
+    warnings: list[str], report: bool = False, debug_minutes: float = 0.0,
 ) -> int:
     from agent.session import Session
 
@@ -90,6 +90,13 @@ async def _drive(
     if hint:
         err.write(f"agent: error: {hint}\n")
         return EXIT_USAGE
+
+    recorder = None
+    if settings.ledger or report:
+        from agent.recorder import attach_ledger
+
+        # With the ledger off, --report still works from a ledger kept in memory.
+        recorder = attach_ledger(session, path=None if settings.ledger else ":memory:")
 
     printer = _TextPrinter(err) if output_format == "text" else None
     started = time.monotonic()
@@ -132,12 +139,24 @@ async def _drive(
             provider_failed = provider_failed or event.kind == "provider"
         elif isinstance(event, ev.TurnFinished):
             finished = event
+            # Headless measures no debug time: only what the developer states, as a correction.
+            if debug_minutes:
+                session.submit(CorrectDebugTime(debug_minutes * 60.0))
+            session.submit(EndTask("done" if event.reason == "done" else "abandoned"))
             session.submit(Shutdown())
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.remove_signal_handler(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover
             pass
+
+    report_obj = None
+    if recorder is not None:
+        if report:
+            from agent.cli_report import session_report
+
+            report_obj = session_report(recorder.ledger, session.id)
+        recorder.close()
 
     reason = finished.reason if finished else "error"
     if interrupted or reason == "interrupted":
@@ -178,7 +197,16 @@ async def _drive(
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
             "errors": errors,
         }
+        if report:
+            result["report"] = report_obj
         out.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    if report and output_format != "json":  # stdout stays the answer (or the event stream)
+        if report_obj is None:
+            err.write("agent: no report: the cost ledger could not be opened\n")
+        else:
+            from agent.cli_report import render
+
+            render(report_obj, "terminal", err)
     out.flush()
     return code
 
@@ -186,11 +214,12 @@ async def _drive(
 def run_headless(
     prompt: str, settings: Settings, root: Path, *, output_format: str = "text",
     warnings: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
+    report: bool = False, debug_minutes: float = 0.0,
 ) -> int:
     try:
         return asyncio.run(_drive(
             prompt, settings, root, output_format, out or sys.stdout, err or sys.stderr,
-            warnings or [],
+            warnings or [], report, debug_minutes,
         ))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

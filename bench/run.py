@@ -9,6 +9,8 @@ Figures, each with its goal from the foundation issue:
                   (goal < 2,000; aider sends 2,496 with no tools)
   loop            agent overhead per tool round trip, model and tool time excluded (goal < 10 ms
                   median)
+  ledger          `agent report` over 10,000 tasks / 100,000 calls (goal < 1 s); ledger write per
+                  model call (goal < 2 ms): bench/ledger_bench.py
 """
 from __future__ import annotations
 
@@ -169,7 +171,7 @@ def bench_loop(steps: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["startup", "launch", "overhead", "loop"])
+    parser.add_argument("--only", choices=["startup", "launch", "overhead", "loop", "ledger"])
     parser.add_argument("-n", type=int, default=7, help="repetitions for timed commands")
     args = parser.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -181,6 +183,11 @@ def main() -> int:
         bench_overhead()
     if args.only in (None, "loop"):
         bench_loop(200)
+    if args.only in (None, "ledger"):
+        import ledger_bench
+
+        ledger_bench.bench_report(10_000, 10)
+        ledger_bench.bench_writes(2000)
     return 0
 
 

@@ -1,0 +1,327 @@
+"""The real-cost ledger: sessions, tasks and model calls in an embedded SQLite database.
+
+It lives at data_dir()/ledger.sqlite3 and is written as things happen, one committed
+transaction per write, so a crash loses nothing that had finished. WAL mode lets `agent report`
+read while a session writes. synchronous=NORMAL keeps a commit well under a millisecond; in WAL
+mode a committed write still survives the process being killed (only an OS crash or power cut
+can drop the last few commits).
+
+The schema is versioned: MIGRATIONS is an ordered list and `PRAGMA user_version` says how many
+have run. Never edit a released migration; append a new one.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+Migration = tuple[str, ...]  # statements, run in one transaction
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # v1: the three record types.
+    (
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            started_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            project TEXT NOT NULL,
+            git_commit TEXT,
+            model TEXT,
+            backend TEXT,
+            version TEXT,
+            hourly_rate REAL NOT NULL,
+            interactive INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            ended_at REAL,
+            project TEXT NOT NULL,
+            git_commit TEXT,
+            model TEXT,
+            backend TEXT,
+            status TEXT NOT NULL,
+            last_reason TEXT,
+            prompts INTEGER NOT NULL DEFAULT 0,
+            followups INTEGER NOT NULL DEFAULT 0,
+            agent_ms REAL NOT NULL DEFAULT 0,
+            debug_ms REAL NOT NULL DEFAULT 0,
+            correction_ms REAL NOT NULL DEFAULT 0,
+            session_correction_ms REAL NOT NULL DEFAULT 0,
+            hourly_rate REAL NOT NULL,
+            check_passed INTEGER,
+            UNIQUE (session_id, seq)
+        )""",
+        """CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            task_id INTEGER REFERENCES tasks(id),
+            turn_id TEXT,
+            at REAL NOT NULL,
+            project TEXT NOT NULL,
+            git_commit TEXT,
+            model TEXT NOT NULL,
+            litellm_id TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            local INTEGER NOT NULL DEFAULT 0,
+            purpose TEXT NOT NULL DEFAULT 'turn',
+            input_tokens INTEGER NOT NULL,
+            cached_input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost REAL,
+            provider_cost REAL,
+            ttft_ms REAL,
+            ttft_text_ms REAL,
+            duration_ms REAL NOT NULL
+        )""",
+    ),
+    # v2: corrections kept as a log beside the measured time, prompts, and report indexes.
+    (
+        """CREATE TABLE debug_corrections (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            at REAL NOT NULL,
+            delta_ms REAL NOT NULL,
+            set_total_ms REAL,
+            source TEXT NOT NULL
+        )""",
+        """CREATE TABLE prompts (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            turn_id TEXT,
+            at REAL NOT NULL,
+            followup INTEGER NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        "CREATE INDEX sessions_started ON sessions(started_at)",
+        "CREATE INDEX tasks_session ON tasks(session_id)",
+        "CREATE INDEX tasks_started ON tasks(started_at)",
+        "CREATE INDEX tasks_project ON tasks(project, started_at)",
+        "CREATE INDEX calls_task ON calls(task_id)",
+        "CREATE INDEX corrections_task ON debug_corrections(task_id)",
+        "CREATE INDEX prompts_task ON prompts(task_id)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+PROMPT_CHARS = 4000  # prompts are kept for `agent task list`, not as a transcript
+
+CALL_FIELDS = (
+    "session_id", "task_id", "turn_id", "at", "project", "git_commit", "model", "litellm_id",
+    "backend", "local", "purpose", "input_tokens", "cached_input_tokens", "output_tokens",
+    "reasoning_tokens", "cost", "provider_cost", "ttft_ms", "ttft_text_ms", "duration_ms",
+)
+_INSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) VALUES ({', '.join('?' * len(CALL_FIELDS))})"
+)
+
+
+class LedgerError(RuntimeError):
+    pass
+
+
+def default_path(env: Any = None) -> Path:
+    from agent.paths import data_dir
+
+    return data_dir(env) / "ledger.sqlite3"
+
+
+class Ledger:
+    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: every statement outside `_tx` is its own committed transaction.
+        self.conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate(migrations)
+
+    # -- schema ------------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        if self.version > len(migrations):
+            raise LedgerError(
+                f"{self.path}: ledger schema v{self.version} is newer than this agent knows "
+                f"(v{len(migrations)}); upgrade agent"
+            )
+        if self.version == len(migrations):
+            return
+        # IMMEDIATE takes the write lock first, so two processes opening a fresh ledger at once
+        # cannot both run the same migration; the version is re-read under the lock.
+        with self._tx():
+            for number in range(self.version, len(migrations)):
+                for statement in migrations[number]:
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- writes (each one committed before returning) ----------------------------------------
+    def add_session(
+        self, session_id: str, *, project: str, git_commit: str | None, model: str | None,
+        backend: str | None, version: str | None, hourly_rate: float, interactive: bool,
+        at: float | None = None,
+    ) -> None:
+        at = time.time() if at is None else at
+        # A resumed session keeps its id: keep its first start, refresh the rest.
+        self.conn.execute(
+            "INSERT INTO sessions (id, started_at, updated_at, project, git_commit, model, backend,"
+            " version, hourly_rate, interactive) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at,"
+            " git_commit=excluded.git_commit, model=excluded.model, backend=excluded.backend,"
+            " version=excluded.version, hourly_rate=excluded.hourly_rate",
+            (session_id, at, at, project, git_commit, model, backend, version, hourly_rate,
+             int(interactive)),
+        )
+
+    def find_task(self, session_id: str, seq: int) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM tasks WHERE session_id = ? AND seq = ?", (session_id, seq)
+        ).fetchone()
+
+    def add_task(
+        self, session_id: str, seq: int, *, project: str, git_commit: str | None,
+        model: str | None, backend: str | None, hourly_rate: float, status: str = "active",
+        at: float | None = None,
+    ) -> int:
+        at = time.time() if at is None else at
+        cur = self.conn.execute(
+            "INSERT INTO tasks (session_id, seq, started_at, updated_at, project, git_commit,"
+            " model, backend, status, hourly_rate) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (session_id, seq, at, at, project, git_commit, model, backend, status, hourly_rate),
+        )
+        return int(cur.lastrowid or 0)
+
+    def update_task(
+        self, task_id: int, *, status: str, prompts: int, followups: int, agent_ms: float,
+        debug_ms: float, at: float | None = None,
+    ) -> None:
+        at = time.time() if at is None else at
+        ended = None if status == "active" else at
+        self.conn.execute(
+            "UPDATE tasks SET status=?, prompts=?, followups=?, agent_ms=?, debug_ms=?,"
+            " updated_at=?, ended_at=COALESCE(ended_at, ?) WHERE id=?",
+            (status, prompts, followups, agent_ms, debug_ms, at, ended, task_id),
+        )
+
+    def set_task_reason(self, task_id: int, reason: str) -> None:
+        self.conn.execute("UPDATE tasks SET last_reason=? WHERE id=?", (reason, task_id))
+
+    def set_check_passed(self, task_id: int, passed: bool | None) -> None:
+        self.conn.execute(
+            "UPDATE tasks SET check_passed=? WHERE id=?",
+            (None if passed is None else int(passed), task_id),
+        )
+
+    def add_correction(
+        self, task_id: int, delta_ms: float, *, source: str, set_total_ms: float | None = None,
+        session_total_ms: float | None = None, at: float | None = None,
+    ) -> None:
+        """Log a correction and fold it into the task's net correction, in one transaction."""
+        at = time.time() if at is None else at
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO debug_corrections (task_id, at, delta_ms, set_total_ms, source)"
+                " VALUES (?,?,?,?,?)", (task_id, at, delta_ms, set_total_ms, source),
+            )
+            conn.execute(
+                "UPDATE tasks SET correction_ms = correction_ms + ?, updated_at = ?,"
+                " session_correction_ms = COALESCE(?, session_correction_ms) WHERE id = ?",
+                (delta_ms, at, session_total_ms, task_id),
+            )
+
+    def correct_task(self, task_id: int, seconds: float, *, absolute: bool, source: str = "cli") -> dict[str, Any]:
+        """`agent task debug ID +3m` adds; `... 5m` sets the total (measured stays as measured)."""
+        row = self.task(task_id)
+        if row is None:
+            raise LedgerError(f"no task {task_id} in the ledger")
+        ms = seconds * 1000.0
+        if absolute:
+            delta = ms - (row["debug_ms"] + row["correction_ms"])
+            self.add_correction(task_id, delta, source=source, set_total_ms=ms)
+        else:
+            self.add_correction(task_id, ms, source=source)
+        return self.task(task_id) or {}
+
+    def add_prompt(self, task_id: int, turn_id: str, text: str, followup: bool,
+                   at: float | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO prompts (task_id, turn_id, at, followup, text) VALUES (?,?,?,?,?)",
+            (task_id, turn_id, time.time() if at is None else at, int(followup),
+             text[:PROMPT_CHARS]),
+        )
+
+    def add_call(self, **fields: Any) -> int:
+        fields.setdefault("at", time.time())
+        fields["local"] = int(bool(fields.get("local")))
+        fields.setdefault("purpose", "turn")
+        cur = self.conn.execute(_INSERT_CALL, tuple(fields.get(k) for k in CALL_FIELDS))
+        return int(cur.lastrowid or 0)
+
+    # -- reads -------------------------------------------------------------------------------
+    def last_session_id(self, project: str | None = None) -> str | None:
+        sql, args = "SELECT id FROM sessions", ()
+        if project is not None:
+            sql, args = sql + " WHERE project = ?", (project,)
+        row = self.conn.execute(sql + " ORDER BY started_at DESC, rowid DESC LIMIT 1", args).fetchone()
+        return None if row is None else str(row[0])
+
+    def task(self, task_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def calls(self, *, session_id: str | None = None, task_id: int | None = None) -> list[dict[str, Any]]:
+        where, args = _where(session_id=session_id, task_id=task_id)
+        return [dict(r) for r in self.conn.execute(f"SELECT * FROM calls{where} ORDER BY id", args)]
+
+    def corrections(self, task_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM debug_corrections WHERE task_id = ? ORDER BY id", (task_id,))]
+
+    def recent_tasks(self, limit: int = 20, project: str | None = None,
+                     task_id: int | None = None) -> list[dict[str, Any]]:
+        """Newest first, each with its call totals and first prompt."""
+        where, args = _where(**{"t.project": project, "t.id": task_id})
+        sql = f"""
+            SELECT t.*,
+              (SELECT COUNT(*) FROM calls c WHERE c.task_id = t.id) AS requests,
+              (SELECT SUM(c.cost) FROM calls c WHERE c.task_id = t.id) AS api_cost_known,
+              (SELECT COUNT(*) FROM calls c WHERE c.task_id = t.id AND c.cost IS NULL) AS unpriced_calls,
+              (SELECT COUNT(*) FROM calls c WHERE c.task_id = t.id AND c.local = 0) AS billed_calls,
+              (SELECT p.text FROM prompts p WHERE p.task_id = t.id ORDER BY p.id LIMIT 1) AS prompt
+            FROM tasks t{where} ORDER BY t.started_at DESC, t.id DESC LIMIT ?"""
+        return [dict(r) for r in self.conn.execute(sql, (*args, limit))]
+
+
+def _where(**filters: Any) -> tuple[str, tuple[Any, ...]]:
+    parts = [(f"{k} = ?", v) for k, v in filters.items() if v is not None]
+    if not parts:
+        return "", ()
+    return " WHERE " + " AND ".join(p for p, _ in parts), tuple(v for _, v in parts)

@@ -1,0 +1,172 @@
+"""The ledger's event consumer: a Session listener that writes what happened as it happens.
+
+    recorder = attach_ledger(session)   # before session.start(), so it sees SessionStarted
+
+Each finished model call (UsageUpdated) becomes a call row; each TaskUpdated updates the task
+row; corrections of the debug time are logged beside the measured value. The listener runs
+synchronously inside the session's event loop, so every write is one small committed statement.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from agent import events as ev
+from agent.ledger import Ledger, LedgerError, default_path
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.session import Session
+
+
+def git_head(root: str | Path) -> str | None:
+    """The checked-out commit, or None outside git (or before the first commit)."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True,
+            text=True, timeout=5, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    head = proc.stdout.strip()
+    return head if proc.returncode == 0 and head else None
+
+
+class LedgerRecorder:
+    def __init__(
+        self, ledger: Ledger, settings: Settings, *, interactive: bool = False,
+        clock: Callable[[], float] = time.time,
+        git: Callable[[str | Path], str | None] = git_head,
+    ) -> None:
+        self.ledger = ledger
+        self.settings = settings
+        self.interactive = interactive
+        self.clock = clock
+        self.git = git
+        self.session_id: str | None = None
+        self.project = ""
+        self.commit: str | None = None
+        self.model: str | None = None
+        self.backend: str | None = None
+        self._tasks: dict[int, int] = {}  # the session's task number -> ledger task id
+        self._task_commit: dict[int, str | None] = {}
+        self._session_corrections: dict[int, float] = {}  # ledger task id -> last value seen
+        self._turn_task: dict[str, int] = {}  # turn id -> ledger task id
+        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.SessionStarted: self._session_started,
+            ev.ModelSwitched: self._model_switched,
+            ev.TaskUpdated: self._task_updated,
+            ev.TurnStarted: self._turn_started,
+            ev.UsageUpdated: self._usage,
+            ev.TurnFinished: self._turn_finished,
+        }
+
+    def __call__(self, event: ev.Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def task_id(self, session_task: int) -> int | None:
+        """The ledger id of the session's task number `session_task`."""
+        return self._tasks.get(session_task)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    # -- handlers ----------------------------------------------------------------------------
+    def _session_started(self, e: ev.SessionStarted) -> None:
+        self.session_id, self.project = e.session_id, e.root
+        self.model, self.backend = e.model, e.backend
+        self.commit = self.git(e.root)
+        self.ledger.add_session(
+            e.session_id, project=e.root, git_commit=self.commit, model=e.model,
+            backend=e.backend, version=e.version, hourly_rate=self.settings.hourly_rate,
+            interactive=self.interactive, at=self.clock(),
+        )
+
+    def _model_switched(self, e: ev.ModelSwitched) -> None:
+        self.model, self.backend = e.model, e.backend
+
+    def _ledger_task(self, seq: int) -> int:
+        found = self._tasks.get(seq)
+        if found is not None:
+            return found
+        assert self.session_id is not None, "TaskUpdated before SessionStarted"
+        row = self.ledger.find_task(self.session_id, seq)  # a resumed session's task
+        if row is not None:
+            task_id = int(row["id"])
+            self._session_corrections[task_id] = float(row["session_correction_ms"])
+            self._task_commit[task_id] = row["git_commit"]
+        else:
+            # The first task reuses the session's commit; later ones look again (the agent or
+            # the developer may have committed in between).
+            commit = self.commit if not self._tasks else self.git(self.project)
+            task_id = self.ledger.add_task(
+                self.session_id, seq, project=self.project, git_commit=commit,
+                model=self.model, backend=self.backend, hourly_rate=self.settings.hourly_rate,
+                at=self.clock(),
+            )
+            self._session_corrections[task_id] = 0.0
+            self._task_commit[task_id] = commit
+        self._tasks[seq] = task_id
+        return task_id
+
+    def _task_updated(self, e: ev.TaskUpdated) -> None:
+        task_id = self._ledger_task(e.task_id)
+        now = self.clock()
+        self.ledger.update_task(
+            task_id, status=e.status, prompts=e.prompts, followups=e.followups,
+            agent_ms=e.agent_ms, debug_ms=e.debug_ms, at=now,
+        )
+        # The session reports its running total of corrections; the ledger logs each change,
+        # so corrections made elsewhere (`agent task debug`) are never overwritten.
+        delta = e.debug_correction_ms - self._session_corrections.get(task_id, 0.0)
+        if delta:
+            self.ledger.add_correction(
+                task_id, delta, source="session", session_total_ms=e.debug_correction_ms, at=now,
+            )
+            self._session_corrections[task_id] = e.debug_correction_ms
+
+    def _turn_started(self, e: ev.TurnStarted) -> None:
+        task_id = self._ledger_task(e.task_id)
+        self._turn_task[e.turn_id] = task_id
+        self.ledger.add_prompt(task_id, e.turn_id, e.prompt, e.followup, at=self.clock())
+
+    def _usage(self, e: ev.UsageUpdated) -> None:
+        task_id = self._turn_task.get(e.turn_id)
+        self.ledger.add_call(
+            session_id=self.session_id or "", task_id=task_id, turn_id=e.turn_id, at=self.clock(),
+            project=self.project, git_commit=self._task_commit.get(task_id or -1, self.commit),
+            model=e.model, litellm_id=e.litellm_id, backend=e.backend, local=e.local,
+            purpose=e.purpose, input_tokens=e.input_tokens,
+            cached_input_tokens=e.cached_input_tokens, output_tokens=e.output_tokens,
+            reasoning_tokens=e.reasoning_tokens, cost=e.cost, provider_cost=e.provider_cost,
+            ttft_ms=e.ttft_ms, ttft_text_ms=e.ttft_text_ms, duration_ms=e.duration_ms,
+        )
+
+    def _turn_finished(self, e: ev.TurnFinished) -> None:
+        task_id = self._turn_task.get(e.turn_id)
+        if task_id is not None:
+            self.ledger.set_task_reason(task_id, e.reason)
+
+
+def attach_ledger(session: Session, *, path: str | Path | None = None) -> LedgerRecorder | None:
+    """Record `session` in the ledger (or in `path`, e.g. ":memory:"); None when it is turned
+    off or cannot be opened (then a warning says why: the agent works on without it)."""
+    import sqlite3
+
+    if path is None:
+        if not session.settings.ledger:
+            return None
+        path = default_path(session.env)
+    try:
+        ledger = Ledger(path)
+    except (OSError, sqlite3.Error, LedgerError) as exc:
+        session.emit(ev.Warning(f"the cost ledger at {path} cannot be opened ({exc}); "
+                                "this session is not recorded"))
+        return None
+    recorder = LedgerRecorder(ledger, session.settings, interactive=session.interactive)
+    session.add_listener(recorder)
+    return recorder
