@@ -52,6 +52,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
     parser.add_argument(
+        "--resume", nargs="?", const="last", metavar="ID",
+        help="continue a session of this project (the last one, or ID) after a crash or exit",
+    )
+    parser.add_argument(
         "--approval", choices=["read-only", "suggest", "auto-edit", "full-auto"],
         help="what runs without asking (headless never asks: what would be asked is denied)",
     )
@@ -182,10 +186,22 @@ def _run_headless(args: argparse.Namespace) -> int:
     if args.debug_minutes < 0:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
     settings, root, warnings = _load(args)
+    resumed = _resume(args, root)
     from agent.headless import run_headless
 
     return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
-                        report=args.report, debug_minutes=args.debug_minutes)
+                        report=args.report, debug_minutes=args.debug_minutes, resume=resumed)
+
+
+def _resume(args: argparse.Namespace, root: Path):  # noqa: ANN202 - agent.journal.Resumed | None
+    if not args.resume:
+        return None
+    from agent.journal import ResumeError, load_session
+
+    try:
+        return load_session(root, None if args.resume == "last" else args.resume)
+    except ResumeError as exc:
+        raise SystemExit(_usage_error(str(exc))) from None
 
 
 def _run_tui(args: argparse.Namespace) -> int:
@@ -199,7 +215,7 @@ def _run_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return run_tui(settings, root, warnings=warnings)
+    return run_tui(settings, root, warnings=warnings, resume=_resume(args, root))
 
 
 if __name__ == "__main__":  # pragma: no cover

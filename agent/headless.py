@@ -76,11 +76,12 @@ def _short_args(arguments: Any) -> str:
 async def _drive(
     prompt: str, settings: Settings, root: Path, output_format: str, out: TextIO, err: TextIO,
     warnings: list[str], report: bool = False, debug_minutes: float = 0.0,
+    resume: Any = None,
 ) -> int:
     from agent.session import Session
 
     try:
-        session = Session(settings, root, interactive=False)
+        session = Session(settings, root, interactive=False, resume=resume)
     except ConfigError as exc:
         err.write(f"agent: error: {exc}\n")
         return EXIT_USAGE
@@ -214,12 +215,12 @@ async def _drive(
 def run_headless(
     prompt: str, settings: Settings, root: Path, *, output_format: str = "text",
     warnings: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
-    report: bool = False, debug_minutes: float = 0.0,
+    report: bool = False, debug_minutes: float = 0.0, resume: Any = None,
 ) -> int:
     try:
         return asyncio.run(_drive(
             prompt, settings, root, output_format, out or sys.stdout, err or sys.stderr,
-            warnings or [], report, debug_minutes,
+            warnings or [], report, debug_minutes, resume,
         ))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 _FIGURES: list[dict] = []
+_KILLS: list[dict] = []
 
 
 @pytest.fixture
@@ -11,7 +12,22 @@ def fault_figures() -> list[dict]:
     return _FIGURES
 
 
+@pytest.fixture
+def kill_figures() -> list[dict]:
+    return _KILLS
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    if _KILLS:
+        bad = [r for r in _KILLS if r["problems"]]
+        terminalreporter.write_sep("-", "kill -9 and resume")
+        terminalreporter.write_line(
+            f"kill -9: {len(_KILLS)} kills at random points, {sum(r['resumed'] for r in _KILLS)} "
+            f"resumed (the rest died before the session started), {len(bad)} lost messages, "
+            "corrupted files or double-counted the ledger"
+        )
+        for r in bad[:10]:
+            terminalreporter.write_line(f"  LOST seed {r['seed']}: {'; '.join(r['problems'])}")
     if not _FIGURES:
         return
     kinds = sorted({r["kind"] for r in _FIGURES})
