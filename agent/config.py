@@ -39,6 +39,9 @@ class Settings:
     # Gaps between the agent's answer and the developer's next prompt are capped at this.
     debug_idle_cap_minutes: float = 10.0
     instruction_files: list[str] = field(default_factory=lambda: ["AGENTS.md"])
+    # Token budget of the repo map added to each new task's first prompt (0: none; unset: by
+    # profile, 1,024 for gpt-oss-20b, 4,096 for gpt-oss-120b, 2,048 otherwise).
+    repo_map_tokens: int | None = None
     max_output_chars: int = 20_000
     # Prices per million tokens keyed by model id: {"input": x, "cached_input": y, "output": z}.
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -60,6 +63,7 @@ _ENV = {
     "AGENT_APPROVAL": "approval",
     "AGENT_HOURLY_RATE": "hourly_rate",
     "AGENT_LEDGER": "ledger",
+    "AGENT_REPO_MAP_TOKENS": "repo_map_tokens",
 }
 
 

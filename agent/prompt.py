@@ -20,10 +20,8 @@ _LANGS = {
     ".ml": "OCaml", ".zig": "Zig", ".dart": "Dart", ".r": "R", ".jl": "Julia", ".sql": "SQL",
 }
 
-MAX_INSTRUCTIONS_CHARS = 12_000
-
 BASE = """You are a coding agent working in the user's repository through tools. \
-Work autonomously: inspect the code (list_files, search, read_file), make focused changes \
+Work autonomously: inspect the code (repo_map, list_files, search, read_file), make focused changes \
 (apply_patch for edits; edit for one exact replacement; write_file for new files), run commands \
 (run_command) to build and test, and iterate until the task is done. \
 Keep changes minimal and never break working code; match the project's style. \
@@ -95,22 +93,16 @@ def _languages(names: list[str]) -> tuple[str, ...]:
 
 
 def load_instructions(root: Path, names: list[str]) -> list[tuple[str, str]]:
-    """The project's instruction files at the root (AGENTS.md by default), capped."""
-    found = []
-    for name in names:
-        path = root / name
-        try:
-            if path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
-                if len(text) > MAX_INSTRUCTIONS_CHARS:
-                    text = text[:MAX_INSTRUCTIONS_CHARS] + "\n[... truncated]"
-                found.append((name, text.strip()))
-        except OSError:
-            continue
-    return found
+    """The project's instruction files (AGENTS.md by default): the root's and every
+    subdirectory's, shallowest first; the nearest one wins for the files under it."""
+    from agent.instructions import find_instructions
+
+    return [(rel, text) for rel, text in find_instructions(root, names)]
 
 
 def system_prompt(info: RepoInfo, instructions: list[tuple[str, str]]) -> str:
+    from agent.instructions import scope_of
+
     parts = [BASE, "", f"Repository root: {info.root}"]
     if info.is_git:
         parts.append(f"Git: branch {info.branch or '(detached)'}, working tree {info.status}")
@@ -119,5 +111,9 @@ def system_prompt(info: RepoInfo, instructions: list[tuple[str, str]]) -> str:
     if info.languages:
         parts.append(f"Files: {info.file_count}; languages: {', '.join(info.languages)}")
     for name, text in instructions:
-        parts += ["", f"Project instructions from {name} (follow them):", text]
+        if "/" in name:
+            parts += ["", f"Instructions from {name} for {scope_of(name)} (they take precedence "
+                      "over the root's there):", text]
+        else:
+            parts += ["", f"Project instructions from {name} (follow them):", text]
     return "\n".join(parts)

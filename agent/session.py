@@ -21,7 +21,7 @@ from agent import events as ev
 from agent import ops
 from agent.config import ConfigError, Settings
 from agent.costs import price_with_overrides
-from agent.policy import Decision, Redactor, scrubbed_env
+from agent.policy import Decision, Redactor, dotenv_values, scrubbed_env
 from agent.prompt import load_instructions, repo_info, system_prompt
 from agent.journal import Journal, Resumed, repair_history, sessions_dir
 from agent.tasks import Task, TaskTracker
@@ -66,7 +66,7 @@ class Session:
         self._journal_enabled = journal
         self.journal: Journal | None = None
         self.registry = registry or default_registry()
-        self.redact = Redactor(self.env)
+        self.redact = Redactor(self.env, dotenv_values(self.root))
         self._provider_factory = provider_factory
         self._providers: dict[tuple[str, str | None], Provider] = {}
         try:
@@ -101,6 +101,8 @@ class Session:
         self._closed = False
         self._listeners: list[Callable[[ev.Event], None]] = []
         self.process_groups: set[int] = set()
+        self.touched_files: list[str] = []
+        self._repo_map: Any = None
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -271,6 +273,9 @@ class Session:
             cancel=self._cancel,
             on_output=on_output,
             process_groups=self.process_groups,
+            repo_map=self.repo_map() if self.settings.repo_map_tokens != 0 else None,
+            task=self.tasks.current.first_prompt if self.tasks.current else "",
+            touched=tuple(self.touched_files),
         )
 
     def _default_output_dir(self) -> Path:
@@ -378,19 +383,51 @@ class Session:
         ))
 
     def _start_turn(self, prompt: str) -> None:
+        prompt = self.redact(prompt)  # a pasted key must not reach the model or any record
         task, followup = self.tasks.prompt(prompt)
         self._emit_task(task)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
         self._cancel = asyncio.Event()
-        self.append_message({"role": "user", "content": prompt})
         self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup))
         self._turn = Turn(self, turn_id)
-        self._turn_task = asyncio.create_task(self._run_turn(self._turn), name=f"agent-turn-{turn_id}")
+        self._turn_task = asyncio.create_task(
+            self._run_turn(self._turn, prompt, with_map=not followup), name=f"agent-turn-{turn_id}"
+        )
 
-    async def _run_turn(self, turn: Turn) -> None:
+    def repo_map(self) -> Any:
+        if self._repo_map is None:
+            from agent.repomap import RepoMap
+
+            self._repo_map = RepoMap(self.root, env=self.env)
+        return self._repo_map
+
+    async def _map_for(self, prompt: str) -> str:
+        """The repo map for a new task, fitted to the model's budget ('' when off or empty)."""
+        from agent.repomap import budget_for
+
+        if self.settings.repo_map_tokens == 0:
+            return ""
+        budget = budget_for(self.model.profile, self.settings.repo_map_tokens)
+        try:
+            return await asyncio.to_thread(
+                self.repo_map().build, task=prompt, touched=tuple(self.touched_files),
+                budget_tokens=budget,
+            )
+        except Exception as exc:  # noqa: BLE001 - the map is an aid; never fail the turn on it
+            self.emit(ev.Warning(f"repo map unavailable: {type(exc).__name__}: {exc}"))
+            return ""
+
+    async def _run_turn(self, turn: Turn, prompt: str, *, with_map: bool) -> None:
         reason, text = "error", ""
         try:
+            content = prompt
+            if with_map:
+                repo_map = await self._map_for(prompt)
+                if repo_map:
+                    content += ("\n\nRepository map (the most relevant files and definitions, "
+                                "with line numbers for read_file):\n" + repo_map)
+            self.append_message({"role": "user", "content": content})
             reason, text = await turn.run()
         except asyncio.CancelledError:
             turn.on_cancel()

@@ -294,6 +294,8 @@ class Turn:
         for path in changed:
             if path not in self.files_changed:
                 self.files_changed.append(path)
+            if path not in self.s.touched_files:
+                self.s.touched_files.append(path)
         self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata)
 
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,

@@ -40,6 +40,11 @@ class ToolContext:
     on_output: Any = None  # Callable[[str], None] | None
     # Process groups started by commands; the session kills survivors (background jobs) at exit.
     process_groups: set[int] | None = None
+    # The session's repo map (agent.repomap.RepoMap) and what it ranks by: the task's text and the
+    # files the agent touched. None outside a session: the tool then builds its own.
+    repo_map: Any = None
+    task: str = ""
+    touched: tuple[str, ...] = ()
 
     def outputs(self) -> Path:
         d = self.output_dir or (self.root / ".agent" / "outputs")

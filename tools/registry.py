@@ -151,11 +151,12 @@ def default_registry() -> ToolRegistry:
     from tools.edit import Edit
     from tools.list_files import ListFiles
     from tools.read_file import ReadFile
+    from tools.repo_map import RepoMap
     from tools.run_command import RunCommand
     from tools.search import Search
     from tools.write_file import WriteFile
 
-    tools: list[Tool] = [ReadFile(), ListFiles(), Search(), Edit()]
+    tools: list[Tool] = [ReadFile(), ListFiles(), Search(), RepoMap(), Edit()]
     try:  # written separately; the registry works without it
         from tools.apply_patch import ApplyPatch
     except ModuleNotFoundError as e:

@@ -155,7 +155,9 @@ def test_prompt_from_piped_stdin(repo: Path, fake_server) -> None:
     fake_server.add(FakeTurn(content="ok"))
     proc = run_agent(repo, "-p", "--api-base", fake_server.url, stdin="what is this repo?\n")
     assert proc.returncode == 0, proc.stderr
-    assert fake_server.chat_bodies[0]["messages"][-1]["content"] == "what is this repo?\n"
+    sent = fake_server.chat_bodies[0]["messages"][-1]["content"]
+    assert sent.startswith("what is this repo?\n")
+    assert "Repository map" in sent and "calc.py" in sent  # a new task carries the repo map
 
 
 def test_no_prompt_on_a_terminal_is_a_usage_error_not_a_wait(repo: Path) -> None:

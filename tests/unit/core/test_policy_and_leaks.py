@@ -51,3 +51,16 @@ def test_ambiguous_or_unknown_text_is_not_a_call():
     assert find_leaked_call('{"name": "read_file", "arguments": {}, "extra": 1}', TOOLS) is None
     assert find_leaked_call("to=functions.read_file<|message|>{not json}", TOOLS) is None
     assert find_leaked_call("Done: fixed the bug.", TOOLS) is None
+
+
+def test_dotenv_values_are_redacted(tmp_path):
+    from agent.policy import dotenv_values
+
+    (tmp_path / ".env").write_text('# comment\nDB_URL="postgres://user:hunter2-long-pass@db/x"\nDEBUG=1\n')
+    (tmp_path / ".env.example").write_text("DB_URL=placeholder-value-here\n")
+    values = dotenv_values(tmp_path)
+    assert "postgres://user:hunter2-long-pass@db/x" in values
+    assert "placeholder-value-here" not in values
+    r = Redactor({}, values)
+    assert r("connecting to postgres://user:hunter2-long-pass@db/x now") == "connecting to [REDACTED] now"
+    assert r("DEBUG=1") == "DEBUG=1"

@@ -331,3 +331,20 @@ async def test_background_jobs_die_with_the_session(repo):
             return False
 
     assert not alive(pid)
+
+
+async def test_dotenv_secret_in_prompt_and_output_is_redacted_everywhere(repo):
+    (repo / ".env").write_text("STRIPE_LIVE=sk_live_abcdef1234567890\n")
+    s, provider = make_session(repo, [
+        [tool_call("read_file", {"path": ".env"})],
+        [text("ok")],
+    ])
+    await s.start()
+    s.submit(UserInput("use key sk_live_abcdef1234567890 to test"))
+    events = await until_turn_finished(s)
+    await s.close()
+    for call in provider.calls:
+        assert "sk_live_abcdef1234567890" not in json.dumps(call.messages)
+    assert "sk_live_abcdef1234567890" not in json.dumps([ev.to_dict(e) for e in events])
+    journal = next((repo / ".data").rglob("*.jsonl")).read_text()
+    assert "sk_live_abcdef1234567890" not in journal and "[REDACTED]" in journal

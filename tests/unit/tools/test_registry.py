@@ -19,7 +19,7 @@ def reg():
 def test_default_tools_and_stable_order(reg):
     names = reg.names()
     assert [n for n in names if n in CORE] == CORE
-    assert set(names) - set(CORE) <= {"apply_patch"}
+    assert set(names) - set(CORE) == {"apply_patch", "repo_map"}
     assert not any(n == "python" or n.startswith("browser") for n in names)
     assert [s["function"]["name"] for s in reg.schemas()] == names
     assert reg.schemas() == default_registry().schemas()
@@ -37,7 +37,7 @@ def test_schemas_are_compact(reg):
 
 def test_read_only_subset(reg):
     ro = reg.read_only().names()
-    assert set(ro) == {"read_file", "list_files", "search"}
+    assert set(ro) == {"read_file", "list_files", "search", "repo_map"}
     assert reg.get("run_command").mutating and reg.get("edit").mutating
 
 
