@@ -34,7 +34,15 @@ class Settings:
     command_timeout: float = 120.0
     # Seconds without a byte from a streaming response before it counts as stalled (retried).
     stream_idle_timeout: float = 120.0
-    approval: str = "full-auto"
+    # None: the front-end's default (headless: full-auto, it never asks; TUI: auto-edit).
+    approval: str | None = None
+    # Allow/deny rules: [[rules]] tool = "run_command", pattern = "pytest*", action = "allow".
+    rules: list[Any] = field(default_factory=list)
+    # Run commands in a bubblewrap sandbox (project writable, rest read-only): off | auto | on.
+    sandbox: str = "off"
+    sandbox_network: bool = False
+    # Snapshot the working tree before the agent's first change in each turn (for /undo).
+    checkpoints: bool = True
     hourly_rate: float = 35.0
     # Gaps between the agent's answer and the developer's next prompt are capped at this.
     debug_idle_cap_minutes: float = 10.0
@@ -63,6 +71,7 @@ _ENV = {
     "AGENT_APPROVAL": "approval",
     "AGENT_HOURLY_RATE": "hourly_rate",
     "AGENT_LEDGER": "ledger",
+    "AGENT_SANDBOX": "sandbox",
     "AGENT_REPO_MAP_TOKENS": "repo_map_tokens",
 }
 
@@ -85,6 +94,10 @@ def project_config_path(root: Path) -> Path:
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
+    if name == "rules":  # its own parser gives better messages than the generic one
+        from agent.safety.rules import parse_rules
+
+        return parse_rules(value, origin)
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     f = fields[name]
     kind = str(f.type)
@@ -134,7 +147,10 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
         if norm not in known:
             warnings.append(f"{origin}: unknown setting `{key}` ignored")
             continue
-        setattr(settings, norm, _coerce(norm, value, origin))
+        coerced = _coerce(norm, value, origin)
+        if norm == "rules":  # user and project rules both apply
+            coerced = [*settings.rules, *coerced]
+        setattr(settings, norm, coerced)
         settings.sources[norm] = origin
 
 
@@ -174,7 +190,9 @@ def validate(settings: Settings) -> None:
     def where(name: str) -> str:
         return settings.sources.get(name, "default")
 
-    if settings.approval not in APPROVAL_MODES:
+    if settings.sandbox not in ("off", "auto", "on"):
+        raise ConfigError(f"{where('sandbox')}: sandbox must be off, auto or on, not {settings.sandbox!r}")
+    if settings.approval is not None and settings.approval not in APPROVAL_MODES:
         raise ConfigError(
             f"{where('approval')}: approval must be one of {', '.join(APPROVAL_MODES)}, "
             f"not {settings.approval!r}"

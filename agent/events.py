@@ -103,6 +103,7 @@ class ApprovalRequested(Event):
     name: str
     arguments: Any
     reason: str
+    destructive: bool = False  # a destructive command: front-ends offer no "approve for session"
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,26 @@ class Compacted(Event):
 
 
 @dataclass(frozen=True)
+class CheckpointCreated(Event):
+    type: ClassVar[str] = "checkpoint_created"
+    turn_id: str
+    checkpoint_id: int
+    label: str
+    files: int
+
+
+@dataclass(frozen=True)
+class CheckpointRestored(Event):
+    type: ClassVar[str] = "checkpoint_restored"
+    checkpoint_id: int
+    restored: tuple[str, ...]
+    deleted: tuple[str, ...]
+    created: tuple[str, ...]
+    skipped: tuple[str, ...]
+    backup_id: int | None  # the state just before the restore, itself restorable
+
+
+@dataclass(frozen=True)
 class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn_id: str
@@ -200,7 +221,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         SessionStarted, TurnStarted, AssistantDelta, ReasoningDelta, AssistantMessage,
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
-        TaskUpdated, ModelSwitched, Compacted, TurnFinished, Warning, Error,
+        TaskUpdated, ModelSwitched, Compacted, CheckpointCreated, CheckpointRestored, TurnFinished,
+        Warning, Error,
     )
 }
 

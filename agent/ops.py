@@ -51,3 +51,10 @@ class CorrectDebugTime(Op):
 @dataclass(frozen=True)
 class Shutdown(Op):
     pass
+
+
+@dataclass(frozen=True)
+class Undo(Op):
+    """Restore the working tree to the last checkpoint (before the agent's last changes)."""
+
+    checkpoint_id: int | None = None  # None: the latest

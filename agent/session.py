@@ -76,6 +76,11 @@ class Session:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         self._output_dir = output_dir
+        self.approval = settings.approval or ("auto-edit" if interactive else "full-auto")
+        self.rules = list(settings.rules)
+        self._sandbox_warning = self._sandbox_check()
+        self.checkpoints: Any = None
+        self._checkpointed_turns: set[str] = set()
         self.messages: list[dict[str, Any]] = []
         self.call_ids: set[str] = set()
         self.approved_tools: set[str] = set()
@@ -104,6 +109,24 @@ class Session:
         self.touched_files: list[str] = []
         self._repo_map: Any = None
 
+    def _sandbox_check(self) -> str | None:
+        """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
+        if self.settings.sandbox == "off":
+            return None
+        from agent.safety.sandbox import unavailable_reason
+
+        reason = unavailable_reason()
+        if reason is None:
+            return None
+        if self.settings.sandbox == "on":
+            raise ConfigError(f"sandbox = on, but bubblewrap cannot run here: {reason}")
+        return f"sandbox unavailable ({reason}); commands run unsandboxed"
+
+    def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
+        from agent.safety.sandbox import wrap_command
+
+        return wrap_command(argv, self.root, cwd=cwd, network=self.settings.sandbox_network)
+
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
         instructions = load_instructions(self.root, self.settings.instruction_files)
@@ -122,6 +145,17 @@ class Session:
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions),
         ))
+        if self._sandbox_warning:
+            self.emit(ev.Warning(self._sandbox_warning))
+        if self.settings.checkpoints:
+            from agent.checkpoints import CheckpointError, Checkpoints
+            from agent.paths import data_dir
+
+            try:
+                self.checkpoints = Checkpoints(self.root, self.id, data_dir=data_dir(self.env),
+                                               env=scrubbed_env(self.env))
+            except (CheckpointError, OSError) as exc:
+                self.emit(ev.Warning(f"checkpoints unavailable, /undo will not work: {exc}"))
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
     def submit(self, op: ops.Op) -> None:
@@ -273,6 +307,7 @@ class Session:
             cancel=self._cancel,
             on_output=on_output,
             process_groups=self.process_groups,
+            wrap_argv=self._wrap_argv if self.settings.sandbox != "off" and not self._sandbox_warning else None,
             repo_map=self.repo_map() if self.settings.repo_map_tokens != 0 else None,
             task=self.tasks.current.first_prompt if self.tasks.current else "",
             touched=tuple(self.touched_files),
@@ -282,6 +317,48 @@ class Session:
         from agent.paths import data_dir
 
         return data_dir(self.env) / "outputs" / self.id
+
+    async def checkpoint(self, turn_id: str, label: str, *, force: bool = False) -> None:
+        """Snapshot the tree before the turn's first change (and before any approved destructive
+        command), without touching the user's branch, index or stash."""
+        if self.checkpoints is None or (turn_id in self._checkpointed_turns and not force):
+            return
+        self._checkpointed_turns.add(turn_id)
+        from agent.checkpoints import CheckpointError
+
+        try:
+            cp = await asyncio.to_thread(self.checkpoints.snapshot, f"{turn_id}: {label}")
+        except (CheckpointError, OSError) as exc:
+            self.emit(ev.Warning(f"checkpoint failed, this change cannot be undone: {exc}"))
+            return
+        self.emit(ev.CheckpointCreated(turn_id, cp.id, cp.label, cp.files))
+
+    async def _undo(self, checkpoint_id: int | None) -> None:
+        from agent.checkpoints import CheckpointError
+
+        if self.checkpoints is None:
+            self.emit(ev.Warning("checkpoints are off or unavailable: nothing to undo"))
+            return
+        try:
+            points = await asyncio.to_thread(self.checkpoints.list)
+            turn_points = [p for p in points if not p.label.startswith("before restoring")]
+            if checkpoint_id is not None:
+                turn_points = [p for p in turn_points if p.id == checkpoint_id]
+            if not turn_points:
+                self.emit(ev.Warning("no checkpoint to restore yet: the agent has changed nothing"))
+                return
+            target = turn_points[-1]
+            report = await asyncio.to_thread(self.checkpoints.restore, target)
+        except (CheckpointError, OSError) as exc:
+            self.emit(ev.Error(f"undo failed: {exc}", "tool"))
+            return
+        self.emit(ev.CheckpointRestored(
+            target.id, tuple(report.restored), tuple(report.deleted), tuple(report.created),
+            tuple(report.skipped), report.backup.id if report.backup else None,
+        ))
+        self.append_message({"role": "user", "content": (
+            f"[The user undid the changes since checkpoint {target.id} ({target.label}); the "
+            "working tree is back to that state. Re-read files before editing them.]")})
 
     async def ask_approval(
         self, turn_id: str, call_id: str, tool: str, arguments: Any, decision: Decision
@@ -294,7 +371,8 @@ class Session:
             )
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._approvals[call_id] = future
-        self.emit(ev.ApprovalRequested(turn_id, call_id, tool, arguments, decision.reason))
+        self.emit(ev.ApprovalRequested(turn_id, call_id, tool, arguments, decision.reason,
+                                       bool(getattr(decision, "destructive", False))))
         try:
             return await future
         finally:
@@ -337,6 +415,11 @@ class Session:
                 self._cancel.set()
                 assert self._turn_task is not None
                 await cancel_and_wait(self._turn_task)
+        elif isinstance(op, ops.Undo):
+            if self.busy:
+                self.emit(ev.Warning("the agent is working: interrupt it before undoing"))
+            else:
+                await self._undo(op.checkpoint_id)
         elif isinstance(op, ops.SwitchModel):
             self._switch_model(op.spec)
         elif isinstance(op, ops.EndTask):

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from agent import events as ev
 from agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
 from agent.leaks import find_leaked_call
-from agent.policy import decide
+from agent.safety.loops import RepeatDetector
+from agent.safety.rules import decide_call
 from providers.base import (
     Finish,
     ProviderError,
@@ -65,6 +66,8 @@ class Turn:
         self.consecutive_tool_errors = 0
         self.nudged_empty = False
         self.compacted = False
+        self.repeats = RepeatDetector(limit=5)
+        self.stop: tuple[str, str] | None = None
         self._call_seq = 0
 
     # -- the loop ----------------------------------------------------------------------------
@@ -116,6 +119,9 @@ class Turn:
                 return "done", text
             for call in calls:
                 await self._run_call(call)
+                if self.stop is not None:
+                    self._answer_pending("not run: the turn was stopped")
+                    return self.stop
                 if self.consecutive_tool_errors >= MAX_CONSECUTIVE_TOOL_ERRORS:
                     # The remaining calls of this step still need results for a valid history.
                     self._answer_pending("not run: the turn ended after repeated invalid tool calls")
@@ -278,18 +284,30 @@ class Turn:
             self._finish_call(call_id, name, f"Error: {exc}", True, t0, {"invalid_call": True})
             return
         self.consecutive_tool_errors = 0
-        decision = decide(
-            self.s.settings.approval, tool.name, tool.mutating,
-            approved_for_session=tool.name in self.s.approved_tools,
+        repeat = self.repeats.observe(tool.name, params)
+        if repeat is not None:
+            message = repeat.message()
+            self._finish_call(call_id, tool.name, f"Not run: {message}.", True, t0, {"repeated": True})
+            self.stop = ("repeated_call", f"Stopped: {message}.")
+            return
+        decision = decide_call(
+            self.s.approval, tool.name, tool.mutating, params, self.s.rules,
+            interactive=self.s.interactive,
+            approved_for_session=tool.name in self.s.approved_tools, root=self.s.root,
         )
+        destructive = bool(getattr(decision, "destructive", False))
         if decision.action == "ask":
             decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args, decision)
         if decision.action == "deny":
             text = f"Denied: {decision.reason}. Do not retry this call as-is."
             self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
             return
+        if tool.mutating:
+            await self.s.checkpoint(self.turn_id, f"before {tool.name}", force=destructive)
         ctx = self.s.tool_context(call_id)
         result = await self.s.registry.execute(tool, params, ctx)
+        if result.metadata.get("files_changed"):
+            self.repeats.progress()
         changed = result.metadata.get("files_changed") or []
         for path in changed:
             if path not in self.files_changed:

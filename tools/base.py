@@ -42,6 +42,8 @@ class ToolContext:
     process_groups: set[int] | None = None
     # The session's repo map (agent.repomap.RepoMap) and what it ranks by: the task's text and the
     # files the agent touched. None outside a session: the tool then builds its own.
+    # Wraps a command's argv (e.g. in a bubblewrap sandbox): (argv, cwd) -> argv.
+    wrap_argv: Any = None
     repo_map: Any = None
     task: str = ""
     touched: tuple[str, ...] = ()

@@ -9,6 +9,10 @@ import os
 from pathlib import Path
 
 
+NAME_MAX = 255  # bytes per path component (Linux, macOS)
+PATH_MAX = 4095  # bytes for a whole path (Linux PATH_MAX 4096 includes the NUL)
+
+
 class PathError(ValueError):
     """A path the model asked for that is not allowed; the message is meant for the model."""
 
@@ -36,7 +40,16 @@ def resolve_in_root(root: Path, path: str, *, allow_git: bool = False) -> Path:
         ) from None
     if not allow_git and rel.parts and rel.parts[0] == ".git":
         raise PathError(f"{path!r} is inside .git/, which the agent may not touch")
+    # Checked here, once: otherwise every tool's exists()/is_dir() raises ENAMETOOLONG.
+    if any(len(os.fsencode(part)) > NAME_MAX for part in rel.parts):
+        raise PathError(f"{_short(path)}: File name too long (a name over {NAME_MAX} bytes)")
+    if len(os.fsencode(str(real))) > PATH_MAX:
+        raise PathError(f"{_short(path)}: File name too long (the path is over {PATH_MAX} bytes)")
     return real
+
+
+def _short(path: str) -> str:
+    return repr(path) if len(path) <= 80 else repr(path[:60] + "...")
 
 
 def display(root: Path, path: Path) -> str:

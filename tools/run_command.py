@@ -55,9 +55,12 @@ class RunCommand(Tool):
                               metadata={"interrupted": True, "exit_code": None})
         timeout = min(params.timeout or ctx.command_timeout, ctx.command_timeout)
         capture = _Capture(ctx.max_output_chars, ctx.outputs)
+        argv = ["/bin/bash", "-c", params.command]
+        if ctx.wrap_argv is not None:
+            argv = ctx.wrap_argv(argv, cwd)
         try:
             proc = await asyncio.create_subprocess_exec(
-                "/bin/bash", "-c", params.command, cwd=cwd, env=ctx.env,
+                *argv, cwd=cwd, env=ctx.env,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         except OSError as e:

@@ -79,7 +79,7 @@ class Search(Tool):
         rg = find_rg() if self.engine in ("auto", "rg") else None
         if self.engine == "rg" and not rg:
             raise RuntimeError("search engine 'rg' requested but ripgrep is not installed")
-        if rg:
+        if rg and _argv_safe(params.pattern):
             matches = await _rg_search(rg, root, files, params.pattern,
                                        params.case_insensitive, limit, ctx.cancel)
             engine = "rg"
@@ -129,6 +129,15 @@ def _py_search(root: Path, files: list[str], regex: re.Pattern[str], limit: int,
             break
     out.sort()
     return out
+
+
+def _argv_safe(text: str) -> bool:
+    """A NUL byte or a lone surrogate cannot be passed to ripgrep on its command line."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 async def _rg_search(rg: str, root: Path, files: list[str], pattern: str, ci: bool, limit: int,

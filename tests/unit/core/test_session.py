@@ -348,3 +348,73 @@ async def test_dotenv_secret_in_prompt_and_output_is_redacted_everywhere(repo):
     assert "sk_live_abcdef1234567890" not in json.dumps([ev.to_dict(e) for e in events])
     journal = next((repo / ".data").rglob("*.jsonl")).read_text()
     assert "sk_live_abcdef1234567890" not in journal and "[REDACTED]" in journal
+
+
+async def test_undo_restores_the_tree_from_before_the_turn(repo):
+    from agent.ops import Undo
+
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "notes.txt").write_text("mine, uncommitted\n")
+    s, _ = make_session(repo, [
+        [tool_call("write_file", {"path": "new.py", "content": "x = 1\n"}, id="w"),
+         tool_call("run_command", {"command": "rm notes.txt && echo hi > calc.py"}, id="r")],
+        [text("changed things")],
+    ])
+    await s.start()
+    s.submit(UserInput("change things"))
+    events = await until_turn_finished(s)
+    assert [e.checkpoint_id for e in of(events, ev.CheckpointCreated)] == [1]
+    assert not (repo / "notes.txt").exists() and (repo / "new.py").exists()
+    s.submit(Undo())
+    restored = None
+    while restored is None:
+        e = await asyncio.wait_for(s.next_event(), 10)
+        restored = e if isinstance(e, ev.CheckpointRestored) else None
+    await s.close()
+    assert (repo / "notes.txt").read_text() == "mine, uncommitted\n"
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+    assert not (repo / "new.py").exists()
+    assert "new.py" in restored.deleted and "notes.txt" in restored.created
+    assert "undid the changes" in s.messages[-1]["content"]
+
+
+async def test_destructive_command_is_denied_headless_even_in_full_auto(repo):
+    s, _ = make_session(repo, [
+        [tool_call("run_command", {"command": "cd . && rm -rf ./*"})],
+        [text("ok")],
+    ], approval="full-auto")
+    await s.start()
+    s.submit(UserInput("clean up"))
+    events = await until_turn_finished(s)
+    await s.close()
+    out = of(events, ev.ToolCallFinished)[0]
+    assert out.is_error and out.metadata.get("denied")
+    assert (repo / "calc.py").exists()
+
+
+async def test_destructive_command_asks_interactively_even_in_full_auto(repo):
+    s, _ = make_session(repo, [
+        [tool_call("run_command", {"command": "git reset --hard"}, id="d")],
+        [text("ok")],
+    ], approval="full-auto", interactive=True)
+    await s.start()
+    s.submit(UserInput("reset"))
+
+    def on_event(event):
+        if isinstance(event, ev.ApprovalRequested):
+            assert event.destructive
+            s.submit(Approve(event.call_id, "deny", "no"))
+
+    events = await until_turn_finished(s, on_event)
+    await s.close()
+    assert len(of(events, ev.ApprovalRequested)) == 1
+
+
+async def test_identical_call_five_times_stops_the_turn(repo):
+    s, _ = make_session(repo, [[tool_call("list_files", {"path": "."})] for _ in range(7)])
+    await s.start()
+    s.submit(UserInput("loop"))
+    events = await until_turn_finished(s)
+    await s.close()
+    done = of(events, ev.TurnFinished)[0]
+    assert done.reason == "repeated_call" and done.steps == 5

@@ -110,3 +110,13 @@ def test_lone_surrogate_is_a_path_error(tmp_path):
 
     with pytest.raises(PathError, match="not valid text"):
         resolve_in_root(tmp_path, "a\ud800b")
+
+
+@pytest.mark.parametrize("bad", ["a" * 256, "d/" + "é" * 128, "d/" * 2100 + "f"])
+def test_overlong_names_are_path_errors(root, bad):
+    with pytest.raises(PathError, match="File name too long"):
+        resolve_in_root(root, bad)
+
+
+def test_longest_allowed_name_is_fine(root):
+    assert resolve_in_root(root, "a" * 255).name == "a" * 255

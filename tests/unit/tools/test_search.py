@@ -144,3 +144,10 @@ async def test_rg_handles_many_files_in_batches(root, ctx, w, monkeypatch):
     assert py.output == rg.output
     assert rg.metadata == {**py.metadata, "engine": "rg"}
     assert "d24/f.txt" in rg.output and "d25/f.txt" not in rg.output
+
+
+@pytest.mark.parametrize("pattern", ["a\x00b", "\ud800"])
+async def test_patterns_that_cannot_be_argv_use_python(tree, ctx, pattern):
+    r = await search(ctx, "auto", pattern=pattern)
+    assert not r.metadata.get("internal_error"), r.output
+    assert r.metadata["engine"] == "python"
