@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or use -p / exec to run one task headless.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="commands:\n  exec PROMPT    run one task headless (same as -p)\n"
+        "  undo           restore the files to before the agent's last changes\n"
         "  report         time, tokens and real cost per model (agent report --help)\n"
         "  task           list tasks, correct debug time (agent task --help)\n\n" + EXIT_CODES,
     )
@@ -159,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "exec":
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
+    if argv and argv[0] == "undo":
+        from agent import cli_undo
+
+        return cli_undo.main(argv[1:])
     if argv and argv[0] in ("report", "task"):
         from agent import cli_report
 

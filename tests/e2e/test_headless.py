@@ -236,3 +236,24 @@ def test_headless_direct_path_does_not_import_litellm(repo: Path, fake_server, t
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_agent_undo_restores_what_the_headless_run_changed(repo: Path, fake_server) -> None:
+    (repo / "notes.txt").write_text("uncommitted work\n")
+    script_fix(fake_server)
+    proc = run_agent(repo, "-p", "fix it", "--api-base", fake_server.url)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "calc.py").read_text() != BUGGY
+    staged_before = git(repo, "status", "--porcelain")
+    undo = run_agent(repo, "undo")
+    assert undo.returncode == 0, undo.stderr
+    assert "restored checkpoint 1" in undo.stdout
+    assert (repo / "calc.py").read_text() == BUGGY
+    assert (repo / "notes.txt").read_text() == "uncommitted work\n"
+    assert git(repo, "stash", "list") == "" and git(repo, "branch", "--show-current").strip() == "main"
+    assert git(repo, "status", "--porcelain") != staged_before  # calc.py back to committed
+
+
+def test_resume_unknown_session_is_a_usage_error(repo: Path) -> None:
+    proc = run_agent(repo, "-p", "hi", "--resume", "nope", "--api-base", "http://127.0.0.1:9/v1")
+    assert proc.returncode == 2 and "no session" in proc.stderr
