@@ -52,6 +52,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
     parser.add_argument(
+        "--sandbox", choices=["off", "auto", "on"],
+        help="run commands under bubblewrap: the project writable, the rest read-only, no network",
+    )
+    parser.add_argument(
         "--resume", nargs="?", const="last", metavar="ID",
         help="continue a session of this project (the last one, or ID) after a crash or exit",
     )
@@ -142,6 +146,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "api_base": args.api_base,
         "approval": args.approval,
         "provider": args.provider,
+        "sandbox": args.sandbox,
         "max_steps": getattr(args, "max_steps", None),
         "max_cost": getattr(args, "max_cost", None),
         "max_time": getattr(args, "max_time", None),

@@ -257,3 +257,21 @@ def test_agent_undo_restores_what_the_headless_run_changed(repo: Path, fake_serv
 def test_resume_unknown_session_is_a_usage_error(repo: Path) -> None:
     proc = run_agent(repo, "-p", "hi", "--resume", "nope", "--api-base", "http://127.0.0.1:9/v1")
     assert proc.returncode == 2 and "no session" in proc.stderr
+
+
+def test_sandboxed_command_cannot_write_outside_the_project(repo: Path, fake_server, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall(
+        "run_command", {"command": f"echo inside > in.txt; echo x > {outside}; "
+                                   "echo y > /usr/local/agent-sandbox-probe; echo rc=$?"})]))
+    fake_server.add(FakeTurn(content="done"))
+    proc = run_agent(repo, "-p", "write", "--api-base", fake_server.url, "--sandbox", "on",
+                     "--output-format", "jsonl")
+    if "bubblewrap cannot run here" in proc.stderr:
+        pytest.fail(f"bubblewrap is required for this test (apt-get install bubblewrap): {proc.stderr}")
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "in.txt").read_text() == "inside\n"
+    assert not outside.exists()  # /tmp is private inside the sandbox
+    assert not Path("/usr/local/agent-sandbox-probe").exists()
+    finished = [json.loads(l) for l in proc.stdout.splitlines() if '"tool_call_finished"' in l]
+    assert "Read-only file system" in finished[0]["output"] and "rc=1" in finished[0]["output"]
