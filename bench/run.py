@@ -53,7 +53,7 @@ def bench_startup(n: int) -> None:
 
 def _tmp_repo() -> Path:
     root = Path(tempfile.mkdtemp(prefix="agent-bench-"))
-    (root / "app.py").write_text("def main():\n    return 1\n")
+    (root / "app.py").write_text("def main():\n    return 1\n" * 150)
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     return root
 
@@ -123,7 +123,8 @@ class _TimingProvider:
         n = len(self.starts)
         if n <= self.steps:
             yield ToolCallDelta(0, f"c{n}", "read_file", "")
-            yield ToolCallDelta(0, None, None, json.dumps({"path": self.path}))
+            # A different range each time: identical calls would trip the loop detector.
+            yield ToolCallDelta(0, None, None, json.dumps({"path": self.path, "start_line": 1, "end_line": n}))
             yield Usage(1000 + n * 50, 20)
             yield Finish("tool_calls")
         else:
@@ -144,7 +145,8 @@ async def _loop_overhead(steps: int) -> list[float]:
     repo = _tmp_repo()
     provider = _TimingProvider(steps, "app.py")
     env = dict(os.environ, AGENT_DATA_HOME=str(repo / ".data"))
-    session = Session(Settings(max_steps=steps + 5, prices={"gpt-oss-120b": {"input": 0.1, "output": 0.5}}),
+    session = Session(Settings(model="gpt-oss-120b", max_steps=steps + 5, repo_map_tokens=0,
+                               prices={"gpt-oss-120b": {"input": 0.1, "output": 0.5}}),
                       repo, env=env, provider_factory=lambda m: provider)
     await session.start()
     session.submit(UserInput("read app.py many times"))
