@@ -30,7 +30,8 @@ def _build(repo, cache, seed: str, task: str, budget: int = 300) -> tuple[bytes,
     return proc.stdout, proc.stderr.decode()
 
 
-@pytest.mark.parametrize("task", ["", "compute_invoice_total is wrong in app/billing.py"])
+@pytest.mark.parametrize("task", ["", "compute_invoice_total is wrong in app/billing.py",
+                                  "the ledger balance after fees and the parse config step"])
 def test_two_processes_build_identical_maps(repo, tmp_path, task):
     a, stats_a = _build(repo, tmp_path / "cache-a", "1", task)
     b, stats_b = _build(repo, tmp_path / "cache-b", "2", task)
