@@ -22,15 +22,16 @@ EXIT_INTERRUPTED = 130  # Ctrl+C / SIGINT / SIGTERM
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}    done: the model finished the task
-  {EXIT_TASK_FAILED}    task stopped: a step/cost/time limit was hit or tool calls kept failing
+  {EXIT_TASK_FAILED}    task stopped: a step/cost/time limit was hit, tool calls kept failing,
+       or the task's check (--check) still failed at the end
   {EXIT_USAGE}    usage or configuration error (bad flag, bad config file, missing API key)
   {EXIT_PROVIDER}    the model provider failed after retries (auth, unknown model, outage)
   {EXIT_INTERRUPTED}  interrupted (Ctrl+C)
 """
 
 MODELS_HELP = (
-    "model profile (gpt-oss-20b, gpt-oss-120b, o4-mini) or any litellm model id "
-    "(e.g. groq/openai/gpt-oss-20b)"
+    "auto (the default: route each task to gpt-oss-20b, gpt-oss-120b or o4-mini), a profile, "
+    "or any litellm model id (e.g. groq/openai/gpt-oss-20b) to pin it"
 )
 
 
@@ -67,6 +68,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--provider", choices=["auto", "direct", "litellm"],
         help="client for OpenAI-compatible backends: the fast direct one (auto) or litellm",
     )
+    parser.add_argument(
+        "--check", metavar="CMD",
+        help="a command run when the agent says it is done (e.g. \"npm test\"); its failure "
+        "output goes back as a follow-up, and repeated failures escalate the model",
+    )
 
 
 def _headless(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="commands:\n  exec PROMPT    run one task headless (same as -p)\n"
         "  undo           restore the files to before the agent's last changes\n"
         "  report         time, tokens and real cost per model (agent report --help)\n"
-        "  task           list tasks, correct debug time (agent task --help)\n\n" + EXIT_CODES,
+        "  task           list tasks, correct debug time (agent task --help)\n"
+        "  compare        run one task on several models in git worktrees, compare the cost\n"
+        "  run FILE       replay a scripted session (TOML) headless\n"
+        "  doctor         check each configured backend and say what to fix\n\n" + EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"agent {_version()}")
     parser.add_argument(
@@ -147,6 +156,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "approval": args.approval,
         "provider": args.provider,
         "sandbox": args.sandbox,
+        "check": getattr(args, "check", None),
         "max_steps": getattr(args, "max_steps", None),
         "max_cost": getattr(args, "max_cost", None),
         "max_time": getattr(args, "max_time", None),
@@ -169,6 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agent import cli_undo
 
         return cli_undo.main(argv[1:])
+    if argv and argv[0] in ("compare", "run", "doctor"):
+        import importlib
+
+        module = {"compare": "agent.compare", "run": "agent.scripted_run",
+                  "doctor": "agent.doctor"}[argv[0]]
+        return int(importlib.import_module(module).main(argv[1:]))
     if argv and argv[0] in ("report", "task"):
         from agent import cli_report
 

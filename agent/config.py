@@ -23,7 +23,9 @@ PROVIDER_PATHS = ("auto", "direct", "litellm")
 
 @dataclass
 class Settings:
-    model: str = "gpt-oss-120b"
+    # "auto": each task gets a tier from the routing policy (agent/routing.py, [routing] below);
+    # a profile name or model id pins that model for the session.
+    model: str = "auto"
     backend: str | None = None
     api_base: str | None = None
     # Which client serves OpenAI-compatible backends: the fast direct one or litellm.
@@ -55,6 +57,16 @@ class Settings:
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     # Record sessions, tasks and calls in the cost ledger (data_dir()/ledger.sqlite3).
     ledger: bool = True
+    # A command run after the agent says it is done (None: the "## Check" block of AGENTS.md,
+    # if any; "": no check). On failure the agent gets its output as a follow-up.
+    check: str | None = None
+    check_timeout: float = 600.0
+    # Failed checks on one tier before a routed task moves up a tier (agent/routing.py).
+    max_failed_checks: int = 2
+    # Follow-ups the session sends by itself per task (after failed checks or an escalation).
+    max_auto_followups: int = 5
+    # The routing policy's thresholds and tiers ([routing] table; keys: agent/routing.py).
+    routing: dict[str, Any] = field(default_factory=dict)
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -73,6 +85,9 @@ _ENV = {
     "AGENT_LEDGER": "ledger",
     "AGENT_SANDBOX": "sandbox",
     "AGENT_REPO_MAP_TOKENS": "repo_map_tokens",
+    "AGENT_CHECK": "check",
+    "AGENT_MAX_FAILED_CHECKS": "max_failed_checks",
+    "AGENT_MAX_AUTO_FOLLOWUPS": "max_auto_followups",
 }
 
 
@@ -98,6 +113,16 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         from agent.safety.rules import parse_rules
 
         return parse_rules(value, origin)
+    if name == "routing":
+        from agent.routing import policy_from
+
+        if not isinstance(value, dict):
+            raise ConfigError(f"{origin}: [routing] must be a table")
+        try:
+            policy_from(value)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+        return dict(value)
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     f = fields[name]
     kind = str(f.type)
@@ -214,3 +239,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('stream_idle_timeout')}: stream_idle_timeout must be positive")
     if settings.command_timeout <= 0:
         raise ConfigError(f"{where('command_timeout')}: command_timeout must be positive")
+    if settings.check_timeout <= 0:
+        raise ConfigError(f"{where('check_timeout')}: check_timeout must be positive")
+    if settings.max_failed_checks < 1:
+        raise ConfigError(f"{where('max_failed_checks')}: max_failed_checks must be at least 1")
+    if settings.max_auto_followups < 0:
+        raise ConfigError(f"{where('max_auto_followups')}: max_auto_followups cannot be negative")

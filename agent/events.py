@@ -38,6 +38,8 @@ class TurnStarted(Event):
     prompt: str
     model: str
     followup: bool = False
+    # "user" | "check" (the session's follow-up after a failed check) | "escalation"
+    origin: str = "user"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,41 @@ class ModelSwitched(Event):
 
 
 @dataclass(frozen=True)
+class ModelRouted(Event):
+    """The model a task runs on, chosen by routing (or pinned), and why; also each escalation."""
+
+    type: ClassVar[str] = "model_routed"
+    task_id: int
+    model: str
+    litellm_id: str
+    backend: str
+    reason: str
+    pinned: bool = False  # the user chose it (per session or per task); routing did not
+    escalated: bool = False  # moved up a tier after failed checks or failing tool calls
+
+
+@dataclass(frozen=True)
+class CheckStarted(Event):
+    type: ClassVar[str] = "check_started"
+    task_id: int
+    command: str
+    attempt: int  # 1 for the task's first check
+
+
+@dataclass(frozen=True)
+class CheckFinished(Event):
+    type: ClassVar[str] = "check_finished"
+    task_id: int
+    command: str
+    passed: bool
+    exit_code: int | None  # None: killed after its timeout or by an interrupt
+    output_tail: str
+    duration_ms: float
+    attempt: int
+    model: str  # the model whose work was checked
+
+
+@dataclass(frozen=True)
 class Compacted(Event):
     """Older turns were summarized to fit the context window."""
 
@@ -199,6 +236,9 @@ class TurnFinished(Event):
     steps: int
     files_changed: tuple[str, ...] = ()
     duration_ms: float = 0.0
+    # The session goes on with this task by itself (an automatic follow-up after a failed
+    # check, or an escalation): front-ends that end a task after its turn wait for the last.
+    continues: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,7 +262,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SessionStarted, TurnStarted, AssistantDelta, ReasoningDelta, AssistantMessage,
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
         TaskUpdated, ModelSwitched, Compacted, CheckpointCreated, CheckpointRestored, TurnFinished,
-        Warning, Error,
+        Warning, Error, ModelRouted, CheckStarted, CheckFinished,
     )
 }
 

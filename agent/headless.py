@@ -51,6 +51,13 @@ class _TextPrinter:
             mark = "✗" if event.is_error else "✓"
             first = (event.output.strip().splitlines() or [""])[0][:160]
             w(f"  {mark} {first}\n")
+        elif isinstance(event, ev.ModelRouted):
+            w(f"{'escalated to' if event.escalated else 'model:'} {event.model} · {event.reason}\n")
+        elif isinstance(event, ev.CheckStarted):
+            w(f"▸ check: {event.command.splitlines()[0][:120]}\n")
+        elif isinstance(event, ev.CheckFinished):
+            mark = "✓ passed" if event.passed else f"✗ failed (exit code {event.exit_code})"
+            w(f"  {mark} in {event.duration_ms / 1000:.1f}s\n")
         elif isinstance(event, ev.Warning):
             w(f"warning: {event.message}\n")
         elif isinstance(event, ev.Error):
@@ -121,6 +128,8 @@ async def _drive(
     session.submit(UserInput(prompt))
 
     finished: ev.TurnFinished | None = None
+    check: ev.CheckFinished | None = None  # the task's last check, when one ran
+    changed: dict[str, None] = {}  # files changed over all the task's turns
     provider_failed = False
     usage = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0,
              "reasoning_tokens": 0, "requests": 0}
@@ -138,8 +147,13 @@ async def _drive(
         elif isinstance(event, ev.Error):
             errors.append(event.message)
             provider_failed = provider_failed or event.kind == "provider"
+        elif isinstance(event, ev.CheckFinished):
+            check = event
         elif isinstance(event, ev.TurnFinished):
             finished = event
+            changed.update(dict.fromkeys(event.files_changed))
+            if event.continues:  # the session follows up by itself (failed check, escalation)
+                continue
             # Headless measures no debug time: only what the developer states, as a correction.
             if debug_minutes:
                 session.submit(CorrectDebugTime(debug_minutes * 60.0))
@@ -162,6 +176,8 @@ async def _drive(
     reason = finished.reason if finished else "error"
     if interrupted or reason == "interrupted":
         code = EXIT_INTERRUPTED
+    elif reason == "done" and check is not None and not check.passed:
+        code = EXIT_TASK_FAILED  # the model said done, but the task's check still fails
     elif reason == "done":
         code = EXIT_OK
     elif provider_failed:
@@ -175,7 +191,8 @@ async def _drive(
             out.write(answer.rstrip("\n") + "\n")
         cost = f"${session.total_cost:.4f}" + (" + unknown" if session.unpriced_calls else "")
         err.write(
-            f"[{reason}] {finished.steps if finished else 0} steps · "
+            f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
+            f"{finished.steps if finished else 0} steps · "
             f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens · {cost} · "
             f"{time.monotonic() - started:.1f}s\n"
         )
@@ -186,7 +203,8 @@ async def _drive(
             "status": reason,
             "exit_code": code,
             "answer": finished.text if finished else "",
-            "files_changed": list(finished.files_changed) if finished else [],
+            "files_changed": list(changed),
+            "check_passed": None if check is None else check.passed,
             "steps": finished.steps if finished else 0,
             "model": session.model.label,
             "litellm_id": session.model.litellm_id,

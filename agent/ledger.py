@@ -107,6 +107,39 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX corrections_task ON debug_corrections(task_id)",
         "CREATE INDEX prompts_task ON prompts(task_id)",
     ),
+    # v3: routing (each task's model choice and escalations), checks, who sent each prompt.
+    (
+        "ALTER TABLE tasks ADD COLUMN route_reason TEXT",
+        "ALTER TABLE tasks ADD COLUMN pinned INTEGER",
+        "ALTER TABLE tasks ADD COLUMN final_model TEXT",
+        "ALTER TABLE tasks ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE prompts ADD COLUMN origin TEXT NOT NULL DEFAULT 'user'",
+        """CREATE TABLE routes (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            at REAL NOT NULL,
+            model TEXT NOT NULL,
+            litellm_id TEXT,
+            backend TEXT,
+            reason TEXT NOT NULL,
+            pinned INTEGER NOT NULL,
+            escalated INTEGER NOT NULL
+        )""",
+        """CREATE TABLE checks (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            at REAL NOT NULL,
+            attempt INTEGER NOT NULL,
+            command TEXT NOT NULL,
+            model TEXT,
+            passed INTEGER NOT NULL,
+            exit_code INTEGER,
+            duration_ms REAL NOT NULL,
+            output_tail TEXT
+        )""",
+        "CREATE INDEX routes_task ON routes(task_id)",
+        "CREATE INDEX checks_task ON checks(task_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -271,12 +304,60 @@ class Ledger:
         return self.task(task_id) or {}
 
     def add_prompt(self, task_id: int, turn_id: str, text: str, followup: bool,
-                   at: float | None = None) -> None:
+                   at: float | None = None, origin: str = "user") -> None:
         self.conn.execute(
-            "INSERT INTO prompts (task_id, turn_id, at, followup, text) VALUES (?,?,?,?,?)",
+            "INSERT INTO prompts (task_id, turn_id, at, followup, text, origin)"
+            " VALUES (?,?,?,?,?,?)",
             (task_id, turn_id, time.time() if at is None else at, int(followup),
-             text[:PROMPT_CHARS]),
+             text[:PROMPT_CHARS], origin),
         )
+
+    def add_route(self, task_id: int, *, model: str, litellm_id: str | None, backend: str | None,
+                  reason: str, pinned: bool, escalated: bool, at: float | None = None) -> None:
+        """A task's model choice (the first) or an escalation, in one transaction with the
+        task's summary columns: route_reason/pinned from the first, final_model from the last."""
+        at = time.time() if at is None else at
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO routes (task_id, at, model, litellm_id, backend, reason, pinned,"
+                " escalated) VALUES (?,?,?,?,?,?,?,?)",
+                (task_id, at, model, litellm_id, backend, reason, int(pinned), int(escalated)),
+            )
+            conn.execute(
+                "UPDATE tasks SET final_model=?, escalations=escalations+?,"
+                " route_reason=COALESCE(route_reason, ?), pinned=COALESCE(pinned, ?) WHERE id=?",
+                (model, int(escalated), reason, int(pinned), task_id),
+            )
+
+    def add_check(self, task_id: int, *, attempt: int, command: str, model: str | None,
+                  passed: bool, exit_code: int | None, duration_ms: float, output_tail: str,
+                  at: float | None = None) -> None:
+        """A check's result; the task's check_passed follows the latest one."""
+        at = time.time() if at is None else at
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO checks (task_id, at, attempt, command, model, passed, exit_code,"
+                " duration_ms, output_tail) VALUES (?,?,?,?,?,?,?,?,?)",
+                (task_id, at, attempt, command, model, int(passed), exit_code, duration_ms,
+                 output_tail[-PROMPT_CHARS:]),
+            )
+            conn.execute("UPDATE tasks SET check_passed=? WHERE id=?", (int(passed), task_id))
+
+    def routes(self, task_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM routes WHERE task_id = ? ORDER BY id", (task_id,))]
+
+    def checks(self, task_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM checks WHERE task_id = ? ORDER BY id", (task_id,))]
+
+    def prompts(self, task_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM prompts WHERE task_id = ? ORDER BY id", (task_id,))]
+
+    def session_tasks(self, session_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM tasks WHERE session_id = ? ORDER BY seq", (session_id,))]
 
     def add_call(self, **fields: Any) -> int:
         fields.setdefault("at", time.time())

@@ -31,7 +31,17 @@ class Interrupt(Op):
 
 @dataclass(frozen=True)
 class SwitchModel(Op):
-    spec: str  # a profile name or any litellm model id
+    spec: str  # a profile name, any litellm model id, or "auto" (route each task)
+    # "session": pin it for the session; "task": for the current task only (or the next one
+    # when none is active), after which routing (or the session's pin) applies again.
+    scope: str = "session"
+
+
+@dataclass(frozen=True)
+class SetCheck(Op):
+    """The check command run after the agent says it is done; None: no check."""
+
+    command: str | None
 
 
 @dataclass(frozen=True)

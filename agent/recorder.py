@@ -61,6 +61,8 @@ class LedgerRecorder:
             ev.TurnStarted: self._turn_started,
             ev.UsageUpdated: self._usage,
             ev.TurnFinished: self._turn_finished,
+            ev.ModelRouted: self._model_routed,
+            ev.CheckFinished: self._check_finished,
         }
 
     def __call__(self, event: ev.Event) -> None:
@@ -132,7 +134,8 @@ class LedgerRecorder:
     def _turn_started(self, e: ev.TurnStarted) -> None:
         task_id = self._ledger_task(e.task_id)
         self._turn_task[e.turn_id] = task_id
-        self.ledger.add_prompt(task_id, e.turn_id, e.prompt, e.followup, at=self.clock())
+        self.ledger.add_prompt(task_id, e.turn_id, e.prompt, e.followup, at=self.clock(),
+                               origin=e.origin)
 
     def _usage(self, e: ev.UsageUpdated) -> None:
         task_id = self._turn_task.get(e.turn_id)
@@ -144,6 +147,21 @@ class LedgerRecorder:
             cached_input_tokens=e.cached_input_tokens, output_tokens=e.output_tokens,
             reasoning_tokens=e.reasoning_tokens, cost=e.cost, provider_cost=e.provider_cost,
             ttft_ms=e.ttft_ms, ttft_text_ms=e.ttft_text_ms, duration_ms=e.duration_ms,
+        )
+
+    def _model_routed(self, e: ev.ModelRouted) -> None:
+        # Set first: a new task's row takes the model it was routed to.
+        self.model, self.backend = e.model, e.backend
+        task_id = self._ledger_task(e.task_id)
+        self.ledger.add_route(task_id, model=e.model, litellm_id=e.litellm_id, backend=e.backend,
+                              reason=e.reason, pinned=e.pinned, escalated=e.escalated,
+                              at=self.clock())
+
+    def _check_finished(self, e: ev.CheckFinished) -> None:
+        self.ledger.add_check(
+            self._ledger_task(e.task_id), attempt=e.attempt, command=e.command, model=e.model,
+            passed=e.passed, exit_code=e.exit_code, duration_ms=e.duration_ms,
+            output_tail=e.output_tail, at=self.clock(),
         )
 
     def _turn_finished(self, e: ev.TurnFinished) -> None:

@@ -9,6 +9,8 @@ Definitions:
   first token       model call sent -> first streamed token of any kind (reasoning counts);
                     first text: -> first visible answer text
   completion time   the agent's busy time on a task (all its turns)
+  tiers             per task that ran on several models (escalation): each model's calls,
+                    cost, model time and checks
   single-prompt     done with zero follow-ups, and its check passed when one was configured
     success         (check_passed NULL = no check)
   debug time        measured follow-up time + the developer's corrections, at least 0 per task
@@ -58,8 +60,12 @@ REPORT_SCHEMA: dict[str, Any] = {
                 "since": {"type": ["string", "null"]},
                 "project": {"type": ["string", "null"]},
                 "by": {"enum": list(GROUPINGS)},
+                "sessions": {"type": ["array", "null"], "items": {"type": "string"}},
             },
         },
+        # Tasks whose calls ran on more than one model (escalations): cost and model time per
+        # model, in the order the task used them.
+        "tiers": {"type": "array", "items": {"$ref": "#/$defs/tier"}},
         "hourly_rate": _NUM_OR_NULL,  # the --hourly-rate override; null: each task's own rate
         "hourly_rates": {"type": "array", "items": _NUM},  # the rates the figures used
         "groups": {"type": "array", "items": {"$ref": "#/$defs/group"}},  # ordered by rank
@@ -76,6 +82,19 @@ REPORT_SCHEMA: dict[str, Any] = {
         "warnings": _STRINGS,
     },
     "$defs": {
+        "tier": {
+            "type": "object", "additionalProperties": False,
+            "required": ["task", "session", "seq", "model", "requests", "input_tokens",
+                         "output_tokens", "model_ms", "api_cost", "api_cost_known",
+                         "unpriced_calls", "checks", "checks_passed"],
+            "properties": {
+                "task": _INT, "session": {"type": "string"}, "seq": _INT,
+                "model": {"type": "string"}, "requests": _INT, "input_tokens": _INT,
+                "output_tokens": _INT, "model_ms": _NUM, "api_cost": _NUM_OR_NULL,
+                "api_cost_known": _NUM, "unpriced_calls": _INT, "checks": _INT,
+                "checks_passed": _INT,
+            },
+        },
         "group": {
             "type": "object", "additionalProperties": False,
             "required": [
@@ -138,6 +157,7 @@ class Scope:
     project: str | None = None
     by: str = "model"
     hourly_rate: float | None = None  # override the rates recorded with the tasks
+    sessions: tuple[str, ...] | None = None  # only these sessions (e.g. one `agent compare` run)
 
 
 def parse_since(text: str, now: float | None = None) -> float:
@@ -166,6 +186,9 @@ def _filter(scope: Scope) -> tuple[str, list[Any]]:
     if scope.project is not None:
         parts.append("t.project = ?")
         args.append(scope.project)
+    if scope.sessions is not None:
+        parts.append(f"t.session_id IN ({', '.join('?' * len(scope.sessions)) or 'NULL'})")
+        args.extend(scope.sessions)
     return (" WHERE " + " AND ".join(parts)) if parts else "", args
 
 
@@ -225,11 +248,13 @@ def build_report(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
             "since": None if scope.since is None else
             dt.datetime.fromtimestamp(scope.since, dt.timezone.utc).isoformat(timespec="seconds"),
             "project": scope.project, "by": scope.by,
+            "sessions": None if scope.sessions is None else list(scope.sessions),
         },
         "hourly_rate": scope.hourly_rate,
         "hourly_rates": rates,
         "groups": groups,
         "totals": _totals(groups),
+        "tiers": _tiers(conn, where, args),
         "warnings": [
             f"{n} call(s) to {model_id} have no known price: their cost is unknown, not 0, and "
             "rankings use the priced part. Set a price under [prices] in .agent/config.toml."
@@ -292,6 +317,32 @@ def _stats(c: sqlite3.Row | None, p: str) -> dict[str, float | None]:
     if c is None:
         return {"avg": None, "min": None, "max": None}
     return {"avg": c[f"{p}_avg"], "min": c[f"{p}_min"], "max": c[f"{p}_max"]}
+
+
+def _tiers(conn: sqlite3.Connection, where: str, args: list[Any]) -> list[dict[str, Any]]:
+    """Per model within each task that used more than one (an escalation, a switch)."""
+    both = f"{where}{' AND' if where else ' WHERE'}"
+    rows = conn.execute(f"""
+        SELECT t.id AS task, t.session_id AS session, t.seq AS seq, c.model AS model,
+          COUNT(*) AS requests, SUM(c.input_tokens) AS input, SUM(c.output_tokens) AS output,
+          TOTAL(c.duration_ms) AS model_ms, TOTAL(c.cost) AS cost_known,
+          SUM(c.cost IS NULL) AS unpriced, MIN(c.id) AS first_call,
+          (SELECT COUNT(*) FROM checks k WHERE k.task_id = t.id AND k.model = c.model) AS checks,
+          (SELECT COALESCE(SUM(k.passed), 0) FROM checks k
+             WHERE k.task_id = t.id AND k.model = c.model) AS checks_passed
+        FROM calls c JOIN tasks t ON t.id = c.task_id{both} t.id IN
+          (SELECT task_id FROM calls WHERE task_id IS NOT NULL GROUP BY task_id
+           HAVING COUNT(DISTINCT model) > 1)
+        GROUP BY t.id, c.model ORDER BY t.started_at, t.id, first_call""", args).fetchall()
+    return [{
+        "task": int(r["task"]), "session": str(r["session"]), "seq": int(r["seq"]),
+        "model": str(r["model"]), "requests": int(r["requests"]),
+        "input_tokens": int(r["input"] or 0), "output_tokens": int(r["output"] or 0),
+        "model_ms": float(r["model_ms"]), "api_cost_known": float(r["cost_known"]),
+        "api_cost": None if r["unpriced"] else float(r["cost_known"]),
+        "unpriced_calls": int(r["unpriced"] or 0), "checks": int(r["checks"]),
+        "checks_passed": int(r["checks_passed"]),
+    } for r in rows]
 
 
 def _totals(groups: list[dict[str, Any]]) -> dict[str, Any]:

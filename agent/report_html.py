@@ -89,10 +89,12 @@ def time_chart(report: dict[str, Any]) -> str:
     return _svg("Time to first token and completion time per group", y + 24, "".join(parts))
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: dict[str, Any], *, title: str = "Cost report", preamble: str = "") -> str:
+    """`preamble` is trusted HTML put before the tables (`agent compare`'s run and outcome)."""
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           "<title>agent cost report</title>", f"<style>{CSS}</style></head><body>",
-           "<h1>Cost report</h1>", f'<p class="note">{escape(_scope_line(report))}</p>']
+           f"<title>agent · {escape(title)}</title>", f"<style>{CSS}</style></head><body>",
+           f"<h1>{escape(title)}</h1>", f'<p class="note">{escape(_scope_line(report))}</p>',
+           preamble]
     if not report["groups"]:
         out.append("<p>No tasks recorded in this scope.</p></body></html>")
         return "\n".join(out) + "\n"

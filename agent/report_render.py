@@ -174,7 +174,26 @@ def tables(report: dict[str, Any]) -> list[Table]:
                  [rate_note(report), "Ranked by real total per task, cheapest first."])
     if len(groups) > WIDE_GROUPS:  # metrics as columns, one row per group (e.g. --by task)
         brief, econ = _transpose(brief, headers[0]), _transpose(econ, headers[0])
-    return [brief, econ, real]
+    out = [brief, econ, real]
+    if report.get("tiers"):
+        out.append(tier_table(report["tiers"]))
+    return out
+
+
+def tier_table(tiers: list[dict[str, Any]]) -> Table:
+    """Cost and time per model inside the tasks that ran on several (escalations)."""
+    rows = []
+    for t in tiers:
+        cost = "unknown" if t["api_cost"] is None and t["unpriced_calls"] >= t["requests"] else (
+            money4(t["api_cost_known"]) + (" (+unpriced)" if t["unpriced_calls"] else ""))
+        checks = f"{t['checks_passed']}/{t['checks']} passed" if t["checks"] else "–"
+        rows.append([f"task {t['task']}", t["model"], str(t["requests"]), secs(t["model_ms"]),
+                     count(t["input_tokens"]), count(t["output_tokens"]), cost, checks])
+    return Table("Cost and time per tier", ["Task", "Model", "Requests", "Model time", "Input",
+                                            "Output", "API cost", "Checks"], rows,
+                 ["Tasks that moved between models (an escalation after failed checks or "
+                  "failing tool calls, or a switch), in the order they used them. Model time is "
+                  "the time spent in model calls."])
 
 
 TERMINAL_ROWS = 50
@@ -190,7 +209,8 @@ def _transpose(t: Table, corner: str) -> Table:
 
 def _scope_line(report: dict[str, Any]) -> str:
     s = report["scope"]
-    parts = [f"session {s['session']}" if s["session"] else "all sessions"]
+    parts = [f"session {s['session']}" if s["session"] else
+             f"sessions {', '.join(s['sessions'])}" if s.get("sessions") else "all sessions"]
     if s["since"]:
         parts.append(f"since {s['since']}")
     if s["project"]:
@@ -205,8 +225,10 @@ def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    out = ["# Cost report", "", _scope_line(report), ""]
+def render_markdown(report: dict[str, Any], *, title: str = "Cost report", preamble: str = "") -> str:
+    out = [f"# {title}", "", _scope_line(report), ""]
+    if preamble:  # e.g. `agent compare`'s run and outcome, before the seed's tables
+        out += [preamble.rstrip(), ""]
     if not report["groups"]:
         return "\n".join([*out, "No tasks recorded in this scope.", ""])
     for t in tables(report):

@@ -70,8 +70,13 @@ class Session:
         self._provider_factory = provider_factory
         self._providers: dict[tuple[str, str | None], Provider] = {}
         try:
+            from agent.taskflow import TaskFlow
+
+            # Routing, pins, the check and escalation; "auto" starts on the first usable tier.
+            self.flow = TaskFlow(self)
             self.model = resolve_model(
-                settings.model, backend=settings.backend, api_base=settings.api_base, env=self.env
+                self.flow.initial_spec(), backend=settings.backend, api_base=settings.api_base,
+                env=self.env,
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -421,7 +426,9 @@ class Session:
             else:
                 await self._undo(op.checkpoint_id)
         elif isinstance(op, ops.SwitchModel):
-            self._switch_model(op.spec)
+            self.flow.switch(op.spec, op.scope)
+        elif isinstance(op, ops.SetCheck):
+            self.flow.set_check(op.command)
         elif isinstance(op, ops.EndTask):
             if self.busy:
                 self.emit(ev.Warning("the agent is still working: interrupt it before ending the task"))
@@ -465,14 +472,16 @@ class Session:
             unpriced_calls=task.unpriced_calls, real_cost=task.real_cost(self.settings.hourly_rate),
         ))
 
-    def _start_turn(self, prompt: str) -> None:
+    def _start_turn(self, prompt: str, origin: str = "user") -> None:
         prompt = self.redact(prompt)  # a pasted key must not reach the model or any record
         task, followup = self.tasks.prompt(prompt)
+        if not followup:
+            self.flow.on_new_task(task)  # ModelRouted before the task's first record
         self._emit_task(task)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
         self._cancel = asyncio.Event()
-        self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup))
+        self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup, origin))
         self._turn = Turn(self, turn_id)
         self._turn_task = asyncio.create_task(
             self._run_turn(self._turn, prompt, with_map=not followup), name=f"agent-turn-{turn_id}"
@@ -503,6 +512,7 @@ class Session:
 
     async def _run_turn(self, turn: Turn, prompt: str, *, with_map: bool) -> None:
         reason, text = "error", ""
+        follow: tuple[str, str] | None = None  # the session's own follow-up (prompt, origin)
         try:
             content = prompt
             if with_map:
@@ -512,6 +522,7 @@ class Session:
                                 "with line numbers for read_file):\n" + repo_map)
             self.append_message({"role": "user", "content": content})
             reason, text = await turn.run()
+            follow = await self.flow.after_turn(reason)  # the check, escalation
         except asyncio.CancelledError:
             turn.on_cancel()
             reason, text = "interrupted", "Interrupted by the user."
@@ -529,10 +540,12 @@ class Session:
                 self._emit_task(task)  # before TurnFinished: consumers see final figures
             self.emit(ev.TurnFinished(
                 turn.turn_id, reason, text, turn.steps, tuple(turn.files_changed),
-                (time.monotonic() - turn.started) * 1000,
+                (time.monotonic() - turn.started) * 1000, continues=follow is not None,
             ))
             self._turn = None
-        if self._pending_inputs and not self._closed:
+        if follow is not None and not self._closed:
+            self._start_turn(*follow)
+        elif self._pending_inputs and not self._closed:
             self._start_turn(self._pending_inputs.pop(0))
 
     async def _shutdown(self) -> None:

@@ -179,7 +179,7 @@ def test_empty_pipe_is_a_usage_error(repo: Path) -> None:
 
 def test_provider_auth_error_exit_3_one_line(repo: Path, fake_server) -> None:
     fake_server.add(FakeTurn(status=401, error_message="Invalid API key"))
-    proc = run_agent(repo, "-p", "hi", "--api-base", fake_server.url,
+    proc = run_agent(repo, "-p", "hi", "--model", "gpt-oss-120b", "--api-base", fake_server.url,
                      env_extra={"OPENAI_COMPAT_API_KEY": "sk-should-not-leak-123456"})
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr

@@ -6,7 +6,7 @@ from agent import events as ev
 
 EXPECTED = {
     "session_started": ["session_id", "root", "model", "backend", "version", "instructions"],
-    "turn_started": ["turn_id", "task_id", "prompt", "model", "followup"],
+    "turn_started": ["turn_id", "task_id", "prompt", "model", "followup", "origin"],
     "assistant_delta": ["turn_id", "text"],
     "reasoning_delta": ["turn_id", "text"],
     "assistant_message": ["turn_id", "step", "text", "reasoning", "tool_call_ids"],
@@ -28,7 +28,17 @@ EXPECTED = {
         "debug_correction_ms", "api_cost", "unpriced_calls", "real_cost",
     ],
     "model_switched": ["model", "litellm_id", "backend", "reason"],
-    "turn_finished": ["turn_id", "reason", "text", "steps", "files_changed", "duration_ms"],
+    "turn_finished": [
+        "turn_id", "reason", "text", "steps", "files_changed", "duration_ms", "continues",
+    ],
+    "model_routed": [
+        "task_id", "model", "litellm_id", "backend", "reason", "pinned", "escalated",
+    ],
+    "check_started": ["task_id", "command", "attempt"],
+    "check_finished": [
+        "task_id", "command", "passed", "exit_code", "output_tail", "duration_ms", "attempt",
+        "model",
+    ],
     "warning": ["message"],
     "error": ["message", "kind", "fatal"],
 }
@@ -50,7 +60,7 @@ def test_to_dict_is_json_and_carries_version_and_type():
     wire = json.loads(json.dumps(ev.to_dict(event)))
     assert wire == {
         "v": 1, "type": "turn_finished", "turn_id": "t1", "reason": "done", "text": "ok",
-        "steps": 3, "files_changed": ["a.py", "b.py"], "duration_ms": 12.5,
+        "steps": 3, "files_changed": ["a.py", "b.py"], "duration_ms": 12.5, "continues": False,
     }
 
 

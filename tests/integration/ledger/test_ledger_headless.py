@@ -192,7 +192,8 @@ def test_stopped_task_is_abandoned_with_its_reason(repo: Path, fake_server) -> N
 def test_unknown_price_and_local_backend(repo: Path, fake_server) -> None:
     (repo / ".agent" / "config.toml").write_text("")  # no prices: openai-compatible is unknown
     fake_server.add(FakeTurn(content="a"), FakeTurn(content="b"))
-    assert run_agent(repo, "-p", "x", "--api-base", fake_server.url).returncode == 0
+    assert run_agent(repo, "-p", "x", "--model", "gpt-oss-120b", "--api-base",
+                     fake_server.url).returncode == 0
     md = run_agent(repo, "report", "--format", "md").stdout
     row = next(line for line in md.splitlines() if line.startswith("| gpt-oss-120b |"))
     assert "unknown" in row and "$0.0000" not in row

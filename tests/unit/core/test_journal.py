@@ -39,7 +39,7 @@ async def test_resume_continues_the_conversation_and_figures(repo, tmp_path):
         [tool_call("read_file", {"path": "a.txt"}, id="r1"), usage(100, 10)],
         [text("It says hello. key sk-or-journal-canary-999"), usage(120, 5)],
     ])
-    s1 = Session(Settings(prices={"gpt-oss-120b": {"input": 1, "output": 2}}), repo, env=env,
+    s1 = Session(Settings(model="gpt-oss-120b", prices={"gpt-oss-120b": {"input": 1, "output": 2}}), repo, env=env,
                  provider_factory=lambda m: p1)
     await s1.start()
     s1.submit(UserInput("what is in a.txt?"))
@@ -52,7 +52,7 @@ async def test_resume_continues_the_conversation_and_figures(repo, tmp_path):
 
     resumed = load_session(repo, None, env)
     p2 = ScriptedProvider([[text("Still hello."), usage(200, 3)]])
-    s2 = Session(Settings(prices={"gpt-oss-120b": {"input": 1, "output": 2}}), repo, env=env,
+    s2 = Session(Settings(model="gpt-oss-120b", prices={"gpt-oss-120b": {"input": 1, "output": 2}}), repo, env=env,
                  provider_factory=lambda m: p2, resume=resumed)
     await s2.start()
     assert s2.id == sid

@@ -1,0 +1,217 @@
+"""`agent doctor`: check each configured backend and say exactly what to fix.
+
+For every backend that is configured (a key is set, it is the configured --backend, or an
+--api-base is given), in order, stopping at the first failure of each:
+  key        the key variable is set (keys are never printed, only their variable names);
+  reachable  GET {api_base}/models answers (short timeout), and accepts the key;
+  listed     each profile's model name on that backend is in the list;
+  tool call  one tiny streamed request offering a `ping` tool gets a `ping` call back
+             (a real request: a fraction of a cent on paid backends; --no-call skips it).
+Backends that are not configured get one line saying how to configure them.
+Exit code: 0 all checks passed · 1 something failed · 2 nothing is configured.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence, TextIO
+
+from providers.base import ResolvedModel
+
+GET_TIMEOUT = 5.0
+CALL_TIMEOUT = 60.0
+PING_TOOL = {"type": "function", "function": {
+    "name": "ping", "description": "Answer a health check. Call it when asked to.",
+    "parameters": {"type": "object", "properties": {}, "additionalProperties": False}}}
+PING_MESSAGES = [
+    {"role": "system", "content": "You are a health check. Call the ping tool, nothing else."},
+    {"role": "user", "content": "Call the ping tool now."},
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    title: str
+    models: tuple[ResolvedModel, ...]  # the profiles it serves, resolved for it
+    key_envs: tuple[str, ...] = ()
+    key_required: bool = False
+    key_url: str = ""
+    configured: bool = True
+    hint: str = ""  # how to configure it, for the "not configured" line
+
+    @property
+    def api_base(self) -> str:
+        return (self.models[0].api_base or "") if self.models else ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    target: str
+    step: str  # "key" | "reachable" | "listed" | "tool_call" | "configured"
+    ok: bool | None  # None: skipped / not configured
+    message: str
+
+    def line(self) -> str:
+        mark = {True: "✓", False: "✗", None: "–"}[self.ok]
+        return f"{mark} {self.target}: {self.message}"
+
+
+def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False) -> list[Target]:
+    """The catalogue's backends (or the one --api-base endpoint), marked configured or not."""
+    from providers.catalogue import BACKENDS, CUSTOM_KEY_ENV, PROFILES, resolve_model, setup_hints
+
+    if settings.api_base:
+        specs = list(PROFILES) if settings.model in (None, "", "auto") else [settings.model]
+        models = tuple(resolve_model(s, backend=settings.backend, api_base=settings.api_base,
+                                     env=env) for s in specs)
+        return [Target(models[0].backend, settings.api_base, models, (CUSTOM_KEY_ENV,))]
+    hints = {h.backend: h.line for h in setup_hints(env)}
+    out = []
+    for name, b in BACKENDS.items():
+        has_key = any(env.get(k) for k in b.key_envs)
+        configured = include_all or settings.backend == name or (has_key and not b.local)
+        models = tuple(resolve_model(p, backend=name, env=env) for p in b.models)
+        out.append(Target(name, b.title, models, b.key_envs, b.key_required, b.key_url,
+                          configured, hints.get(name, "")))
+    return out
+
+
+async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
+                       get_timeout: float = GET_TIMEOUT,
+                       call_timeout: float = CALL_TIMEOUT) -> list[Finding]:
+    import httpx
+
+    if not t.configured:
+        return [Finding(t.name, "configured", None, f"not configured · {t.hint}")]
+    key_env = next((k for k in t.key_envs if env.get(k)), None)
+    if t.key_required and key_env is None:
+        where = f" (get one at {t.key_url})" if t.key_url else ""
+        return [Finding(t.name, "key", False,
+                        f"no key: export {t.key_envs[0]}=...{where}")]
+    found = [Finding(t.name, "key", True, f"key in {key_env}" if key_env else "no key needed")]
+    headers = {"Authorization": f"Bearer {env[key_env]}"} if key_env else {}
+    url = t.api_base.rstrip("/") + "/models"
+    try:
+        async with httpx.AsyncClient(timeout=get_timeout) as client:
+            resp = await client.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        what = type(exc).__name__
+        fix = ("start the server (" + t.title + ")" if not t.key_required
+               else "check your network, proxy and the API base URL")
+        return [*found, Finding(t.name, "reachable", False, f"cannot reach {url} ({what}): {fix}")]
+    if resp.status_code in (401, 403):
+        return [*found, Finding(t.name, "reachable", False,
+                                f"{url} refused the key in {key_env or '(none sent)'} "
+                                f"(HTTP {resp.status_code}): check or replace that key")]
+    ids: set[str] | None = None
+    if resp.status_code == 200:
+        try:
+            ids = {str(m.get("id")) for m in resp.json().get("data", [])}
+        except (ValueError, AttributeError):
+            ids = None
+        found.append(Finding(t.name, "reachable", True, f"{url} answers"))
+    else:
+        found.append(Finding(t.name, "reachable", None,
+                             f"{url} answered HTTP {resp.status_code}: cannot list its models"))
+    for model in t.models:
+        label = f"{model.label} ({model.wire_model})" if model.wire_model != model.label else model.label
+        if ids is not None and model.wire_model not in ids:
+            fix = (f"pull or serve it under that name ({t.title})" if not t.key_required
+                   else "this backend does not offer it under that name: pick another backend "
+                   "for it (--backend) or check the model name")
+            found.append(Finding(t.name, "listed", False, f"{label} is not listed: {fix}"))
+            continue
+        if ids is not None:
+            found.append(Finding(t.name, "listed", True, f"{label} is listed"))
+        if call:
+            found.append(await _tool_call(t, model, env, call_timeout))
+    return found
+
+
+async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
+                     timeout: float) -> Finding:
+    from providers.base import ProviderError, ToolCallDelta
+    from providers.factory import make_provider
+
+    provider = make_provider(model, env=env)
+    names: dict[int, str] = {}
+    try:
+        async def collect() -> None:
+            async for delta in provider.stream(PING_MESSAGES, [PING_TOOL], model):
+                if isinstance(delta, ToolCallDelta) and delta.name:
+                    names[delta.index] = names.get(delta.index, "") + delta.name
+        await asyncio.wait_for(collect(), timeout)
+    except ProviderError as exc:
+        return Finding(t.name, "tool_call", False, f"{model.label}: the request failed: {exc.line()}")
+    except TimeoutError:
+        return Finding(t.name, "tool_call", False,
+                       f"{model.label}: no answer within {timeout:g}s: the server is overloaded "
+                       "or the model is still loading; try again")
+    finally:
+        await provider.aclose()
+    if "ping" in names.values():
+        return Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works")
+    got = ", ".join(sorted(set(names.values()))) or "no tool call"
+    return Finding(t.name, "tool_call", False,
+                   f"{model.label}: asked to call `ping`, got {got}: tool calling does not work "
+                   "with this model here (for a local server, enable its tool/function calling, "
+                   "e.g. llama.cpp --jinja)")
+
+
+async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
+                     call: bool = True, get_timeout: float = GET_TIMEOUT,
+                     call_timeout: float = CALL_TIMEOUT) -> int:
+    from agent.policy import Redactor
+
+    redact = Redactor(env)  # a server may echo what it was sent; keys never reach the screen
+    configured = failed = 0
+    for t in ts:
+        found = await check_target(t, env, call=call, get_timeout=get_timeout,
+                                   call_timeout=call_timeout)
+        configured += t.configured
+        failed += any(f.ok is False for f in found)
+        for f in found:
+            out.write(redact(f.line()) + "\n")
+    if not configured:
+        out.write("nothing is configured: set one of the keys above, or pass --api-base URL\n")
+        return 2
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str]) -> int:
+    import os
+
+    from agent.cli import _flags, _root
+    from agent.config import ConfigError, load_settings
+
+    p = argparse.ArgumentParser(prog="agent doctor", description=__doc__.split("\n\n")[0],
+                                epilog="exit codes: 0 all passed · 1 something failed · "
+                                "2 nothing configured")
+    p.add_argument("--backend", help="check only this backend")
+    p.add_argument("--api-base", help="check this OpenAI-compatible endpoint")
+    p.add_argument("-m", "--model", help="with --api-base: the model to check (default: the three profiles)")
+    p.add_argument("-C", "--cd", metavar="DIR", help="project directory (for its config)")
+    p.add_argument("--all", action="store_true", help="also check backends that are not configured")
+    p.add_argument("--no-call", action="store_true", help="skip the tool-call round trip (no request is billed)")
+    args = p.parse_args(list(argv))
+    for name in ("approval", "provider", "sandbox"):
+        setattr(args, name, None)
+    try:
+        settings = load_settings(_root(args), flags=_flags(args))
+        ts = targets(settings, os.environ, include_all=args.all)
+    except (ConfigError, ValueError) as exc:
+        print(f"agent doctor: error: {exc}", file=sys.stderr)
+        return 2
+    if args.backend and not args.api_base:
+        from providers.catalogue import _ALIASES
+
+        name = _ALIASES.get(args.backend, args.backend)
+        ts = [t for t in ts if t.name == name]
+        if not ts:
+            print(f"agent doctor: error: unknown backend {args.backend!r}", file=sys.stderr)
+            return 2
+        ts = [Target(**{**t.__dict__, "configured": True}) for t in ts]
+    return asyncio.run(run_doctor(ts, os.environ, sys.stdout, call=not args.no_call))

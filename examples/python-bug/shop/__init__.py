@@ -1,0 +1,1 @@
+"""A tiny shop: carts with quantity pricing and discount codes."""
