@@ -165,7 +165,8 @@ def _empty_stream(rng, normal):
 
 def _repeated_call(rng, normal):
     same = FakeToolCall("list_files", {"path": "."})
-    return [FakeTurn(tool_calls=[same]) for _ in range(6)], {"repeated_call"}
+    # The loop stops the turn; a routed task then escalates a tier and may finish the work.
+    return [FakeTurn(tool_calls=[same]) for _ in range(6)], {"repeated_call", "done"}
 
 
 FAULTS: dict[str, Fault] = {
@@ -215,7 +216,8 @@ async def _run_once(base: Path, server: FakeOpenAIServer, kind: str, seed: int) 
     turns = normal_turns()
     at = rng.randrange(len(turns))
     injected, allowed = FAULTS[kind](rng, turns[at])
-    script = turns[:at] + injected + turns[at + 1:]
+    # A spare answer at the end: a routed task that escalates after a stopped turn asks again.
+    script = turns[:at] + injected + turns[at + 1:] + [FakeTurn(content="Finished after escalating.")]
     for turn in script:
         turn.piece = rng.choice([1, 3, 7, 20]) if turn.piece == 3 else turn.piece
         server.add(turn)
@@ -237,8 +239,8 @@ async def _run_once(base: Path, server: FakeOpenAIServer, kind: str, seed: int) 
         event = await asyncio.wait_for(session.next_event(), 60)
         assert event is not None
         events.append(event)
-        if isinstance(event, ev.TurnFinished):
-            break
+        if isinstance(event, ev.TurnFinished) and not event.continues:
+            break  # a routed task may continue on a higher tier after a stopped turn
     await session.close()
     finished = events[-1]
     lost: list[str] = []

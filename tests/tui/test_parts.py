@@ -1,0 +1,197 @@
+"""The TUI's parts on their own: markdown splitting and streaming, stats, commands, history, diffs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from replay import task, usage
+from rich.console import Console
+from textual.app import App, ComposeResult
+
+from agent import events as ev
+from tui.commands import completions, parse
+from tui.history import History
+from tui.stats import SessionStats, fmt_cost, fmt_duration
+from tui.widgets.diff import colored_diff, preview, proposed_change
+from tui.widgets.status import StatusBar
+from tui.widgets.stream import AnswerMarkdown, StreamingMarkdown, split_settled
+
+DOC = (
+    "# Title\n\nA paragraph with **bold** and `code`.\n\n"
+    "- one\n- two\n  continued\n\n"
+    "```python\ndef f():\n\n    return 1\n```\n\n"
+    "1. first\n2. second\n\n"
+    "> quoted\n> more\n\nLast line.\n"
+)
+
+
+def test_split_keeps_blocks_whole() -> None:
+    parser = MarkdownIt("gfm-like")
+    for cut in range(len(DOC) + 1):
+        settled, tail = split_settled(DOC[:cut], parser)
+        assert settled + tail == DOC[:cut]
+        # A fence is never split open: the settled part has balanced fences.
+        assert settled.count("```") % 2 == 0
+    settled, tail = split_settled(DOC, parser)
+    assert tail == "Last line.\n"
+    # Inside an unfinished fence, a blank line is not a boundary.
+    partial = DOC[: DOC.index("    return 1")]
+    assert split_settled(partial, parser)[1].startswith("```python")
+
+
+def _plain(lines) -> list[str]:
+    texts = ["".join(seg.text for seg in line).rstrip() for line in lines]
+    return [t for t in texts if t.strip()]
+
+
+class _Host(App):
+    CSS = "Screen { scrollbar-gutter: stable; }"  # a constant width, as in the app
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+async def test_streaming_renders_like_the_whole_document() -> None:
+    """Token by token with flushes in between, the lines match rendering the answer at once,
+    and each settled block is rendered once: the cost does not grow with the answer."""
+    text = DOC * 6
+    widget = StreamingMarkdown()
+    async with _Host(widget).run_test(size=(70, 30)) as pilot:
+        for i in range(0, len(text), 5):
+            widget.write(text[i:i + 5])
+            if i % 40 == 0:
+                widget.flush()
+                await pilot.pause()
+        widget.flush()
+        await pilot.pause()
+        width = widget.size.width
+        settled, tail = widget._lines(width)
+        console = Console(width=width, file=None)
+        whole = console.render_lines(AnswerMarkdown(text), console.options.update_width(width))
+        assert _plain(settled + tail) == _plain(whole)
+        assert widget.source == text
+        settled_text = "".join(widget._chunks)
+        assert len(settled_text) > len(text) * 0.9
+        # Only the tail is re-rendered as text arrives: settled text is rendered exactly once.
+        assert widget.settled_chars_rendered == len(settled_text)
+
+
+def _events() -> list[ev.Event]:
+    return [
+        ev.SessionStarted("s1", "/p", "gpt-oss-120b", "openrouter", "0.1.0"),
+        ev.TurnStarted("t1", 1, "a", "gpt-oss-120b"),
+        usage("t1", "gpt-oss-120b", 1, 1000, 100, 0.01, 500, 2000, (0.01, 1000, 100)),
+        task(1, "done", 1, 2000, 600_000, 0.01),
+        ev.ModelSwitched("o4-mini", "openrouter/openai/o4-mini", "openrouter"),
+        ev.TurnStarted("t2", 2, "b", "o4-mini"),
+        usage("t2", "o4-mini", 1, 2000, 300, None, 900, 4000, (0.01, 3000, 400)),  # unpriced
+        ev.TurnStarted("t3", 2, "c", "o4-mini"),
+        usage("t3", "o4-mini", 2, 1000, 100, 0.05, 700, 1000, (0.06, 4000, 500)),
+        task(2, "active", 2, 5000, 60_000, 0.05),
+    ]
+
+
+def test_stats_fold_events_per_model() -> None:
+    stats = SessionStats(hourly_rate=35.0)
+    for event in _events():
+        stats.feed(event)
+    assert stats.model == "o4-mini" and stats.requests == 3
+    assert (stats.input_tokens, stats.output_tokens) == (4000, 500)
+    assert stats.api_cost == pytest.approx(0.06) and stats.unpriced == 1
+    # developer time: 10 min + 1 min at $35/h, on top of the API cost
+    assert stats.real_total == pytest.approx(0.06 + 11 / 60 * 35)
+    models = {f.model: f for f in stats.per_model()}
+    assert models["gpt-oss-120b"].single_prompt == 1 and models["gpt-oss-120b"].tasks == 1
+    assert models["o4-mini"].followups == 1 and models["o4-mini"].done_tasks == 0
+    assert models["o4-mini"].first_response_ms == 800
+    assert models["o4-mini"].unpriced == 1 and models["o4-mini"].api_cost == pytest.approx(0.05)
+    # ranked by real cost per task: o4-mini's task has less developer time so far
+    assert [f.model for f in stats.per_model()] == ["o4-mini", "gpt-oss-120b"]
+    summary = "\n".join(stats.summary_lines())
+    assert "2 task(s) · 3 request(s)" in summary and "(+1 unpriced calls)" in summary
+    assert "task 1 [done] gpt-oss-120b" in summary and "task 2 [active] o4-mini · 1 follow-up" in summary
+
+
+def test_formatting() -> None:
+    assert fmt_duration(450) == "450ms" and fmt_duration(4200) == "4.2s" and fmt_duration(125_000) == "2m05s"
+    assert fmt_cost(0.0127) == "$0.0127" and fmt_cost(2.934) == "$2.93" and fmt_cost(None) == "-"
+
+
+def test_slash_parsing_and_completion() -> None:
+    assert parse("/model gpt-oss-20b") == ("model", "gpt-oss-20b")
+    assert parse("  /q ") == ("quit", "")
+    assert parse("//not a command") is None and parse("hello /model") is None
+    assert parse("/model x\nmore") is None  # multi-line text is a prompt
+    assert [v for v, _ in completions("/d")] == ["/done", "/debug "]
+    assert [v for v, _ in completions("/model gpt")] == ["/model gpt-oss-20b", "/model gpt-oss-120b"]
+    assert ("/model groq/openai/gpt-oss-20b", "used this session") in completions(
+        "/model g", ("groq/openai/gpt-oss-20b",))
+    assert completions("/done") == [] and completions("plain text") == []
+
+
+def test_history_walks_and_persists(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    history = History(path).load()
+    for text in ("one", "two", "two", "three"):
+        history.add(text)
+    assert history.previous("draft") == "three"
+    assert history.previous("three") == "two"
+    assert history.previous("two") == "one"
+    assert history.previous("one") is None  # stays at the oldest
+    assert history.following() == "two"
+    assert history.following() == "three"
+    assert history.following() == "draft"  # back to what was being typed
+    path.write_text(path.read_text() + "not json\n" + json.dumps({"text": "four"}) + "\n")
+    assert History(path).load().entries == ["one", "two", "three", "four"]
+
+
+def test_history_is_per_project(tmp_path: Path) -> None:
+    from tui.history import history_path
+
+    env = {"AGENT_DATA_HOME": str(tmp_path)}
+    a, b = history_path(tmp_path / "a", env), history_path(tmp_path / "b", env)
+    assert a != b and a.parent == tmp_path / "history"
+
+
+def test_colored_diff_and_previews(tmp_path: Path) -> None:
+    text = colored_diff("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n context\n")
+    styles = {text.plain[s.start:s.end]: str(s.style) for s in text.spans}
+    assert styles["-old"] == "red" and styles["+new"] == "green" and styles["@@ -1 +1 @@"] == "cyan"
+    assert "more line" in colored_diff("\n".join(f"+{i}" for i in range(50)), max_lines=10).plain
+    (tmp_path / "a.txt").write_text("keep\nold\n")
+    write = proposed_change("write_file", {"path": "a.txt", "content": "keep\nnew\n"}, tmp_path)
+    assert write is not None and "-old" in write and "+new" in write and " keep" in write
+    new = proposed_change("write_file", {"path": "b.txt", "content": "x\n"}, tmp_path)
+    assert new is not None and new.startswith("new file b.txt") and "+x" in new
+    edit = proposed_change("edit", {"path": "a.txt", "old_string": "old", "new_string": "new"})
+    assert edit is not None and "-old" in edit and "+new" in edit
+    outside = proposed_change("write_file", {"path": "../secret", "content": "x"}, tmp_path)
+    assert outside is not None and outside.startswith("new file")  # never reads outside the root
+    assert proposed_change("run_command", {"command": "ls"}) is None
+    console = Console(width=60, record=True, file=None)
+    console.print(preview("run_command", {"command": "pytest -q", "timeout": 30}))
+    shown = console.export_text()
+    assert "pytest -q" in shown and "timeout: 30" in shown
+
+
+def test_status_bar_fits_narrow_terminals() -> None:
+    stats = SessionStats()
+    for event in _events():
+        stats.feed(event)
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "o4-mini"
+    parts = [p for _, p, _ in bar.parts()]
+    assert parts[0] == "o4-mini" and parts[-1].startswith("real $")
+    assert "1 follow-up" in parts and "task 2" in parts
+    widths = {}
+    for width in (40, 80, 160):
+        text = widths[width] = bar.line(width).plain
+        assert len(text) <= width and "o4-mini" in text and "real $" in text
+    assert "follow-up" in widths[160] and "follow-up" not in widths[40]
+

@@ -1,0 +1,74 @@
+"""What each slash command does: each maps to one op, or to a screen of the app."""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from tui.commands import BY_NAME
+
+if TYPE_CHECKING:
+    from tui.app import AgentApp
+
+
+def run_slash(app: "AgentApp", name: str, arg: str) -> None:
+    from agent import ops
+
+    conversation = app.conversation
+    session = app.session
+    if name == "quit":
+        app.run_worker(app.action_quit_app())
+    elif name == "help":
+        app.action_help()
+    elif name == "cost":
+        from tui.screens.cost import CostScreen
+
+        app.push_screen(CostScreen(app.stats))
+    elif name == "interrupt":
+        app.interrupt()
+    elif name not in BY_NAME:
+        conversation.notice(f"unknown command /{name}: /help lists them (// sends a line starting with /)", "warning")
+    elif name == "model":
+        if not arg:
+            conversation.notice(f"model: {app.model or '-'} · /model <profile or model id> to switch", "info")
+        elif session is None:
+            _retry_with_model(app, arg)
+        else:
+            session.submit(ops.SwitchModel(arg))
+    elif session is None:
+        conversation.notice(f"/{name} needs a running session: {app.setup_problem or 'starting…'}", "warning")
+    elif name in ("new", "done"):
+        if app.turn_running:
+            conversation.notice("the agent is still working: Ctrl+C interrupts it first", "warning")
+            return
+        if app.stats.task is None or app.stats.task.status != "active":
+            conversation.notice("no active task: the next prompt starts one", "info")
+            return
+        session.submit(ops.EndTask("done" if name == "done" else "ended"))
+    elif name == "debug":
+        from agent.tasks import parse_duration
+
+        try:
+            seconds, absolute = parse_duration(arg)
+        except ValueError as exc:
+            conversation.notice(f"/debug: {exc}", "warning")
+            return
+        session.submit(ops.CorrectDebugTime(seconds, absolute))
+        minutes = seconds / 60
+        what = f"set to {minutes:g} min" if absolute else f"{minutes:+g} min"
+        conversation.notice(f"debug time {what} (shown in /cost)", "info")
+    elif name == "undo":
+        undo = getattr(ops, "Undo", None)
+        if app.turn_running:
+            conversation.notice("the agent is still working: Ctrl+C interrupts it first", "warning")
+        elif undo is None:
+            conversation.notice("/undo: checkpoints are not available yet, so there is nothing to revert "
+                                "(use git to undo changes for now)", "warning")
+        else:
+            session.submit(undo())
+
+
+def _retry_with_model(app: "AgentApp", spec: str) -> None:
+    """No session yet (bad configuration): start one with the chosen model."""
+    app.settings = dataclasses.replace(app.settings, model=spec)
+    app.conversation.notice(f"starting with model {spec}…", "info")
+    app.run_worker(app._boot(), group="boot")

@@ -1,0 +1,404 @@
+"""`agent` with no arguments: a full-screen Textual app over the same core Session as headless.
+
+The app holds no agent logic: it submits ops (`session.submit`) and folds the core's events
+(`await session.next_event()` in a worker on the app's own asyncio loop) into widgets. The core
+is imported, created and started only after the first paint, and the provider (litellm for some
+backends, which takes seconds to import) is warmed in a thread; a prompt typed before then waits
+in a queue while the UI stays live.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+
+from tui.history import History
+from tui.stats import SessionStats
+from tui.widgets.conversation import Conversation
+from tui.widgets.prompt import PromptArea, PromptInput
+from tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:  # agent.events is imported after the first paint
+    from agent import events as ev
+
+TICK = 1 / 20  # text deltas are batched into one layout per tick
+DOUBLE_PRESS = 2.0  # a second Ctrl+C within this many seconds quits
+
+
+def _palette() -> type:
+    from tui.palette import AgentCommands
+
+    return AgentCommands
+
+
+def _import_core() -> None:
+    """Runs in a thread: the core's imports stay off the first paint and off the UI loop."""
+    import agent.recorder  # noqa: F401
+    import agent.session  # noqa: F401
+    import providers.factory  # noqa: F401
+    import tools.registry  # noqa: F401
+
+
+class AgentApp(App[int]):
+    CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
+    TITLE = "agent"
+    COMMANDS = App.COMMANDS | {_palette}
+    BINDINGS = [
+        Binding("ctrl+c", "interrupt", "interrupt/quit", priority=True, show=False),
+        Binding("ctrl+q", "quit_app", "quit", priority=True, show=False),
+        Binding("pageup", "scroll_conversation(-1)", show=False),
+        Binding("pagedown", "scroll_conversation(1)", show=False),
+        Binding("f1", "help", "help", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Any,
+        root: Path,
+        *,
+        warnings: list[str] | None = None,
+        session_factory: Callable[[Any, Path], Any] | None = None,
+        history: History | None = None,
+        resume: Any = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.root = Path(root)
+        self.startup_warnings = list(warnings or [])
+        self.session_factory = session_factory or self._default_session
+        self.resume = resume  # agent.journal.Resumed: the conversation to continue
+        self.recorder: Any = None
+        self.session: Any = None
+        self.stats = SessionStats(getattr(settings, "hourly_rate", 35.0))
+        self.model = getattr(settings, "model", "")
+        self.models_seen: list[str] = []
+        self.ready = False  # the session is started and its provider warmed
+        self.queued: list[str] = []  # prompts typed before `ready`
+        self.turn_running = False
+        self.setup_problem: str | None = None
+        self._history = history
+        self._last_interrupt = 0.0
+        self._quitting = False
+        self._pump_worker: Any = None
+        self._turn_started = 0.0
+        self._stall: Any = None
+        if os.environ.get("AGENT_TUI_STALL_LOG"):  # benchmark instrumentation only
+            from tui.instrument import StallMeter
+
+            self._stall = StallMeter.from_env()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: `query_one` searches the active screen, which may be a modal.
+        # The saved history is read after the first paint (_after_first_paint).
+        history = self._history or History(None)
+        self.conversation = Conversation(self.root, id="conversation")
+        self.prompt_area = PromptArea(history, id="prompt-area")
+        self.prompt: PromptInput = self.prompt_area.input
+        self.status_bar = StatusBar(id="status")
+        yield self.conversation
+        yield self.prompt_area
+        yield self.status_bar
+
+    def on_mount(self) -> None:
+        self.prompt.focus()
+        self.set_interval(TICK, self._tick)
+        if self._stall is not None:
+            self.set_interval(0.02, self._stall.tick)
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if self._history is None:
+            from tui.history import history_path
+
+            self.prompt.prompt_history = History(history_path(self.root)).load()
+        self.run_worker(self._boot(), group="boot")
+
+    # -- start-up -------------------------------------------------------------------------------
+    def _default_session(self, settings: Any, root: Path) -> Any:
+        from agent.recorder import attach_ledger
+        from agent.session import Session
+
+        session = Session(settings, root, interactive=True, resume=self.resume)
+        self.recorder = attach_ledger(session)  # the cost ledger, as headless records it
+        return session
+
+    async def _boot(self) -> None:
+        await asyncio.to_thread(_import_core)
+        from agent.config import ConfigError
+
+        try:
+            session = self.session_factory(self.settings, self.root)
+        except ConfigError as exc:
+            self._needs_setup(f"Configuration problem: {exc}")
+            self._set_state("setup needed")
+            return
+        from agent import events as ev
+
+        self.session = session
+        if self.resume is not None:
+            self._show_resumed(self.resume)
+        try:
+            await session.start()
+        except Exception as exc:  # noqa: BLE001 - a panel with the reason, never a traceback
+            self.session = None
+            self._needs_setup(f"The session could not start: {type(exc).__name__}: {exc}")
+            self._set_state("setup needed")
+            return
+        for message in self.startup_warnings:
+            session.emit(ev.Warning(message))
+        self._pump_worker = self.run_worker(self._pump(session), group="events")
+        self._check_key(modal=True)
+        await self._warm_provider()
+        # Everything loaded so far (Textual, the core, httpx) lives as long as the app. Full
+        # garbage collections scanned all of it and stalled the UI 100-200 ms mid-stream.
+        gc.freeze()
+
+    def _show_resumed(self, resumed: Any) -> None:
+        """The continued session's conversation and figures, before new events arrive."""
+        from agent import events as ev
+
+        for record in resumed.events:
+            cls = ev.EVENT_TYPES.get(record.get("type", ""))
+            if cls is None:
+                continue
+            fields = {k: tuple(v) if isinstance(v, list) else v
+                      for k, v in record.items() if k not in ("v", "type")}
+            try:
+                self.stats.feed(cls(**fields))
+            except TypeError:  # a journal from another version: skip what does not fit
+                continue
+        self.conversation.show_history(resumed.messages)
+        self.conversation.notice(f"resumed session {resumed.session_id}", "banner")
+
+    async def _warm_provider(self) -> None:
+        """Create the provider (and import litellm if it needs it) off the UI loop."""
+        self.ready = False
+        self._set_state("connecting…")
+        session = self.session
+        if session is not None:
+            await asyncio.to_thread(_warm, session)
+        self.ready = True
+        self._set_state("working" if self.turn_running else "ready")
+        queued, self.queued = self.queued, []
+        for text in queued:
+            self._send(text)
+
+    def _check_key(self, *, modal: bool) -> None:
+        from providers.catalogue import missing_key
+
+        session = self.session
+        hint = None if getattr(self.settings, "api_base", None) else missing_key(session.model, session.env)
+        self.setup_problem = hint
+        if hint:
+            if modal:
+                self._needs_setup(hint)
+            else:
+                self.conversation.notice(f"setup: {hint}", "warning")
+
+    def _needs_setup(self, problem: str) -> None:
+        from providers.catalogue import setup_hints
+        from tui.screens.setup import SetupScreen
+
+        self.setup_problem = problem
+        env = self.session.env if self.session is not None else None
+        self.push_screen(SetupScreen(problem, setup_hints(env)))
+
+    # -- events ---------------------------------------------------------------------------------
+    async def _pump(self, session: Any) -> None:
+        while (event := await session.next_event()) is not None:
+            self.stats.feed(event)
+            try:
+                self._on_event(event)
+            except Exception as exc:  # noqa: BLE001 - one bad render must not stop the stream
+                self.conversation.notice(f"display error on {event.type}: {exc}", "error")
+
+    def _on_event(self, event: ev.Event) -> None:
+        from agent import events as ev
+
+        conversation = self.conversation
+        conversation.handle(event)
+        if self._stall is not None:
+            self._stall.on_event(event, self)
+        if isinstance(event, ev.SessionStarted):
+            self._set_model(event.model)
+            extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
+            conversation.notice(
+                f"agent {event.version} · {event.model} via {event.backend} · {event.root}{extra}", "banner")
+        elif isinstance(event, ev.TurnStarted):
+            self.turn_running, self._turn_started = True, time.monotonic()
+            self._set_state("working")
+        elif isinstance(event, ev.TurnFinished):
+            self.turn_running = False
+            self._set_state("ready" if self.ready else "connecting…")
+            self._close_approvals()
+        elif isinstance(event, ev.ApprovalRequested):
+            self._set_state("approval needed")
+            self._ask_approval(event)
+        elif isinstance(event, ev.ModelSwitched):
+            self._set_model(event.model)
+            conversation.notice(f"model: {event.model} via {event.backend}", "info")
+            self._check_key(modal=False)
+            self.run_worker(self._warm_provider(), group="boot")
+        elif event.type == "model_routed":
+            self._set_model(event.model)  # type: ignore[attr-defined]
+        elif isinstance(event, ev.TaskUpdated) and event.status != "active":
+            conversation.notice(
+                f"task {event.task_id} {event.status} · {event.followups} follow-up(s) · "
+                f"API ${event.api_cost:.4f} · real ${event.real_cost:.2f}", "task")
+
+    def _set_model(self, model: str) -> None:
+        self.model = model
+        if model not in self.models_seen:
+            self.models_seen.append(model)
+        self.prompt.models = tuple(self.models_seen)
+
+    def _set_state(self, state: str) -> None:
+        self.status_bar.state = state
+
+    def _tick(self) -> None:
+        if not self.conversation.is_attached:
+            return  # shutting down
+        self.conversation.flush()
+        if self.turn_running and self.status_bar.state.startswith("working"):
+            self._set_state(f"working {time.monotonic() - self._turn_started:.0f}s")
+        self.status_bar.refresh_from(self.stats, self.model)
+        if self._stall is not None:
+            self._stall.after_flush(self)
+
+    # -- approvals ------------------------------------------------------------------------------
+    def _ask_approval(self, event: ev.ApprovalRequested) -> None:
+        from agent.ops import Approve
+        from tui.screens.approval import ApprovalScreen
+
+        def answered(result: tuple[str, str] | None) -> None:
+            decision, reason = result or ("deny", "")
+            card = self.conversation.cards.get(event.call_id)
+            if card is not None:
+                card.set_waiting(False)
+            if self.turn_running:
+                self._set_state("working")
+            if self.session is not None and self.turn_running:
+                self.session.submit(Approve(event.call_id, decision, reason))
+
+        self.push_screen(ApprovalScreen(event, self.root), answered)
+
+    def _close_approvals(self) -> None:
+        from tui.screens.approval import ApprovalScreen
+
+        for screen in list(self.screen_stack):
+            if isinstance(screen, ApprovalScreen):
+                screen.expire()
+
+    # -- input ----------------------------------------------------------------------------------
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        self.run_command_text(message.text)
+
+    def run_command_text(self, text: str) -> None:
+        """A line from the input or the palette: a slash command, or a prompt for the agent."""
+        from tui.commands import parse
+
+        command = parse(text)
+        if command is None:
+            self._prompt(text[1:] if text.startswith("//") else text)
+            return
+        from tui.actions import run_slash
+
+        run_slash(self, *command)
+
+    def _prompt(self, text: str) -> None:
+        if self.setup_problem:
+            self.conversation.notice(f"not sent: {self.setup_problem}", "warning")
+            self.prompt.set_text(text)
+            return
+        self.conversation.add_user(text)
+        if not self.ready or self.session is None:
+            self.queued.append(text)
+            self.conversation.notice("waiting for the model provider to be ready…", "info")
+            return
+        self._send(text)
+
+    def _send(self, text: str) -> None:
+        from agent.ops import UserInput
+
+        if self.turn_running:
+            self.conversation.notice("queued: sent when the current turn finishes", "info")
+        self.session.submit(UserInput(text))
+
+    # -- keys -----------------------------------------------------------------------------------
+    async def action_interrupt(self) -> None:
+        now = time.monotonic()
+        busy = self.turn_running or bool(self.queued)
+        if busy and now - self._last_interrupt > DOUBLE_PRESS:
+            self._last_interrupt = now
+            self.interrupt()
+            return
+        await self.action_quit_app()
+
+    def interrupt(self) -> None:
+        from agent.ops import Interrupt
+
+        self.queued.clear()
+        if self.session is not None and self.turn_running:
+            self.session.submit(Interrupt())
+        self.conversation.notice("interrupting… (Ctrl+C again to quit)", "warning")
+
+    async def action_quit_app(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        self._set_state("quitting…")
+        if self.session is not None:
+            try:
+                await asyncio.wait_for(self.session.close(), 10)
+                if self._pump_worker is not None:
+                    await asyncio.wait_for(self._pump_worker.wait(), 5)
+            except Exception:  # noqa: BLE001 - quitting must always work
+                pass
+        if self._stall is not None:
+            self._stall.write()
+        self.exit(0)
+
+    def action_scroll_conversation(self, direction: int) -> None:
+        conversation = self.conversation
+        if direction < 0:
+            conversation.scroll_page_up()
+        else:
+            conversation.scroll_page_down()
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+
+def _warm(session: Any) -> None:
+    try:
+        provider = session.provider()
+    except Exception:  # noqa: BLE001 - the first request reports the real error
+        return
+    if type(provider).__name__ == "LiteLLMProvider":
+        from providers.litellm_provider import _litellm
+
+        _litellm()
+
+
+def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume: Any = None) -> int:
+    """Run the app; once it has exited, print the session's cost summary on the terminal."""
+    import dataclasses
+
+    if getattr(settings, "approval", "") is None:  # unset: the TUI asks before commands
+        settings = dataclasses.replace(settings, approval="auto-edit")
+    app = AgentApp(settings, root, warnings=warnings, resume=resume)
+    app.run()
+    if app.recorder is not None:
+        app.recorder.close()
+    for line in app.stats.summary_lines():
+        print(line)
+    return app.return_code or 0

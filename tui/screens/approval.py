@@ -1,0 +1,110 @@
+"""The approval modal: what the tool wants to do, and three answers.
+
+y approves once, a approves this tool for the rest of the session, n asks for a reason and
+denies (the reason goes back to the model). Escape denies without a reason: the safe default.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from agent import events as ev
+from tui.widgets.diff import preview
+from tui.widgets.tool_card import summarize_args
+
+CSS = Path(__file__).resolve().parent.parent / "approval.tcss"
+
+
+class ApprovalScreen(ModalScreen[tuple[str, str]]):
+    """Dismisses with (decision, reason): decision is "once", "session" or "deny"."""
+
+    CSS_PATH = CSS
+    BINDINGS = [
+        Binding("y", "decide('once')", "approve once"),
+        Binding("a", "decide('session')", "approve for session"),
+        Binding("n", "deny", "deny…"),
+        Binding("escape", "escape", "deny", show=False),
+    ]
+
+    def __init__(self, event: ev.ApprovalRequested, root: Path | None = None) -> None:
+        super().__init__()
+        self.event = event
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        e = self.event
+        with Vertical(id="approval"):
+            # A command is shown whole below; for file tools the title names the files.
+            target = "" if e.name == "run_command" else summarize_args(e.name, e.arguments)
+            title = Text.assemble(("Approve ", "bold"), (e.name, "bold yellow"), "?  ", target)
+            yield Static(title, id="approval-title")
+            if e.reason:
+                style = "bold red" if getattr(e, "destructive", False) else "dim"
+                yield Static(Text(e.reason, style=style), id="approval-reason")
+            with VerticalScroll(id="approval-body"):
+                yield Static(preview(e.name, e.arguments, self.root), id="approval-preview")
+            yield Input(placeholder="why not? (sent to the model) — Enter to deny", id="deny-reason")
+            with Horizontal(id="approval-buttons"):
+                yield Button("\\[y] Approve once", id="once", variant="success")
+                yield Button("\\[a] Approve for session", id="session", variant="primary")
+                yield Button("\\[n] Deny…", id="deny", variant="error")
+
+    def expire(self) -> None:
+        """The turn ended (interrupted): nothing waits for this answer any more."""
+        self.expired = True
+        if self.app.screen is self:
+            self.dismiss(("deny", "the turn ended"))
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "expired", False):  # expired while another screen was on top
+            self.dismiss(("deny", "the turn ended"))
+
+    @property
+    def destructive(self) -> bool:
+        return bool(getattr(self.event, "destructive", False))
+
+    def on_mount(self) -> None:
+        self.query_one("#deny-reason").display = False
+        # A destructive command is approved one at a time, never for the whole session.
+        self.query_one("#session").display = not self.destructive
+        self.query_one("#once", Button).focus()
+
+    def action_decide(self, decision: str) -> None:
+        if self.query_one("#deny-reason").display:
+            return  # typing a reason: letters are text, not answers
+        if decision == "session" and self.destructive:
+            return
+        self.dismiss((decision, ""))
+
+    def action_deny(self) -> None:
+        reason = self.query_one("#deny-reason", Input)
+        if reason.display:
+            return
+        reason.display = True
+        reason.focus()
+
+    def action_escape(self) -> None:
+        reason = self.query_one("#deny-reason", Input)
+        if reason.display and reason.value:
+            reason.value = ""
+            reason.display = False
+            self.query_one("#once", Button).focus()
+            return
+        self.dismiss(("deny", ""))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(("deny", event.value.strip()))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "deny":
+            self.action_deny()
+        elif event.button.id in ("once", "session"):
+            self.dismiss((event.button.id, ""))

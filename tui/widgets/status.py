@@ -1,0 +1,85 @@
+"""The always-visible status bar: model, task, follow-ups, agent time, tokens, API and real cost.
+
+Parts are dropped from the least to the most important when the terminal is narrow, so the line
+never wraps (80 columns keeps model, task, tokens and both costs).
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.stats import SessionStats, fmt_cost, fmt_duration, fmt_tokens
+
+
+class StatusBar(Widget):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; width: 1fr; }
+    """
+
+    state = reactive("starting…")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stats: SessionStats | None = None
+        self.model = ""
+        self._key = None
+
+    def refresh_from(self, stats: SessionStats, model: str) -> None:
+        """Re-render only when a shown figure changed (called on every tick)."""
+        self.stats, self.model = stats, model
+        task = stats.task
+        key = (
+            model, stats.input_tokens, stats.output_tokens, round(stats.api_cost, 6),
+            round(stats.real_total, 4), stats.unpriced,
+            (task.task_id, task.status, task.followups, int(task.agent_ms / 100)) if task else None,
+        )
+        if key != self._key:
+            self._key = key
+            self.refresh()
+
+    def parts(self) -> list[tuple[int, str, str]]:
+        """(priority: lower is kept longer, text, style)."""
+        out: list[tuple[int, str, str]] = [(0, self.model or "-", "bold")]
+        stats = self.stats
+        if stats is None:
+            return out
+        task = stats.task
+        if task is not None:
+            label = f"task {task.task_id}" + ("" if task.status == "active" else f" {task.status}")
+            out.append((1, label, ""))
+            out.append((4, f"{task.followups} follow-up{'s' if task.followups != 1 else ''}", ""))
+            out.append((5, f"agent {fmt_duration(task.agent_ms)}", ""))
+        out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
+        api = fmt_cost(stats.api_cost) + ("+?" if stats.unpriced else "")
+        out.append((1, f"API {api}", ""))
+        out.append((0, f"real {fmt_cost(stats.real_total)}", "bold"))
+        return out
+
+    def render(self) -> Text:
+        return self.line(self.size.width or 80)
+
+    def line(self, width: int) -> Text:
+        right = Text(f" {self.state} ", style="reverse" if self.state != "ready" else "dim")
+        parts = self.parts()
+        budget = width - right.cell_len - 1
+        # Drop the least important parts until the line fits.
+        while parts and _width(parts) > budget:
+            worst = max(range(len(parts)), key=lambda i: (parts[i][0], i))
+            if parts[worst][0] == 0 and len(parts) == 1:
+                break
+            parts.pop(worst)
+        text = Text(" ")
+        for i, (_, part, style) in enumerate(parts):
+            if i:
+                text.append(" · ", style="dim")
+            text.append(part, style=style)
+        pad = max(1, width - text.cell_len - right.cell_len)
+        text.append(" " * pad)
+        text.append_text(right)
+        text.truncate(width)
+        return text
+
+
+def _width(parts: list[tuple[int, str, str]]) -> int:
+    return 1 + sum(len(p[1]) for p in parts) + 3 * (len(parts) - 1)
