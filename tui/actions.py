@@ -33,7 +33,12 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
         elif session is None:
             _retry_with_model(app, arg)
         else:
-            session.submit(ops.SwitchModel(arg))
+            spec, _, scope = arg.partition(" ")
+            scope = scope.strip() or "session"
+            if scope not in ("session", "task"):
+                conversation.notice("/model <model> [task]: `task` pins it for this task only", "warning")
+                return
+            session.submit(ops.SwitchModel(spec, scope=scope))
     elif session is None:
         conversation.notice(f"/{name} needs a running session: {app.setup_problem or 'starting…'}", "warning")
     elif name in ("new", "done"):
@@ -56,15 +61,14 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
         minutes = seconds / 60
         what = f"set to {minutes:g} min" if absolute else f"{minutes:+g} min"
         conversation.notice(f"debug time {what} (shown in /cost)", "info")
+    elif name == "check":
+        session.submit(ops.SetCheck(arg or None))
+        conversation.notice(f"check: {arg}" if arg else "check cleared", "info")
     elif name == "undo":
-        undo = getattr(ops, "Undo", None)
         if app.turn_running:
             conversation.notice("the agent is still working: Ctrl+C interrupts it first", "warning")
-        elif undo is None:
-            conversation.notice("/undo: checkpoints are not available yet, so there is nothing to revert "
-                                "(use git to undo changes for now)", "warning")
         else:
-            session.submit(undo())
+            session.submit(ops.Undo())
 
 
 def _retry_with_model(app: "AgentApp", spec: str) -> None:

@@ -12,7 +12,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("model", "<model>", "switch model: a profile (gpt-oss-20b, gpt-oss-120b, o4-mini) or any litellm id"),
+    Command("model", "<model> [task]", "switch model: auto, a profile or any litellm id; `task`: this task only"),
+    Command("check", "<command>", "command that must pass when the agent says done (empty clears)"),
     Command("new", "", "start a new task (the current one ends without being marked done)"),
     Command("done", "", "mark the current task done"),
     Command("undo", "", "revert the agent's last change"),

@@ -159,23 +159,26 @@ class SessionStats:
         return sorted(figures.values(), key=lambda f: (f.real_per_task is None, f.real_per_task or 0.0, f.model))
 
     def summary_lines(self) -> list[str]:
-        """The plain-text cost summary printed on the terminal when the app exits."""
-        cost = f"${self.api_cost:.4f}" + (f" (+{self.unpriced} unpriced calls)" if self.unpriced else "")
+        """The plain-text cost summary printed on the terminal when the app exits; each line
+        fits 80 columns for the usual figures."""
+        unpriced = f" (+{self.unpriced} unpriced calls)" if self.unpriced else ""
         lines = [
             f"agent session {self.session_id or '(not started)'} · {len(self.tasks)} task(s) · "
-            f"{self.requests} request(s) · {fmt_tokens(self.input_tokens)} in / "
-            f"{fmt_tokens(self.output_tokens)} out tokens",
-            f"  API cost {cost} · real total ${self.real_total:.2f} "
-            f"(developer time at ${self.hourly_rate:g}/h)",
+            f"{self.requests} request(s)",
+            f"  tokens {fmt_tokens(self.input_tokens)} in / {fmt_tokens(self.output_tokens)} out · "
+            f"API ${self.api_cost:.4f}{unpriced}",
+            f"  real total ${self.real_total:.2f} (API + developer time at ${self.hourly_rate:g}/h)",
         ]
         for task in sorted(self.tasks.values(), key=lambda t: t.task_id):
             debug_ms = max(0.0, task.debug_ms + task.debug_correction_ms)
             model = self.model_of_task(task.task_id) or "-"
             lines.append(
                 f"  task {task.task_id} [{task.status}] {model} · {plural(task.followups, 'follow-up')} · "
-                f"agent {fmt_duration(task.agent_ms)} · debug {fmt_duration(debug_ms)} · "
-                f"API ${task.api_cost:.4f} · real ${task.real_cost:.2f}"
+                f"agent {fmt_duration(task.agent_ms)} · debug {fmt_duration(debug_ms)}"
             )
+            lines.append(f"      API ${task.api_cost:.4f} · real ${task.real_cost:.2f}")
+        if self.session_id:
+            lines.append(f"  details: agent report --session {self.session_id}")
         return lines
 
 

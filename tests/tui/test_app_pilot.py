@@ -249,16 +249,29 @@ async def test_undo_reverts_the_last_change(repo: Path) -> None:
         assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
 
 
-async def test_undo_without_checkpoints_says_so(repo: Path, monkeypatch) -> None:
-    from agent import ops
-
-    monkeypatch.delattr(ops, "Undo", raising=False)
-    app, _ = make_app(repo, [])
+async def test_undo_restores_the_agents_change(repo: Path) -> None:
+    app, _ = make_app(repo, [
+        [tool_call("apply_patch", {"patch": PATCH}, id="p"), usage(100, 20)],
+        [text("Fixed."), usage(150, 5)],
+    ])
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot)
+        await type_and_send(pilot, "fix add")
+        await answered(pilot)
+        assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
         await type_and_send(pilot, "/undo")
-        await pilot.pause(0.1)
-        assert "checkpoints are not available yet" in screen_text(app)
+        await wait_for(pilot, lambda: "return a - b" in (repo / "calc.py").read_text(), what="undo")
+        assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+
+
+async def test_model_pinned_for_the_task_only(repo: Path) -> None:
+    app, _ = make_app(repo, [[text("ok"), usage(10, 1)]])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "/model o4-mini task")
+        await type_and_send(pilot, "hello")
+        await answered(pilot)
+        assert app.session is not None and app.session.model.profile == "o4-mini"
 
 
 async def test_setup_panel_without_keys(repo: Path) -> None:
