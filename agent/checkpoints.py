@@ -47,6 +47,9 @@ _SHADOW_EXCLUDES = "node_modules/\n.venv/\nvenv/\n__pycache__/\n*.pyc\n.tox/\n.m
 _RACY_NS = 2_000_000_000  # files changed this recently are re-hashed next time, not cached
 
 
+BACKUP_LABEL = "before restoring checkpoint"
+
+
 class CheckpointError(RuntimeError):
     pass
 
@@ -244,6 +247,15 @@ class Checkpoints:
                 return cp
         raise CheckpointError(f"no checkpoint {ident!r} in this session")
 
+    def undo_target(self, checkpoint_id: int | None = None) -> Checkpoint | None:
+        """What an undo restores: checkpoint `checkpoint_id` (a pre-restore backup included), or
+        else the latest checkpoint taken before the agent's changes; None when there is none."""
+        points = self.list()
+        if checkpoint_id is not None:
+            return next((p for p in points if p.id == checkpoint_id), None)
+        turn_points = [p for p in points if not p.label.startswith(BACKUP_LABEL)]
+        return turn_points[-1] if turn_points else None
+
     def drop(self) -> None:
         """Forget this session's checkpoints (git gc can then reclaim their objects)."""
         if self._head() is not None:
@@ -253,7 +265,7 @@ class Checkpoints:
                 backup: bool = True) -> RestoreReport:
         report = RestoreReport()
         if backup:
-            report.backup = self.snapshot(f"before restoring checkpoint {checkpoint.id}")
+            report.backup = self.snapshot(f"{BACKUP_LABEL} {checkpoint.id}")
         meta = self._meta(checkpoint.sha)
         unsaved = set(meta.get("unsaved", []))
         target = self._tree(checkpoint.sha)

@@ -41,14 +41,10 @@ def main(argv: list[str]) -> int:
         for p in points:
             print(f"{p.id:>3}  {p.label}  ({p.files} files)")
         return 0
-    if args.checkpoint is not None:  # any checkpoint, a pre-undo backup included
-        candidates = [p for p in points if p.id == args.checkpoint]
-    else:
-        candidates = [p for p in points if not p.label.startswith("before restoring")]
-    if not candidates:
+    target = cps.undo_target(args.checkpoint)
+    if target is None:
         print(f"agent undo: session {session_id} has no checkpoint to restore", file=sys.stderr)
         return 2
-    target = candidates[-1]
     try:
         report = cps.restore(target)
     except (CheckpointError, OSError) as exc:

@@ -345,14 +345,10 @@ class Session:
             self.emit(ev.Warning("checkpoints are off or unavailable: nothing to undo"))
             return
         try:
-            points = await asyncio.to_thread(self.checkpoints.list)
-            turn_points = [p for p in points if not p.label.startswith("before restoring")]
-            if checkpoint_id is not None:
-                turn_points = [p for p in turn_points if p.id == checkpoint_id]
-            if not turn_points:
+            target = await asyncio.to_thread(self.checkpoints.undo_target, checkpoint_id)
+            if target is None:
                 self.emit(ev.Warning("no checkpoint to restore yet: the agent has changed nothing"))
                 return
-            target = turn_points[-1]
             report = await asyncio.to_thread(self.checkpoints.restore, target)
         except (CheckpointError, OSError) as exc:
             self.emit(ev.Error(f"undo failed: {exc}", "tool"))
