@@ -67,7 +67,6 @@ class Turn:
         self.nudged_empty = False
         self.compacted = False
         self.repeats = RepeatDetector(limit=5)
-        self.stop: tuple[str, str] | None = None
         self._call_seq = 0
 
     # -- the loop ----------------------------------------------------------------------------
@@ -76,6 +75,8 @@ class Turn:
         try:
             return await self._loop()
         except TurnStopped as stop:
+            # Calls of the last step that never ran still need results for a valid history.
+            self._answer_pending("not run: the turn was stopped")
             return stop.reason, stop.message
 
     async def _loop(self) -> tuple[str, str]:
@@ -119,16 +120,11 @@ class Turn:
                 return "done", text
             for call in calls:
                 await self._run_call(call)
-                if self.stop is not None:
-                    self._answer_pending("not run: the turn was stopped")
-                    return self.stop
                 if self.consecutive_tool_errors >= MAX_CONSECUTIVE_TOOL_ERRORS:
-                    # The remaining calls of this step still need results for a valid history.
-                    self._answer_pending("not run: the turn ended after repeated invalid tool calls")
-                    return "tool_errors", (
+                    raise TurnStopped("tool_errors", (
                         f"Stopped: {MAX_CONSECUTIVE_TOOL_ERRORS} invalid tool calls in a row "
                         "(malformed arguments or unknown tools). Try again or switch model."
-                    )
+                    ))
 
     # -- one model call ----------------------------------------------------------------------
     async def _model_step(self) -> StepResult:
@@ -288,8 +284,7 @@ class Turn:
         if repeat is not None:
             message = repeat.message()
             self._finish_call(call_id, tool.name, f"Not run: {message}.", True, t0, {"repeated": True})
-            self.stop = ("repeated_call", f"Stopped: {message}.")
-            return
+            raise TurnStopped("repeated_call", f"Stopped: {message}.")
         decision = decide_call(
             self.s.approval, tool.name, tool.mutating, params, self.s.rules,
             interactive=self.s.interactive,
