@@ -115,6 +115,8 @@ async def _drive(
         nonlocal interrupted
         interrupted = True
         session.submit(Interrupt())
+        if not session.busy:  # nothing to interrupt: stop waiting for a turn that won't come
+            session.submit(Shutdown())
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -147,6 +149,8 @@ async def _drive(
         elif isinstance(event, ev.Error):
             errors.append(event.message)
             provider_failed = provider_failed or event.kind == "provider"
+            if event.kind == "internal" and not session.busy and finished is None:
+                session.submit(Shutdown())  # the prompt never became a turn: don't hang
         elif isinstance(event, ev.CheckFinished):
             check = event
         elif isinstance(event, ev.TurnFinished):

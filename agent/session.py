@@ -136,8 +136,14 @@ class Session:
     async def start(self) -> None:
         instructions = load_instructions(self.root, self.settings.instruction_files)
         if self._journal_enabled:
-            self.journal = Journal(sessions_dir(self.root, self.env) / f"{self.id}.jsonl", self.redact)
-            self.add_listener(self.journal.event)
+            path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
+            try:
+                self.journal = Journal(path, self.redact)
+            except OSError as exc:
+                self.emit(ev.Warning(f"session journal {path} cannot be written ({exc.strerror or exc}); "
+                                     "this session cannot be resumed"))
+            else:
+                self.add_listener(self.journal.event)
         if self._resume is not None:
             self._restore(self._resume)
         else:
@@ -186,9 +192,9 @@ class Session:
         if resumed.meta.get("model") and self.settings.sources.get("model") != "flag":
             self._switch_model(str(resumed.meta["model"]), announce=False)
         self.messages = repair_history(resumed.messages)
-        for extra in self.messages[len(resumed.messages):]:
-            if self.journal is not None:
-                self.journal.message(extra)
+        if self.journal is not None and len(self.messages) != len(resumed.messages):
+            # Placeholders were inserted after their calls: record the repaired history whole.
+            self.journal.reset(self.messages)
         last_task = None
         for record in resumed.events:
             kind = record.get("type")
@@ -471,11 +477,15 @@ class Session:
     def _start_turn(self, prompt: str, origin: str = "user") -> None:
         prompt = self.redact(prompt)  # a pasted key must not reach the model or any record
         task, followup = self.tasks.prompt(prompt)
-        if not followup:
-            self.flow.on_new_task(task)  # ModelRouted before the task's first record
-        self._emit_task(task)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
+        if not followup:
+            try:
+                self.flow.on_new_task(task)  # ModelRouted before the task's first record
+            except Exception as exc:  # noqa: BLE001 - routing is advice; never strand the prompt
+                self.emit(ev.Warning(f"routing failed ({type(exc).__name__}: {exc}); "
+                                     f"staying on {self.model.label}"))
+        self._emit_task(task)
         self._cancel = asyncio.Event()
         self.emit(ev.TurnStarted(turn_id, task.id, prompt, self.model.label, followup, origin))
         self._turn = Turn(self, turn_id)

@@ -224,9 +224,12 @@ class TaskFlow:
         root = self.s.root
         files = []
         for rel in named_paths(prompt)[:MAX_NAMED_FILES]:
-            path = Path(os.path.realpath(root / rel))
-            if path.is_relative_to(root) and path.is_file():
-                files.append((rel, path.stat().st_size))
+            try:
+                path = Path(os.path.realpath(root / rel))
+                if path.is_relative_to(root) and path.is_file():
+                    files.append((rel, path.stat().st_size))
+            except (OSError, ValueError):  # a name too long, a NUL byte: not a file in play
+                continue
         context = estimate_tokens(self.s.messages) + (len(prompt) + sum(n for _, n in files)) // 4
         return Signals(prompt, tuple(files), context, self.repo_files())
 

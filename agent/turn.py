@@ -166,7 +166,7 @@ class Turn:
                         step.finish = delta.reason
             except ProviderError as exc:
                 if exc.usage is not None:  # a failed response is billed all the same
-                    self._record_usage(exc.usage, t0, ttft, ttft_text, purpose="failed_attempt")
+                    self._record_usage(exc.usage, t0, ttft, ttft_text, model=model, purpose="failed_attempt")
                 if is_context_overflow(exc):
                     # The real limit is below our estimate of what we sent: fold against that.
                     await self._compact(
@@ -174,7 +174,7 @@ class Turn:
                         window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
                     )
                     continue
-                if getattr(exc, "partial", False) and restarts < MAX_STREAM_RESTARTS:
+                if exc.partial and exc.retryable and restarts < MAX_STREAM_RESTARTS:
                     restarts += 1
                     self.s.emit(ev.Warning(
                         f"the response stream broke ({exc.line()}); discarding the partial "
@@ -182,7 +182,7 @@ class Turn:
                     ))
                     continue
                 raise
-            self._record_usage(step.usage, t0, ttft, ttft_text)
+            self._record_usage(step.usage, t0, ttft, ttft_text, model=model)
             step.tool_calls = [
                 self._new_call(slot["id"], slot["name"], slot["arguments"])
                 for _, slot in sorted(partial.items())

@@ -275,3 +275,20 @@ def test_sandboxed_command_cannot_write_outside_the_project(repo: Path, fake_ser
     assert not Path("/usr/local/agent-sandbox-probe").exists()
     finished = [json.loads(l) for l in proc.stdout.splitlines() if '"tool_call_finished"' in l]
     assert "Read-only file system" in finished[0]["output"] and "rc=1" in finished[0]["output"]
+
+
+def test_prompt_naming_an_impossible_path_does_not_hang(repo: Path, fake_server) -> None:
+    fake_server.add(FakeTurn(content="There is no such file."))
+    proc = run_agent(repo, "-p", "explain " + "a" * 300 + ".txt", "--api-base", fake_server.url,
+                     timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unwritable_data_dir_warns_and_still_works(repo: Path, fake_server) -> None:
+    fake_server.add(FakeTurn(content="ok"))
+    proc = run_agent(repo, "-p", "hi", "--api-base", fake_server.url,
+                     env_extra={"AGENT_DATA_HOME": "/dev/null/agent"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "cannot be resumed" in proc.stderr

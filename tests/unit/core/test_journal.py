@@ -122,3 +122,28 @@ def test_journal_lines_are_json(repo, tmp_path):
     kinds = {r["k"] for r in records}
     assert kinds == {"meta", "msg", "ev"}
     assert not any(r["k"] == "ev" and r["e"]["type"] == "assistant_delta" for r in records)
+
+
+async def test_repeated_resumes_keep_one_result_per_call(repo, tmp_path):
+    env = env_for(tmp_path)
+    p1 = ScriptedProvider([[tool_call("read_file", {"path": "a.txt"}, id="c1"),
+                            tool_call("list_files", {}, id="c2")], [text("done")]])
+    s1 = Session(Settings(model="gpt-oss-120b"), repo, env=env, provider_factory=lambda m: p1)
+    await s1.start()
+    s1.submit(UserInput("go"))
+    await run_turn(s1)
+    await s1.close()
+    path = next((tmp_path / "data").rglob(f"{s1.id}.jsonl"))
+    lines = path.read_text().splitlines(keepends=True)
+    # Killed after c1's result was journaled, before c2's.
+    cut = next(i for i, l in enumerate(lines) if '"tool_call_id":"c1"' in l and '"k":"msg"' in l)
+    path.write_text("".join(lines[: cut + 1]))
+    for _ in range(2):
+        s = Session(Settings(model="gpt-oss-120b"), repo, env=env,
+                    provider_factory=lambda m: ScriptedProvider([]), resume=load(path))
+        await s.start()
+        await s.close()
+        ids = [m["tool_call_id"] for m in s.messages if m["role"] == "tool"]
+        assert sorted(ids) == ["c1", "c2"]
+    journaled = [m["tool_call_id"] for m in load(path).messages if m["role"] == "tool"]
+    assert sorted(journaled) == ["c1", "c2"]
