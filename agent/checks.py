@@ -130,8 +130,13 @@ async def run_check(
         reader.cancel()
         raise
     finally:
+        # Forget the group only once it is empty: a background child the check left running is
+        # killed when the session ends (and a reused pid is never mistaken for ours).
         if process_groups is not None and proc.returncode is not None:
-            process_groups.discard(proc.pid)
+            from tools.run_command import group_alive
+
+            if not group_alive(proc.pid):
+                process_groups.discard(proc.pid)
     output = "".join(chunks)
     code = None if timed_out else proc.returncode
     if timed_out:

@@ -122,6 +122,10 @@ class RunCommand(Tool):
                 if transport is not None:
                     transport.close()
             capture.close()
+            # Keep tracking the group only while something in it lives (a background job), so
+            # the session kills it at exit and never signals a reused pid.
+            if ctx.process_groups is not None and not _group_alive(pgid):
+                ctx.process_groups.discard(pgid)
 
         body, meta = capture.render(root)
         code = proc.returncode
@@ -301,6 +305,11 @@ class _Capture:
             meta["truncated"] = True
         meta["output_lines"] = total_lines
         return _ANSI.sub("", body).rstrip("\n"), meta
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a live (non-zombie) process remains in the group."""
+    return _group_alive(pgid)
 
 
 async def kill_surviving_groups(pgids: set[int]) -> int:

@@ -418,3 +418,17 @@ async def test_identical_call_five_times_stops_the_turn(repo):
     await s.close()
     done = of(events, ev.TurnFinished)[0]
     assert done.reason == "repeated_call" and done.steps == 5
+
+
+async def test_finished_command_groups_are_forgotten_background_ones_kept(repo):
+    s, _ = make_session(repo, [
+        [tool_call("run_command", {"command": "echo done"}, id="a")],
+        [tool_call("run_command", {"command": "sleep 300 > /dev/null 2>&1 &"}, id="b")],
+        [text("ok")],
+    ])
+    await s.start()
+    s.submit(UserInput("go"))
+    await until_turn_finished(s)
+    assert len(s.process_groups) == 1  # only the group with the background sleep
+    await s.close()
+    assert not s.process_groups
