@@ -81,9 +81,9 @@ def _headless(parser: argparse.ArgumentParser) -> None:
         help="text: progress on stderr, answer on stdout; json: one final object; "
         "jsonl: the versioned event stream, one JSON object per line",
     )
-    parser.add_argument("--max-steps", type=int, help="stop after this many model calls")
-    parser.add_argument("--max-cost", type=float, help="stop once the task has cost this many USD")
-    parser.add_argument("--max-time", type=float, help="stop after this many seconds")
+    parser.add_argument("--max-steps", type=int, help="stop a turn after this many model calls")
+    parser.add_argument("--max-cost", type=float, help="stop a turn once it has cost this many USD (each automatic follow-up is a new turn)")
+    parser.add_argument("--max-time", type=float, help="stop a turn after this many seconds")
     parser.add_argument(
         "--report", action="store_true",
         help="print the session's cost report at the end (text: on stderr; json: under \"report\")",
