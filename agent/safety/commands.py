@@ -45,7 +45,7 @@ class Verdict:
 
 SAFE = Verdict(False)
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}",
-             "[[", "]]"}
+             "[[", "]]", "coproc"}
 _NOT_COMMANDS = {"for", "case", "select", "function", "in", "esac"}
 _SYSTEM_DIRS = {"/", "/*", "~", "$HOME", "${HOME}", "/etc", "/usr", "/bin", "/sbin", "/lib",
                 "/lib64", "/var", "/home", "/root", "/boot", "/opt", "/srv", "/sys", "/dev"}

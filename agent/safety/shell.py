@@ -48,6 +48,7 @@ class _Lexer:
         self.out = Lexed(segments=[[]])
         self.word: list[str] | None = None
         self.skip_word = False  # the next word is a redirection target
+        self.herestring_next = False  # the next word is a here-string (`<<<`): the stdin
         self.heredoc_next: bool | None = None  # next word is a heredoc delimiter (value: <<-)
         self.pending: list[tuple[str, bool, bool, int]] = []  # delim, strip tabs, expand, seg
         self._last_word_quoted = False  # a quoted heredoc delimiter turns expansion off
@@ -66,6 +67,10 @@ class _Lexer:
             raw_quoted = self._last_word_quoted
             self.pending.append((word, self.heredoc_next, not raw_quoted, len(self.out.segments) - 1))
             self.heredoc_next = None
+        elif self.herestring_next:
+            # `cmd <<< 'text'`: the word is the command's stdin, like a heredoc body.
+            self.herestring_next = False
+            self.out.heredocs.setdefault(len(self.out.segments) - 1, []).append(word)
         elif self.skip_word:
             self.skip_word = False
         else:
@@ -140,6 +145,8 @@ class _Lexer:
             self.end_word()
             if op in ("<<", "<<-"):
                 self.heredoc_next = op == "<<-"
+            elif op == "<<<":
+                self.herestring_next = True
             else:
                 self.skip_word = True
             return False

@@ -82,6 +82,13 @@ def _su(args: list[str]) -> str | None:
             return args[i + 1]
         if a.startswith("--command="):
             return a.split("=", 1)[1]
+        if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
+            # getopt spellings: `-lc CMD` (the value is the next word), `-cCMD` (joined)
+            flags, _, joined = a[1:].partition("c")
+            if joined:
+                return joined
+            if i + 1 < len(args):
+                return args[i + 1]
     return None
 
 

@@ -308,3 +308,19 @@ def test_simple_commands_peel_wrappers():
         ("su -c rm x", "su -c rm x"),
         ("command -v git", "command -v git"),
     ]
+
+
+@pytest.mark.parametrize("cmd", [
+    "bash <<< 'rm -rf x'",
+    'sh <<<"rm -rf x"',
+    "su -c'rm -rf x'",
+    "su -lc 'rm -rf x'",
+    "coproc rm -rf x",
+])
+def test_review_found_variants_are_destructive(cmd):
+    assert classify(cmd).destructive, cmd
+
+
+@pytest.mark.parametrize("cmd", ["grep foo <<< 'rm -rf x'", "cat <<< hello", "su -l user"])
+def test_here_strings_to_non_shells_are_not(cmd):
+    assert not classify(cmd).destructive, cmd
