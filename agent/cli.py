@@ -46,7 +46,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         help="where the profile runs: openrouter (default), openai, groq, together, fireworks, "
-        "cerebras, huggingface, local",
+        "cerebras, huggingface, and on your machine local (Ollama), vllm, llamacpp, lmstudio",
     )
     parser.add_argument(
         "--api-base", help="an OpenAI-compatible base URL (Ollama, vLLM, llama.cpp, LM Studio, ...)"

@@ -115,15 +115,29 @@ def build_task_parser() -> argparse.ArgumentParser:
     dbg = sub.add_parser(
         "debug", help="correct a task's debug time: +3m adds, 5m sets the total, -90s subtracts",
         description="Correct a task's debug time. The correction is recorded beside the measured "
-        "time, never mixed into it. Put `--` before a negative duration: agent task debug 12 -- -2m",
+        "time, never mixed into it. A negative duration subtracts: agent task debug 12 -2m",
     )
     dbg.add_argument("id", type=int, help="task id (see `agent task list`)")
     dbg.add_argument("duration", help="+3m, 5m, 90s, 1.5h, -2m (a bare number is minutes)")
     return p
 
 
+def _negative_durations_as_values(argv: list[str]) -> list[str]:
+    """`agent task debug 12 -2m`: argparse reads `-2m` as an option; a duration is never one."""
+    import re
+
+    if "debug" not in argv or "--" in argv:
+        return argv
+    at = argv.index("debug")
+    out = argv[:at + 1]
+    rest = argv[at + 1:]
+    options = [a for a in rest if a.startswith("-") and not re.fullmatch(r"-\d[\d.]*[a-z]*", a)]
+    values = [a for a in rest if a not in options]
+    return [*out, *options, "--", *values]
+
+
 def main_task(argv: Sequence[str]) -> int:
-    args = build_task_parser().parse_args(list(argv))
+    args = build_task_parser().parse_args(_negative_durations_as_values(list(argv)))
     try:
         ledger = _open(_db(args.db))
     except (LedgerError, OSError) as exc:
@@ -180,11 +194,10 @@ def _list(rows: list[dict[str, Any]], out: TextIO) -> None:
 
     from agent.report_render import console_width, minutes, money2, money4, secs
 
-    table = Table(title="Recent tasks", title_justify="left")
-    for name in ("ID", "Started", "Model", "Status", "Prompts", "Agent time", "Debug", "API cost",
-                 "Real total", "Prompt"):
-        table.add_column(name, justify="right" if name in ("ID", "Prompts") else "left",
-                         no_wrap=True, overflow="ellipsis", min_width=12 if name == "Prompt" else None)
+    import shutil
+
+    width = console_width(out, 160) or shutil.get_terminal_size((160, 24)).columns
+    cells = []
     for r in rows:
         dev, real = _real_total(r)
         if r["requests"] and r["billed_calls"] == 0:
@@ -193,12 +206,39 @@ def _list(rows: list[dict[str, Any]], out: TextIO) -> None:
             api = "unknown"
         else:
             api = money4(r["api_cost_known"] or 0.0)
-        started = dt.datetime.fromtimestamp(r["started_at"]).strftime("%m-%d %H:%M")
         debug = minutes(max(0.0, r["debug_ms"] + r["correction_ms"]) / 60000)
-        prompt = " ".join((r["prompt"] or "").split())
-        table.add_row(*(escape(str(c)) for c in (
-            r["id"], started, r["model"] or "", r["status"], r["prompts"], secs(r["agent_ms"]),
-            debug, api, money2(real) if real is not None else (f"≥ {money2(dev)}" if dev else "unknown"),
-            prompt[:48] + ("…" if len(prompt) > 48 else ""),
-        )))
-    Console(file=out, highlight=False, width=console_width(out, 160)).print(table)
+        cells.append({
+            "ID": str(r["id"]),
+            "Started": dt.datetime.fromtimestamp(r["started_at"]).strftime("%m-%d %H:%M"),
+            "Model": r["model"] or "", "Status": r["status"], "Prompts": str(r["prompts"]),
+            "Agent time": secs(r["agent_ms"]), "Debug": debug, "API cost": api,
+            "Real total": money2(real) if real is not None else (f"≥ {money2(dev)}" if dev else "unknown"),
+            "Prompt": " ".join((r["prompt"] or "").split()),
+        })
+    # The ID (what `agent task debug ID` needs), status and costs are never cut: they keep their
+    # full width, the less important columns go first on a narrow terminal, the prompt takes
+    # what is left.
+    names = ["ID", "Started", "Model", "Status", "Prompts", "Agent time", "Debug", "API cost",
+             "Real total", "Prompt"]
+    droppable = ["Started", "Agent time", "Prompts", "Debug", "Model"]
+
+    def needed(cols: list[str]) -> int:
+        fixed = sum(max([len(n)] + [len(c[n]) for c in cells]) for n in cols if n != "Prompt")
+        return fixed + 12 + 3 * len(cols) + 1  # the prompt's minimum and the borders
+
+    while droppable and needed(names) > width:
+        names.remove(droppable.pop(0))
+    table = Table(title="Recent tasks", title_justify="left")
+    prompt_width = max(12, min(max([6] + [len(c["Prompt"]) for c in cells]),
+                               width - needed(names) + 12))
+    for name in names:
+        if name == "Prompt":
+            table.add_column(name, no_wrap=True, overflow="ellipsis", width=prompt_width)
+        else:
+            table.add_column(name, justify="right" if name in ("ID", "Prompts") else "left",
+                             no_wrap=True,
+                             min_width=max([len(name)] + [len(c[name]) for c in cells]),
+                             overflow="ellipsis" if name == "Model" else "fold")
+    for c in cells:
+        table.add_row(*(escape(c[n]) for n in names))
+    Console(file=out, highlight=False, width=width).print(table)

@@ -24,45 +24,82 @@ from agent.cli import (
     EXIT_USAGE,
 )
 from agent.config import ConfigError, Settings
+from agent.words import plural
 from agent.ops import CorrectDebugTime, EndTask, Interrupt, Shutdown, UserInput
 
 RESULT_SCHEMA_VERSION = 1
 
 
 class _TextPrinter:
-    def __init__(self, err: TextIO) -> None:
+    """Progress on stderr. When stdout is a terminal too, the final answer is printed once, on
+    stdout, rendered: streaming it to stderr as well would show it twice on the same screen. Text
+    the model writes before calling tools is still shown, as narration, when its step ends."""
+
+    def __init__(self, err: TextIO, *, answer_on_terminal: bool = False) -> None:
         self.err = err
         self.in_text = False
+        self.hold_text = answer_on_terminal
+        self.held: list[str] = []
 
     def __call__(self, event: ev.Event) -> None:
         w = self.err.write
         if isinstance(event, ev.AssistantDelta):
+            if self.hold_text:
+                self.held.append(event.text)
+                return
             w(event.text)
             self.in_text = True
             return
         if self.in_text:
             w("\n")
             self.in_text = False
-        if isinstance(event, ev.SessionStarted):
+        if isinstance(event, ev.AssistantMessage):
+            narration = "".join(self.held).strip()
+            self.held.clear()
+            if narration and event.tool_call_ids:
+                w(narration + "\n")
+        elif isinstance(event, ev.SessionStarted):
             w(f"agent {event.version} · {event.model} via {event.backend} · {event.root}\n")
         elif isinstance(event, ev.ToolCallStarted):
             w(f"▸ {event.name} {_short_args(event.arguments)}\n")
         elif isinstance(event, ev.ToolCallFinished):
-            mark = "✗" if event.is_error else "✓"
-            first = (event.output.strip().splitlines() or [""])[0][:160]
-            w(f"  {mark} {first}\n")
+            w(f"  {_tool_outcome(event)}\n")
         elif isinstance(event, ev.ModelRouted):
             w(f"{'escalated to' if event.escalated else 'model:'} {event.model} · {event.reason}\n")
         elif isinstance(event, ev.CheckStarted):
             w(f"▸ check: {event.command.splitlines()[0][:120]}\n")
         elif isinstance(event, ev.CheckFinished):
-            mark = "✓ passed" if event.passed else f"✗ failed (exit code {event.exit_code})"
+            mark = "✓ passed" if event.passed else (
+                f"✗ failed (exit code {event.exit_code})" if event.exit_code is not None
+                else "✗ failed (killed: timed out or interrupted)")
             w(f"  {mark} in {event.duration_ms / 1000:.1f}s\n")
+            if not event.passed and event.output_tail.strip():
+                for line in event.output_tail.rstrip().splitlines()[-CHECK_TAIL_LINES:]:
+                    w(f"    {line}\n")
         elif isinstance(event, ev.Warning):
             w(f"warning: {event.message}\n")
         elif isinstance(event, ev.Error):
             w(f"error: {event.message}\n")
         self.err.flush()
+
+
+CHECK_TAIL_LINES = 20  # of a failed check's output, under its ✗ line
+
+
+def _tool_outcome(event: ev.ToolCallFinished) -> str:
+    """One line: the mark the TUI shows (a command that exits non-zero is a ✗) and a summary."""
+    meta = event.metadata or {}
+    first = (event.output.strip().splitlines() or [""])[0][:160]
+    if meta.get("denied"):
+        return f"✗ denied: {first}"
+    code = meta.get("exit_code")
+    if "exit_code" in meta and code != 0:
+        return f"✗ exit {code if code is not None else '(killed)'} · {first}"
+    if event.is_error:
+        return f"✗ {first}"
+    if "exit_code" in meta:
+        return f"✓ exit 0 · {first}" if first else "✓ exit 0"
+    return f"✓ {first}"
 
 
 def _short_args(arguments: Any) -> str:
@@ -106,7 +143,8 @@ async def _drive(
         # With the ledger off, --report still works from a ledger kept in memory.
         recorder = attach_ledger(session, path=None if settings.ledger else ":memory:")
 
-    printer = _TextPrinter(err) if output_format == "text" else None
+    printer = (_TextPrinter(err, answer_on_terminal=_is_terminal(out))
+               if output_format == "text" else None)
     started = time.monotonic()
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -190,13 +228,16 @@ async def _drive(
         code = EXIT_TASK_FAILED
 
     if output_format == "text":
-        answer = finished.text if finished else ""
+        answer = finished.text if finished and reason != "error" else ""
         if answer:
-            out.write(answer.rstrip("\n") + "\n")
+            if _is_terminal(out):
+                _print_markdown(answer, out)
+            else:
+                out.write(answer.rstrip("\n") + "\n")
         cost = f"${session.total_cost:.4f}" + (" + unknown" if session.unpriced_calls else "")
         err.write(
             f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
-            f"{finished.steps if finished else 0} steps · "
+            f"{plural(finished.steps if finished else 0, 'step')} · "
             f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens · {cost} · "
             f"{time.monotonic() - started:.1f}s\n"
         )
@@ -206,7 +247,10 @@ async def _drive(
             "session_id": session.id,
             "status": reason,
             "exit_code": code,
-            "answer": finished.text if finished else "",
+            # On a provider or internal error the turn's text is the error, not an answer.
+            "answer": finished.text if finished and reason != "error" else "",
+            "error": (errors[-1] if errors else (finished.text if finished else "")) or None
+            if reason == "error" else None,
             "files_changed": list(changed),
             "check_passed": None if check is None else check.passed,
             "steps": finished.steps if finished else 0,
@@ -232,6 +276,20 @@ async def _drive(
             render(report_obj, "terminal", err)
     out.flush()
     return code
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_markdown(text: str, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(file=out, highlight=False, soft_wrap=False).print(Markdown(text))
 
 
 def run_headless(

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+from agent.words import plural
+
 TIER_NAMES = ("light", "large", "careful")
 
 
@@ -157,11 +159,11 @@ def route(signals: Signals, policy: RoutingPolicy) -> Route:
         reasons.append(f'a feature-sized task ("{large}")')
     light = _found(policy.light_keywords, text)
     if not reasons and (light or n_words <= policy.light_max_words):
-        what = f'"{light}"' if light else f"a short task ({n_words} words)"
+        what = f'"{light}"' if light else f"a short task ({plural(n_words, 'word')})"
         files = f", {len(signals.files)} small file(s)" if signals.files else ""
         return Route(policy.light, f"light tier: {what}{files}", "light")
     if not reasons:
-        reasons.append(f"a long task ({n_words} words)")
+        reasons.append(f"a long task ({plural(n_words, 'word')})")
     return Route(policy.large, "large tier: " + ", ".join(reasons), "large")
 
 

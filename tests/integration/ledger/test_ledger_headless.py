@@ -223,10 +223,12 @@ def test_task_list_and_debug_correction_from_the_cli(repo: Path, fake_server) ->
     proc = run_agent(repo, "task", "debug", str(task["id"]), "+3m")
     assert proc.returncode == 0, proc.stderr
     assert "debug time 3 min" in proc.stdout
+    proc = run_agent(repo, "task", "debug", str(task["id"]), "-1m")  # no `--` needed
+    assert proc.returncode == 0 and "debug time 2 min" in proc.stdout, proc.stderr
     proc = run_agent(repo, "task", "debug", str(task["id"]), "--", "-1m")
-    assert proc.returncode == 0 and "debug time 2 min" in proc.stdout
+    assert proc.returncode == 0 and "debug time 1 min" in proc.stdout
     rows = query(repo, "SELECT source, delta_ms FROM debug_corrections ORDER BY id")
-    assert [tuple(r) for r in rows] == [("cli", 180_000.0), ("cli", -60_000.0)]
+    assert [tuple(r) for r in rows] == [("cli", 180_000.0), ("cli", -60_000.0), ("cli", -60_000.0)]
     assert run_agent(repo, "task", "debug", "999", "5m").returncode == 1
     assert run_agent(repo, "task", "debug", str(task["id"]), "soon").returncode == 2
 
