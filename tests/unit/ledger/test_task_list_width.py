@@ -50,3 +50,12 @@ def test_unknown_cost_is_shown_as_unknown_not_blank(monkeypatch) -> None:
 ])
 def test_negative_durations_are_values(argv: list[str], expected: list[str]) -> None:
     assert _negative_durations_as_values(argv) == expected
+
+
+def test_help_names_every_backend() -> None:
+    from agent.cli import build_parser
+    from providers.catalogue import BACKENDS
+
+    text = " ".join(build_parser().format_help().split())
+    missing = [name for name in BACKENDS if name not in text]
+    assert not missing, f"--help does not name the backends {missing}"
