@@ -113,7 +113,7 @@ def encodings(secret: str) -> set[str]:
 # A line that is one base64/hex token, or a hexdump row ("00000010: 4f50 454e ..."); anchored at
 # the newline before it, which the scan finds fast. Runs of 2+ such lines are decoded whole.
 _BLOCK_LINE = re.compile(
-    r"\n(?:[ \t]*[0-9a-fA-F]{4,16}:?[ \t]+[0-9a-fA-F]{2}[^\n]*|[A-Za-z0-9+/_-]{4,}={0,2}[ \t\r]*)(?=\n|\Z)"
+    r"\n(?:[ \t]*[0-9a-fA-F]{4,16}:?[ \t]+[0-9a-fA-F]{2}[^\n]*|[A-Za-z0-9+/_-]{8,}={0,2}[ \t\r]*)(?=\n|\Z)"
 )
 
 
