@@ -90,8 +90,17 @@ def parse_dotenv(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# Settings every .env has that are no secret; redacting them would blank ordinary code
+# (`if env == "production"`) and break the model's edits.
+_PLAIN_VALUES = frozenset({
+    "development", "production", "staging", "localhost", "postgres", "postgresql", "database",
+    "default", "console", "warning", "disabled", "enabled", "127.0.0.1", "0.0.0.0",
+})
+
+
 def dotenv_values(root: Path) -> list[str]:
-    """Every value assigned in the project's .env files, anywhere in the tree."""
+    """Every value assigned in the project's .env files, anywhere in the tree (but the plain
+    settings of _PLAIN_VALUES and numbers)."""
     values = []
     for path in dotenv_files(root):
         try:
@@ -100,6 +109,8 @@ def dotenv_values(root: Path) -> list[str]:
         except OSError:
             continue
         for _name, value in parse_dotenv(text):
+            if value.lower() in _PLAIN_VALUES or re.fullmatch(r"[\d.:]+", value):
+                continue
             values.append(value)
             # A multi-line value: each line is secret on its own too (a printed PEM line).
             values.extend(part.strip() for part in value.splitlines()[1:])
@@ -158,9 +169,10 @@ class Redactor:
         # The longest text that could still be the start of a secret: held back by streams.
         self.window = max([256, *(len(x) + 16 for x in literals)])
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Sorted, merged spans of `text` to redact."""
-        found = []
+    def scan(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """(spans to redact, sorted and merged; spans a stream must not cut: every match whole
+        and every encoded-looking block, secret or not)."""
+        found, whole = [], []
         for kind, pattern in self._passes:
             for m in pattern.finditer(text):
                 start, end = m.span()
@@ -168,33 +180,29 @@ class Redactor:
                     pres = self._tails.get(m.group(), ())
                     back = next((len(p) for p in pres if text.startswith(p, start - len(p))), 0)
                     found.append((start - back, end))
+                    whole.append((start - back, end))
                 else:
-                    found.append(secret_part(kind, max(0, start - BACK[kind]), end, m.group()))
-        if self._raw is not None:
-            for start, end in block_spans(text):
-                if any(self._raw.search(d) for d in decodings(text[start:end])):
-                    found.append((start, end))
+                    start = max(0, start - BACK[kind])
+                    found.append(secret_part(kind, start, end, m.group()))
+                    whole.append((start, end))
+        for start, end in block_spans(text):
+            whole.append((start, end))
+            if self._raw is not None and any(self._raw.search(d) for d in decodings(text[start:end])):
+                found.append((start, end))
         found.sort()
         merged: list[tuple[int, int]] = []
         for start, end in found:
-            if merged and start <= merged[-1][1]:
+            if merged and start < merged[-1][1]:  # touching spans stay apart: a stream cuts between
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
-        return merged
+        return merged, whole
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return self.scan(text)[0]
 
     def __call__(self, text: str) -> str:
-        if not text:
-            return text
-        spans = self.spans(text)
-        if not spans:
-            return text
-        out, pos = [], 0
-        for start, end in spans:
-            out += [text[pos:start], REDACTED]
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+        return _apply(text, self.scan(text)[0]) if text else text
 
     def obj(self, value: Any) -> Any:
         """`value` with every string inside it redacted (dicts, lists, tuples, dataclasses)."""
@@ -215,25 +223,29 @@ class Redactor:
             return dataclasses.replace(value, **changes) if changes else value
         return value
 
-    def safe_cut(self, text: str, cut: int) -> int:
+    def safe_cut(self, text: str, cut: int, whole: list[tuple[int, int]] | None = None) -> int:
         """The largest index <= cut where `text` can be split without splitting a secret, an
         encoded block, or a shape that later text could still extend."""
-        spans = []
-        for kind, pattern in self._passes:
-            for m in pattern.finditer(text):
-                if kind == "lit":
-                    back = max((len(p) for p in self._tails.get(m.group(), ())), default=0)
-                else:
-                    back = BACK[kind]
-                spans.append((max(0, m.start() - back), m.end()))
-        spans += block_spans(text)
+        if whole is None:
+            whole = self.scan(text)[1]
         moved = True
         while moved:
             moved = False
-            for start, end in spans:
+            for start, end in whole:
                 if start < cut and (cut < end or end == len(text)):
                     cut, moved = start, True
         return cut
+
+
+def _apply(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        out += [text[pos:start], REDACTED]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 class StreamRedactor:
@@ -251,13 +263,16 @@ class StreamRedactor:
         hold = self.redactor.window
         if len(self._buf) <= hold:
             return ""
-        cut = self.redactor.safe_cut(self._buf, len(self._buf) - hold)
+        spans, whole = self.redactor.scan(self._buf)
+        cut = self.redactor.safe_cut(self._buf, len(self._buf) - hold, whole)
         if cut <= 0:
             if len(self._buf) < self.CAP:
                 return ""
             cut = len(self._buf) - hold
+            spans = self.redactor.scan(self._buf[:cut])[0]
         out, self._buf = self._buf[:cut], self._buf[cut:]
-        return self.redactor(out)
+        # Spans found with the held text as context; none crosses the cut.
+        return _apply(out, [(a, b) for a, b in spans if b <= cut])
 
     def flush(self) -> str:
         out, self._buf = self._buf, ""

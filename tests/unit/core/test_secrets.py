@@ -46,8 +46,10 @@ def test_parse_dotenv_forms():
 def test_dotenv_values_reads_sub_directories_and_multiline_values(tmp_path):
     (tmp_path / "svc" / "deep").mkdir(parents=True)
     (tmp_path / "svc" / "deep" / ".env.production").write_text('DB="line-one-secret\nline-two-secret"\n')
+    (tmp_path / ".env").write_text("NODE_ENV=production\nPORT=30000000\nHOST=localhost\n")
     values = dotenv_values(tmp_path)
     assert "line-one-secret\nline-two-secret" in values and "line-two-secret" in values
+    assert not {"production", "30000000", "localhost"} & set(values)  # plain settings stay readable
 
 
 def test_env_values_secret_named_min_length_and_redact_env():
