@@ -112,11 +112,16 @@ def encodings(secret: str) -> set[str]:
 
 
 # -- multi-line blocks ------------------------------------------------------------------------
-# A line that is one base64/hex token, or a hexdump row ("00000010: 4f50 454e ..."); anchored at
-# the newline before it, which the scan finds fast. Runs of 2+ such lines are decoded whole.
+# A line that is one base64/hex token, a hexdump row ("00000010: 4f50 454e ..."), or hex bytes
+# with separators ("53 54 52", "0x53, 0x54", "\\x53\\x54", "%53%54"); anchored at the newline
+# before it, which the scan finds fast. Runs of 2+ such lines are decoded whole, and so is a
+# single line of separated hex bytes (no literal can match those).
+_SEP_HEX = r"[ \t]*(?:(?:0x|\\x|%)?[0-9a-fA-F]{2}[ \t,:]*){8,}\r?"
 _BLOCK_LINE = re.compile(
-    r"\n(?:[ \t]*[0-9a-fA-F]{4,16}:?[ \t]+[0-9a-fA-F]{2}[^\n]*|[A-Za-z0-9+/_-]{8,}={0,2}[ \t\r]*)(?=\n|\Z)"
+    r"\n(?:[ \t]*[0-9a-fA-F]{4,16}:?[ \t]+[0-9a-fA-F]{2}[^\n]*|[A-Za-z0-9+/_-]{8,}={0,2}[ \t\r]*"
+    r"|" + _SEP_HEX + r")(?=\n|\Z)"
 )
+_SEP_HEX_LINE = re.compile(_SEP_HEX)
 
 
 def block_spans(text: str) -> list[tuple[int, int]]:
@@ -124,16 +129,19 @@ def block_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     run_start, run_end = -1, -2  # no run yet
     lines = 0
+
+    def close() -> None:
+        if lines >= 2 or (lines == 1 and _SEP_HEX_LINE.fullmatch(text, run_start, run_end)):
+            spans.append((run_start, run_end))
+
     for m in _BLOCK_LINE.finditer("\n" + text):
         start, end = m.start(), m.end() - 1  # in text (the leading "\n" shifted by one)
         if start == run_end + 1:  # the line right after the previous one
             run_end, lines = end, lines + 1
             continue
-        if lines >= 2:
-            spans.append((run_start, run_end))
+        close()
         run_start, run_end, lines = start, end, 1
-    if lines >= 2:
-        spans.append((run_start, run_end))
+    close()
     return spans
 
 
@@ -145,6 +153,9 @@ def decodings(block: str) -> list[str]:
     if re.match(r"\s*[0-9a-fA-F]{4,16}:?[ \t]+[0-9a-fA-F]{2}", lines[0]):
         out.append(_hexdump_bytes(lines).decode("utf-8", "replace"))
     compact = re.sub(r"\s+", "", block)
+    separated = re.sub(r"0x|\\x|%|[\s,:]", "", block)
+    if separated != compact and re.fullmatch(r"[0-9a-fA-F]+", separated):
+        out.append(bytes.fromhex(separated[: len(separated) // 2 * 2]).decode("utf-8", "replace"))
     if re.fullmatch(r"[0-9a-fA-F]+", compact):
         for off in (0, 1):
             part = compact[off:]

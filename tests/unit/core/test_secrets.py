@@ -150,6 +150,9 @@ def _forms(value: str) -> dict[str, str]:
         out[f"b64_{pad}"] = base64.b64encode(data).decode()
         out[f"b64_nopad_{pad}"] = base64.b64encode(data).decode().rstrip("=")
         out[f"urlsafe_{pad}"] = base64.urlsafe_b64encode(data).decode()
+    out["hex_spaced"] = raw.hex(" ")
+    out["hex_escaped"] = "".join(f"\\x{b:02x}" for b in raw)
+    out["hex_0x"] = ", ".join(f"0x{b:02x}" for b in raw)
     out["hex"] = raw.hex()
     out["HEX"] = raw.hex().upper()
     out["reversed"] = raw.decode()[::-1]
@@ -168,7 +171,8 @@ def test_known_value_encodings_are_redacted(form):
 
 
 @pytest.mark.parametrize("tool", [["base64"], ["base64", "-w", "20"], ["xxd", "-p"], ["xxd"],
-                                  ["xxd", "-g1"], ["hexdump", "-C"], ["od", "-A", "x", "-t", "x1z"]])
+                                  ["xxd", "-g1"], ["xxd", "-i"], ["hexdump", "-C"], ["od", "-A", "x", "-t", "x1z"],
+                                  ["od", "-An", "-tx1"], ["od", "-t", "x1"]])
 def test_real_encoder_output_is_redacted(tmp_path, tool):
     f = tmp_path / ".env"
     f.write_text(f"OTHER=harmless\nSERVICE_TOKEN={SECRET}\nDB_PASSWORD={PASSWORD}\n")
