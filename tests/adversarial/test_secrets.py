@@ -190,6 +190,23 @@ COMMANDS = {
     "git_remote_v": "git remote -v",
     "git_config_file": "cat .git/config",
     "loop_cat": "for i in 1 2 3; do cat sub/svc/.env.production; done",
+    "od_An_tx1": "od -An -tx1 .env",
+    "od_octal_offsets": "od -t x1 .env",
+    "xxd_include": "xxd -i .env",
+    "hex_spaced": PY + "\"print(open('.env','rb').read().hex(' '))\"",
+    "hex_escaped": PY + "\"print(''.join(chr(92) + 'x%02x' % b for b in open('.env','rb').read()))\"",
+    "openssl_base64": "openssl base64 -in .env",
+    "sub_env_base64": "base64 sub/svc/.env.production",
+    "strings": "strings .env",
+    "paste_join": "paste -sd, .env",
+    "sort": "sort .env",
+    "nl": "nl .env",
+    "xargs_n1": "xargs -n1 < .env",
+    "printf_q": "printf '%q\\n' \"$(cat .env)\"",
+    "git_log_patch": ("git add -f .env && git -c user.email=a@b -c user.name=a commit -qm add "
+                      "&& git log -p -1"),
+    "python_b64_offset3": PY + "\"import base64;print(base64.b64encode(open('.env','rb').read()[3:]).decode())\"",
+    "url_in_curl_verbose": "echo \"Authorization: Bearer $(sed -n 's/^DB_PASSWORD=//p' .env)\"",
 }
 
 
