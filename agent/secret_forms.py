@@ -45,6 +45,10 @@ SHAPES: tuple[tuple[str, int, str], ...] = (
     ("aws_secret", 5, r"ecret_access_key(?<=[Aa][Ww][Ss]_[Ss]ecret_access_key)" + _AWS_VALUE),
     ("aws_secret_uc", 5, r"ECRET_ACCESS_KEY(?<=[Aa][Ww][Ss]_SECRET_ACCESS_KEY)" + _AWS_VALUE),
     ("aws_secret_camel", 4, r"ecretAccessKey(?<=[Aa]wsSecretAccessKey)" + _AWS_VALUE),
+    # ~/.netrc, ~/.docker/config.json, ~/.npmrc: the value after the keyword.
+    ("netrc", 0, r"machine\s+\S+\s+login\s+\S+\s+password\s+\S{4,}"),
+    ("docker_auth", 0, r"\"auth\"\s*:\s*\"[A-Za-z0-9+/=]{8,}(?=\")"),
+    ("npm_token", 0, r"_authToken\s*=\s*[^\s\"']{8,}"),
     ("auth", 1, r"uthorization(?<=[Aa]uthorization)[\"']?\s*[=:]\s*[\"']?(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+"
                 r"[A-Za-z0-9._~+/=-]{8,}"),
 )
@@ -57,8 +61,10 @@ def secret_part(kind: str, start: int, end: int, matched: str) -> tuple[int, int
         return start + matched.index(":", 3) + 1, end - 1
     if kind.startswith("aws_secret"):
         return end - 40, end
-    if kind == "auth":
+    if kind in ("auth", "netrc"):  # the last word
         return end - len(matched.split()[-1]), end
+    if kind in ("docker_auth", "npm_token"):  # after the last '"' or '='
+        return start + max(matched.rfind('"'), matched.rfind("=")) + 1, end
     return start, end
 
 

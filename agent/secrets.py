@@ -142,8 +142,10 @@ class Redactor:
         named_values: Iterable[str] = (),
         redact_env: Iterable[str] = (),
     ) -> None:
+        self._args = (dict(env), tuple(named_values), tuple(redact_env))
+        self.extra_values = tuple(extra_values)
         values = set(env_secret_values(env, redact_env))
-        values |= {v for v in extra_values if len(v) >= MIN_LEN}
+        values |= {v for v in self.extra_values if len(v) >= MIN_LEN}
         values |= {v for v in named_values if len(v) >= MIN_NAMED_LEN}
         # A key or a credential URL inside any variable or .env value: its bare secret is known,
         # so its encodings are caught too.
@@ -170,6 +172,12 @@ class Redactor:
         self._raw = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))) if values else None
         # The longest text that could still be the start of a secret: held back by streams.
         self.window = max([256, *(len(x) + 16 for x in literals)])
+
+    def rebuild(self, extra_values: Iterable[str]) -> None:
+        """Take a new set of file-borne values (a .env changed), in place: the journal and every
+        stream keep using this object."""
+        env, named, redact_env = self._args
+        self.__init__(env, extra_values, named_values=named, redact_env=redact_env)  # type: ignore[misc]
 
     def scan(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """(spans to redact, sorted and merged; spans a stream must not cut: every match whole

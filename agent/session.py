@@ -498,7 +498,15 @@ class Session:
             unpriced_calls=task.unpriced_calls, real_cost=task.real_cost(self.settings.hourly_rate),
         ))
 
+    def refresh_secrets(self) -> None:
+        """Pick up .env files created or changed since the session started (by the user, or by
+        a command that wrote one), so their values are redacted from then on."""
+        values = tuple(dotenv_values(self.root))
+        if values != self.redact.extra_values:
+            self.redact.rebuild(values)
+
     def _start_turn(self, prompt: str, origin: str = "user") -> None:
+        self.refresh_secrets()
         prompt = self.redact(prompt)  # a pasted key must not reach the model or any record
         task, followup = self.tasks.prompt(prompt)
         self._turn_seq += 1

@@ -314,6 +314,8 @@ class Turn:
             result = await self.s.registry.execute(tool, params, ctx)
         finally:
             self.s.end_output(call_id)
+        if tool.mutating:
+            self.s.refresh_secrets()  # a .env it wrote is redacted from its own result on
         if result.metadata.get("files_changed"):
             self.repeats.progress()
         changed = result.metadata.get("files_changed") or []

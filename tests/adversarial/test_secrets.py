@@ -238,6 +238,14 @@ async def test_exfiltration_through_tools_is_redacted(tmp_path, name):
 
 
 @pytest.mark.attack("secrets")
+async def test_env_file_copied_in_mid_session_is_redacted_from_then_on(tmp_path):
+    root = make_repo(tmp_path)
+    (tmp_path / "outside.env").write_text("X_TOKEN=outside-secret-5521Qp\n")
+    got = await attack(root, sh("cp ../outside.env .env.copied") + sh("cat .env.copied | base64"))
+    assert_nothing_leaked(got, [*ALL, "outside-secret-5521Qp"])
+
+
+@pytest.mark.attack("secrets")
 async def test_secret_in_agents_md_never_reaches_the_model(tmp_path):
     root = make_repo(tmp_path)
     got = await attack(root, sh("true"))

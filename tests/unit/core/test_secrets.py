@@ -99,6 +99,24 @@ KEYS = {
 }
 
 
+@pytest.mark.parametrize("text,secret", [
+    ("machine api.example.com login me password netrcPass99", "netrcPass99"),
+    ('{"auths": {"ghcr.io": {"auth": "dXNlcjpkb2NrZXJwYXNz"}}}', "dXNlcjpkb2NrZXJwYXNz"),
+    ("//registry.npmjs.org/:_authToken=npm_AbCdEf123456", "npm_AbCdEf123456"),
+])
+def test_credential_files_lose_their_secret(text, secret):
+    out = Redactor({})(text)
+    assert secret not in out and REDACTED in out and out.split(REDACTED)[0] == text.split(secret)[0]
+
+
+def test_rebuild_takes_new_file_values_in_place():
+    r = redactor()
+    stream = StreamRedactor(r)
+    r.rebuild(["fresh-value-1234"])
+    assert r("x fresh-value-1234 and " + SECRET) == f"x {REDACTED} and {REDACTED}"
+    assert stream.feed("fresh-value-1234") + stream.flush() == REDACTED
+
+
 @pytest.mark.parametrize("kind", sorted(KEYS))
 def test_key_formats_are_redacted(kind):
     key = KEYS[kind]
