@@ -35,6 +35,7 @@ MAX_DEPTH = 8
 MAX_DIR_ENTRIES = 50_000
 MAX_ENV_FILES = 200
 MAX_ENV_BYTES = 256_000
+MAX_ENV_VALUES = 2_000  # each value adds ~12 literals to the regex
 
 
 def is_dotenv_name(name: str) -> bool:
@@ -114,7 +115,7 @@ def dotenv_values(root: Path) -> list[str]:
             values.append(value)
             # A multi-line value: each line is secret on its own too (a printed PEM line).
             values.extend(part.strip() for part in value.splitlines()[1:])
-    return values
+    return values[:MAX_ENV_VALUES]
 
 
 def env_secret_values(env: Mapping[str, str], redact_env: Iterable[str] = ()) -> list[str]:
@@ -126,11 +127,9 @@ def env_secret_values(env: Mapping[str, str], redact_env: Iterable[str] = ()) ->
     return out
 
 
-
-
 class Redactor:
     """Replaces secrets in any text with `[REDACTED]`; `obj()` does it inside JSON-like data and
-    event dataclasses. Built once per session; immutable afterwards."""
+    event dataclasses. Built once per session; `rebuild()` takes changed .env values."""
 
     MIN_LEN = MIN_LEN
 
@@ -169,7 +168,8 @@ class Redactor:
         self._passes = [(name, re.compile(src)) for name, _, src in SHAPES]
         if lit_src:
             self._passes.append(("lit", re.compile(lit_src)))
-        self._raw = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))) if values else None
+        raw = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+        self._raw = re.compile(raw) if raw else None  # for decoded blocks
         # The longest text that could still be the start of a secret: held back by streams.
         self.window = max([256, *(len(x) + 16 for x in literals)])
 
