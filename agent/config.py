@@ -67,6 +67,11 @@ class Settings:
     max_auto_followups: int = 5
     # The routing policy's thresholds and tiers ([routing] table; keys: agent/routing.py).
     routing: dict[str, Any] = field(default_factory=dict)
+    # Extra secrets to redact everywhere (any length >= 4): literal values, and names of
+    # environment variables whose values are secret whatever their name. User and project
+    # config add up (a project can only make redaction stricter).
+    redact_values: list[str] = field(default_factory=list)
+    redact_env: list[str] = field(default_factory=list)
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -175,6 +180,8 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
         coerced = _coerce(norm, value, origin)
         if norm == "rules":  # user and project rules both apply
             coerced = [*settings.rules, *coerced]
+        elif norm in ("redact_values", "redact_env"):  # only ever adds redaction
+            coerced = [*getattr(settings, norm), *(v for v in coerced if v not in getattr(settings, norm))]
         setattr(settings, norm, coerced)
         settings.sources[norm] = origin
 

@@ -164,7 +164,7 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
                      call_timeout: float = CALL_TIMEOUT) -> int:
-    from agent.policy import Redactor
+    from agent.secrets import Redactor
 
     redact = Redactor(env)  # a server may echo what it was sent; keys never reach the screen
     configured = failed = 0

@@ -59,7 +59,11 @@ class Journal:
     def _write(self, record: dict[str, Any], sync: bool) -> None:
         if self.failed:
             return
-        line = self.redact(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
+        obj = getattr(self.redact, "obj", None)  # a Redactor: redact the values, never the JSON
+        if obj is not None:
+            line = json.dumps(obj(record), ensure_ascii=False, separators=(",", ":")) + "\n"
+        else:
+            line = self.redact(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
         try:
             self._fh.write(line.encode("utf-8", "surrogatepass"))
             if sync:

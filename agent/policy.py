@@ -1,4 +1,4 @@
-"""Approval policy, the child-process environment, and secret redaction.
+"""Approval policy and the child-process environment (secret redaction: agent/secrets.py).
 
 Approval modes: read-only (no mutating tool runs), suggest (ask before every mutating tool),
 auto-edit (edits run, commands are asked), full-auto (nothing asked; still confined to the root).
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 # Environment variables that match SECRET_NAME but hold no secret and that tools need.
@@ -47,45 +46,3 @@ def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:
     out.setdefault("GIT_PAGER", "cat")
     out["GIT_TERMINAL_PROMPT"] = "0"
     return out
-
-
-def dotenv_values(root: Path) -> list[str]:
-    """Every value assigned in the project's .env files (.env, .env.local, .env.production...)."""
-    values = []
-    for path in sorted(root.glob(".env*")):
-        if not path.is_file() or path.suffix in (".example", ".sample", ".template"):
-            continue
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")[:200_000]
-        except OSError:
-            continue
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            value = line.split("=", 1)[1].strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            values.append(value)
-    return values
-
-
-class Redactor:
-    """Replaces known secret values in any text: secret-named environment variables and every
-    value in the project's .env files."""
-
-    MIN_LEN = 8  # shorter values are too likely to be ordinary words
-
-    def __init__(self, env: Mapping[str, str], extra_values: Iterable[str] = ()) -> None:
-        values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= self.MIN_LEN}
-        values |= {v for v in extra_values if len(v) >= self.MIN_LEN}
-        self._pattern = (
-            re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-            if values
-            else None
-        )
-
-    def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
-            return text
-        return self._pattern.sub("[REDACTED]", text)

@@ -21,7 +21,8 @@ from agent import events as ev
 from agent import ops
 from agent.config import ConfigError, Settings
 from agent.costs import price_with_overrides
-from agent.policy import Decision, Redactor, dotenv_values, scrubbed_env
+from agent.policy import Decision, scrubbed_env
+from agent.secrets import Redactor, StreamRedactor, dotenv_values
 from agent.prompt import load_instructions, repo_info, system_prompt
 from agent.journal import Journal, Resumed, repair_history, sessions_dir
 from agent.tasks import Task, TaskTracker
@@ -31,6 +32,7 @@ from providers.base import Provider, ProviderError, ResolvedModel, Usage
 from providers.prices import Price
 
 _CLOSED = object()
+_STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
 
 
 def new_session_id() -> str:
@@ -66,7 +68,13 @@ class Session:
         self._journal_enabled = journal
         self.journal: Journal | None = None
         self.registry = registry or default_registry()
-        self.redact = Redactor(self.env, dotenv_values(self.root))
+        # Everything bound for the model, the journal, the ledger or a screen passes through it:
+        # append_message() and emit() apply it, streams use StreamRedactor.
+        self.redact = Redactor(
+            self.env, dotenv_values(self.root), named_values=settings.redact_values,
+            redact_env=settings.redact_env,
+        )
+        self._output_streams: dict[str, StreamRedactor] = {}
         self._provider_factory = provider_factory
         self._providers: dict[tuple[str, str | None], Provider] = {}
         try:
@@ -219,7 +227,7 @@ class Session:
 
     # -- used by the turn --------------------------------------------------------------------
     def replace_messages(self, messages: list[dict[str, Any]]) -> None:
-        self.messages = list(messages)
+        self.messages = [self.redact.obj(m) for m in messages]
         if self.journal is not None:
             self.journal.reset(self.messages)
 
@@ -237,6 +245,9 @@ class Session:
         return self.model if missing_key(model, self.env) else model
 
     def append_message(self, message: dict[str, Any]) -> None:
+        # The one door into the conversation: the system prompt (instructions), the task with its
+        # repo map, tool results and the model's own text and tool-call arguments.
+        message = self.redact.obj(message)
         self.messages.append(message)
         if self.journal is not None:
             self.journal.message(message)
@@ -245,6 +256,8 @@ class Session:
                 self.emit(ev.Warning(failed))
 
     def emit(self, event: ev.Event) -> None:
+        if not isinstance(event, _STREAMED):  # deltas come through a StreamRedactor already
+            event = self.redact.obj(event)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -306,8 +319,12 @@ class Session:
     def tool_context(self, call_id: str) -> Any:
         from tools.base import ToolContext
 
+        stream = self._output_streams[call_id] = StreamRedactor(self.redact)
+
         def on_output(chunk: str) -> None:
-            self.emit(ev.ToolOutputDelta(call_id, self.redact(chunk)))
+            text = stream.feed(chunk)  # a secret split across chunks is held until whole
+            if text:
+                self.emit(ev.ToolOutputDelta(call_id, text))
 
         return ToolContext(
             root=self.root,
@@ -323,6 +340,13 @@ class Session:
             task=self.tasks.current.first_prompt if self.tasks.current else "",
             touched=tuple(self.touched_files),
         )
+
+    def end_output(self, call_id: str) -> None:
+        """The tool finished: show what its output stream still held back."""
+        stream = self._output_streams.pop(call_id, None)
+        text = stream.flush() if stream is not None else ""
+        if text:
+            self.emit(ev.ToolOutputDelta(call_id, text))
 
     def _default_output_dir(self) -> Path:
         from agent.paths import data_dir
@@ -474,7 +498,15 @@ class Session:
             unpriced_calls=task.unpriced_calls, real_cost=task.real_cost(self.settings.hourly_rate),
         ))
 
+    def refresh_secrets(self) -> None:
+        """Pick up .env files created or changed since the session started (by the user, or by
+        a command that wrote one), so their values are redacted from then on."""
+        values = tuple(dotenv_values(self.root))
+        if values != self.redact.extra_values:
+            self.redact.rebuild(values)
+
     def _start_turn(self, prompt: str, origin: str = "user") -> None:
+        self.refresh_secrets()
         prompt = self.redact(prompt)  # a pasted key must not reach the model or any record
         task, followup = self.tasks.prompt(prompt)
         self._turn_seq += 1

@@ -18,6 +18,7 @@ from agent.compaction import compact, estimate_tokens, is_context_overflow, need
 from agent.leaks import find_leaked_call
 from agent.safety.loops import RepeatDetector
 from agent.safety.rules import decide_call
+from agent.secrets import StreamRedactor
 from providers.base import (
     Finish,
     ProviderError,
@@ -137,6 +138,9 @@ class Turn:
             model = self.s.model
             t0 = time.monotonic()
             ttft = ttft_text = None
+            # A secret the model streams in pieces is held until whole (the finished message is
+            # redacted whole by the session).
+            text_stream, reasoning_stream = StreamRedactor(self.s.redact), StreamRedactor(self.s.redact)
             try:
                 stream = stream_with_retries(
                     self.s.provider(), self.s.messages, self.s.registry.schemas(), model,
@@ -149,10 +153,12 @@ class Turn:
                         if ttft_text is None:
                             ttft_text = (time.monotonic() - t0) * 1000
                         step.text += delta.text
-                        self.s.emit(ev.AssistantDelta(self.turn_id, delta.text))
+                        if shown := text_stream.feed(delta.text):
+                            self.s.emit(ev.AssistantDelta(self.turn_id, shown))
                     elif isinstance(delta, ReasoningDelta):
                         step.reasoning += delta.text
-                        self.s.emit(ev.ReasoningDelta(self.turn_id, delta.text))
+                        if shown := reasoning_stream.feed(delta.text):
+                            self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
                     elif isinstance(delta, ToolCallDelta):
                         slot = partial.setdefault(delta.index, {"id": None, "name": "", "arguments": ""})
                         if delta.id:
@@ -182,6 +188,10 @@ class Turn:
                     ))
                     continue
                 raise
+            if shown := reasoning_stream.flush():
+                self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
+            if shown := text_stream.flush():
+                self.s.emit(ev.AssistantDelta(self.turn_id, shown))
             self._record_usage(step.usage, t0, ttft, ttft_text, model=model)
             step.tool_calls = [
                 self._new_call(slot["id"], slot["name"], slot["arguments"])
@@ -300,7 +310,12 @@ class Turn:
         if tool.mutating:
             await self.s.checkpoint(self.turn_id, f"before {tool.name}", force=destructive)
         ctx = self.s.tool_context(call_id)
-        result = await self.s.registry.execute(tool, params, ctx)
+        try:
+            result = await self.s.registry.execute(tool, params, ctx)
+        finally:
+            self.s.end_output(call_id)
+        if tool.mutating:
+            self.s.refresh_secrets()  # a .env it wrote is redacted from its own result on
         if result.metadata.get("files_changed"):
             self.repeats.progress()
         changed = result.metadata.get("files_changed") or []

@@ -1,7 +1,8 @@
 import json
 
 from agent.leaks import find_leaked_call
-from agent.policy import Redactor, decide, scrubbed_env
+from agent.policy import decide, scrubbed_env
+from agent.secrets import Redactor
 
 TOOLS = ["read_file", "run_command", "apply_patch"]
 
@@ -54,7 +55,7 @@ def test_ambiguous_or_unknown_text_is_not_a_call():
 
 
 def test_dotenv_values_are_redacted(tmp_path):
-    from agent.policy import dotenv_values
+    from agent.secrets import dotenv_values
 
     (tmp_path / ".env").write_text('# comment\nDB_URL="postgres://user:hunter2-long-pass@db/x"\nDEBUG=1\n')
     (tmp_path / ".env.example").write_text("DB_URL=placeholder-value-here\n")
