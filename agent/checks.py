@@ -46,11 +46,15 @@ class CheckResult:
 
 
 def check_from_agents_md(root: Path, names: tuple[str, ...] | list[str] = ("AGENTS.md",)) -> str | None:
-    """The command under a "## Check" heading in the root instruction file, or None."""
+    """The command under a "## Check" heading in the root instruction file, or None.
+
+    Read with the file tools' confinement and cap (agent.instructions.read_confined). The
+    command needs the user's trust before it runs (agent.trust): load_settings decides."""
+    from agent.instructions import read_confined
+
     for name in names:
-        try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = read_confined(Path(root), name)
+        if text is None:
             continue
         found = parse_check_section(text)
         if found:

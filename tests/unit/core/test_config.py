@@ -66,5 +66,6 @@ def test_unknown_keys_warn_not_fail(tmp_path):
 def test_prices_table(tmp_path):
     root = tmp_path / "proj"
     _write(root / ".agent" / "config.toml", '[prices."my/model"]\ninput = 1.5\noutput = 6\n')
-    s = load_settings(root, env=_env(tmp_path))
+    assert load_settings(root, env=_env(tmp_path)).prices == {}  # prices need trust
+    s = load_settings(root, env=_env(tmp_path), trust=True)
     assert s.prices == {"my/model": {"input": 1.5, "output": 6.0}}
