@@ -172,7 +172,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
     known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
     for key, value in values.items():
         norm = key.replace("-", "_")
-        if "api_key" in norm.lower() or norm.lower().endswith("_key") or norm.lower() == "key":
+        if _looks_like_key(norm):
             raise ConfigError(
                 f"{origin}: `{key}` looks like an API key. Keys are read from the environment only "
                 "(e.g. OPENROUTER_API_KEY); remove it from the file."
@@ -188,6 +188,11 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
             coerced = [*settings.rules, *coerced]
         setattr(settings, norm, coerced)
         settings.sources[norm] = origin
+
+
+def _looks_like_key(norm: str) -> bool:
+    low = norm.lower()
+    return "api_key" in low or low.endswith("_key") or low == "key"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -223,6 +228,11 @@ def load_settings(
     _apply(settings, _read_toml(user_path), str(user_path), warnings)
     project_path = project_config_path(root)
     project = _read_toml(project_path)
+    for key in [k for k in project if _looks_like_key(k.replace("-", "_"))]:
+        # Someone else's file: refusing to start would leave the user stuck in that repository.
+        warnings.append(f"{project_path}: `{key}` looks like an API key setting and is ignored: "
+                        "keys are read from the environment only")
+        del project[key]
     applied, agents_check, outcome = gate_project(root, project, settings, env, trust)
     outcome.config_source = str(project_path)
     _apply(settings, applied, str(project_path), warnings)

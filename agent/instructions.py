@@ -57,7 +57,7 @@ def read_confined(root: Path, rel: str, problems: list[str] | None = None) -> st
         path = confined(root, rel)
     except PathError as exc:
         if problems is not None:
-            problems.append(f"instruction file {exc} was not read")
+            problems.append(f"instruction file {rel!r} not read: {exc}")
         return None
     if not path.is_file():
         return None
