@@ -82,7 +82,10 @@ def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False)
 async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
                        get_timeout: float = GET_TIMEOUT,
                        call_timeout: float = CALL_TIMEOUT,
-                       user_bases: Sequence[str] = ()) -> list[Finding]:
+                       user_bases: Sequence[str] | None = None) -> list[Finding]:
+    """`user_bases`: base URLs the user set (agent.trust.key_bases); a key goes only to its own
+    catalogue host or one of these. None: the target's own base counts as the user's (callers
+    that built the target themselves); `agent doctor` always passes them."""
     import httpx
 
     from providers.keyroute import catalogue_origins, origin
@@ -95,6 +98,8 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         return [Finding(t.name, "key", False,
                         f"no key: export {t.key_envs[0]}=...{where}")]
     dest = origin(t.api_base)
+    if user_bases is None:
+        user_bases = (t.api_base,)
     if key_env and dest not in catalogue_origins(key_env) | {origin(b) for b in user_bases}:
         return [Finding(t.name, "key", False,
                         f"refusing to send {key_env} to {dest}: not its own host and not a base URL "
@@ -141,7 +146,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
 
 
 async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
-                     timeout: float, user_bases: Sequence[str] = ()) -> Finding:
+                     timeout: float, user_bases: Sequence[str]) -> Finding:
     from providers.base import ProviderError, ToolCallDelta
     from providers.factory import make_provider
     from providers.keyroute import KeyRouteError
@@ -176,7 +181,7 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
 
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
-                     call_timeout: float = CALL_TIMEOUT, user_bases: Sequence[str] = ()) -> int:
+                     call_timeout: float = CALL_TIMEOUT, user_bases: Sequence[str] | None = None) -> int:
     from agent.policy import Redactor
 
     redact = Redactor(env)  # a server may echo what it was sent; keys never reach the screen
