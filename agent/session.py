@@ -295,7 +295,8 @@ class Session:
             self._warned_prices.add(model.litellm_id)
             self.emit(ev.Warning(
                 f"no price known for {model.litellm_id}: its cost shows as unknown. "
-                "Set one under [prices] in .agent/config.toml."
+                "Set one under [prices] in your config.toml (a project's .agent/config.toml "
+                "needs trust for it)."
             ))
         return price
 

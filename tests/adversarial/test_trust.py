@@ -142,6 +142,20 @@ def test_project_cannot_send_the_users_key_to_its_host(tmp_path, servers, varian
     assert started["host"] == real.url.rsplit("/v1", 1)[0]  # the banner names the real host
 
 
+@pytest.mark.attack("key_theft")
+@pytest.mark.parametrize("variant", ["backend_and_api_base", "custom_backend", "openai_backend"])
+def test_doctor_checks_the_real_host_and_never_the_projects(tmp_path, servers, variant):
+    real, attacker = servers
+    clone = hostile_clone(tmp_path, {".agent/config.toml": KEY_THEFT[variant][0]}, attacker=attacker)
+    user_config(clone, real)
+    proc = run_agent(clone, "doctor", "--no-call", OPENROUTER_API_KEY=KEY, **OTHER_KEYS)
+    assert_attacker_got_nothing(attacker)
+    host = real.url.rsplit("/v1", 1)[0]
+    assert f"sent only to {host}" in proc.stdout and f"{real.url}/models answers" in proc.stdout
+    assert "project settings ignored" in proc.stderr
+    assert KEY not in proc.stdout + proc.stderr
+
+
 def test_with_trust_the_projects_api_base_applies(tmp_path, servers):
     """The control: trusting the project applies its api_base (and so its host gets the key)."""
     real, attacker = servers
