@@ -31,11 +31,22 @@ def test_precedence_defaults_user_project_env_flags(tmp_path):
 
 def test_api_key_in_config_file_is_refused(tmp_path):
     root = tmp_path / "proj"
-    _write(root / ".agent" / "config.toml", 'openrouter_api_key = "sk-secret"\n')
+    _write(tmp_path / "user" / "config.toml", 'openrouter_api_key = "sk-secret"\n')
     with pytest.raises(ConfigError) as info:
         load_settings(root, env=_env(tmp_path))
     assert "environment" in str(info.value)
     assert "sk-secret" not in str(info.value)
+
+
+def test_api_key_in_a_project_config_is_ignored_with_a_warning(tmp_path):
+    """Someone else's file: refusing to start would strand the user in that repository."""
+    root = tmp_path / "proj"
+    _write(root / ".agent" / "config.toml", 'openrouter_api_key = "sk-secret"\nmax_steps = 4\n')
+    warnings: list[str] = []
+    s = load_settings(root, env=_env(tmp_path), warnings=warnings)
+    assert s.max_steps == 4
+    (w,) = [w for w in warnings if "API key" in w]
+    assert "environment" in w and "sk-secret" not in w
 
 
 def test_invalid_toml_names_the_file(tmp_path):
