@@ -234,6 +234,11 @@ def load_settings(
                         "keys are read from the environment only")
         del project[key]
     applied, agents_check, outcome = gate_project(root, project, settings, env, trust)
+    from agent.trust import loosened_limits
+
+    for key in loosened_limits(applied, settings):
+        warnings.append(f"{project_path}: `{key} = {applied.pop(key)!r}` ignored: it would loosen "
+                        f"your own limit ({key} = {getattr(settings, key)!r} in {user_path})")
     outcome.config_source = str(project_path)
     _apply(settings, applied, str(project_path), warnings)
     from_env = {_ENV[k]: v for k, v in env.items() if k in _ENV and v != ""}

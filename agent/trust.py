@@ -58,6 +58,10 @@ NEEDS_TRUST = frozenset({
 # can never set them without trust. config.py warns that they are not supported yet.
 RESERVED = frozenset({"hooks", "mcp_servers"})
 
+# Limits the user set in their own config: a project may tighten them, never loosen them (a
+# project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).
+TIGHTEN_ONLY = frozenset({"max_steps", "max_cost", "max_time"})
+
 AGENTS_CHECK = "check (AGENTS.md ## Check)"
 STORE_NAME = "trusted_projects.json"
 STORE_VERSION = 1
@@ -305,6 +309,22 @@ class TrustGate:
         settings = load_settings(self.root, flags=self.flags, env=self.env, warnings=warnings,
                                  trust=self.request.digest if trusted else False)
         return settings, warnings
+
+
+def loosened_limits(project: Mapping[str, Any], settings: Any) -> list[str]:
+    """Project keys that would loosen a limit the user set in their own config."""
+    out = []
+    for key, value in project.items():
+        norm = key.replace("-", "_")
+        mine = getattr(settings, norm, None) if norm in TIGHTEN_ONLY else None
+        if mine is None or norm not in getattr(settings, "sources", {}):
+            continue
+        try:
+            if float(value) > float(mine):
+                out.append(key)
+        except (TypeError, ValueError):
+            continue  # config.py reports the bad value
+    return out
 
 
 # -- used by the session -------------------------------------------------------------------------

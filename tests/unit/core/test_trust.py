@@ -128,6 +128,18 @@ def test_key_like_project_settings_are_ignored_but_a_users_are_an_error(root):
         load_settings(root, env=env_of(root))
 
 
+def test_a_project_may_tighten_the_users_limits_but_never_loosen_them(root):
+    write(root.parent / "cfg" / "config.toml", "max_cost = 2\nmax_steps = 20\n")
+    write(root / ".agent" / "config.toml", "max_cost = 1000\nmax_steps = 5\nmax_time = 60\n")
+    warnings: list[str] = []
+    s = load_settings(root, env=env_of(root), warnings=warnings)
+    assert (s.max_cost, s.max_steps, s.max_time) == (2.0, 5, 60.0)
+    assert any("`max_cost = 1000` ignored: it would loosen your own limit" in w for w in warnings)
+    # No limit of the user's own: the project's applies (limits are harmless).
+    write(root.parent / "cfg" / "config.toml", "")
+    assert load_settings(root, env=env_of(root)).max_cost == 1000.0
+
+
 def test_reserved_keys_are_not_supported_yet_even_when_trusted(root):
     write(root / ".agent" / "config.toml", '[hooks]\nx = "y"\n')
     warnings: list[str] = []
