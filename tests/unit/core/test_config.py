@@ -17,11 +17,11 @@ def _write(path: Path, text: str) -> None:
 def test_precedence_defaults_user_project_env_flags(tmp_path):
     root = tmp_path / "proj"
     _write(tmp_path / "user" / "config.toml", 'model = "o4-mini"\nmax_steps = 7\nhourly_rate = 50\n')
-    _write(root / ".agent" / "config.toml", 'max_steps = 9\nbackend = "groq"\n')
+    _write(root / ".agent" / "config.toml", 'max_steps = 5\nbackend = "groq"\n')
     env = _env(tmp_path, AGENT_BACKEND="together", AGENT_MAX_COST="0.5")
     s = load_settings(root, flags={"max_cost": 0.25, "model": None}, env=env)
     assert s.model == "o4-mini"  # user file; the None flag does not override
-    assert s.max_steps == 9  # project beats user
+    assert s.max_steps == 5  # project beats user (a project may tighten, never loosen, a limit)
     assert s.backend == "together"  # env beats project
     assert s.max_cost == 0.25  # flag beats env
     assert s.hourly_rate == 50.0
