@@ -12,7 +12,8 @@ the project or user config, then the root AGENTS.md, in this one syntax:
 (a "Check" heading of any level, then the first fenced block under it; its lines run as one
 bash script). `check = ""` in config or `--check ""` turns a check from AGENTS.md off.
 
-The check is the user's own command, so it runs without approval and outside the model's
+The check is the user's own command (a project's own check, from its config or AGENTS.md, applies
+only once the user trusts the project: agent/trust.py), so it runs without approval and outside the model's
 sandbox, but like run_command: bash in the project root, its own process group (killed whole
 on timeout or interrupt), stdin closed, API keys removed from its environment.
 """
@@ -46,11 +47,15 @@ class CheckResult:
 
 
 def check_from_agents_md(root: Path, names: tuple[str, ...] | list[str] = ("AGENTS.md",)) -> str | None:
-    """The command under a "## Check" heading in the root instruction file, or None."""
+    """The command under a "## Check" heading in the root instruction file, or None.
+
+    Read with the file tools' confinement and cap (agent.instructions.read_confined). The
+    command needs the user's trust before it runs (agent.trust): load_settings decides."""
+    from agent.instructions import read_confined
+
     for name in names:
-        try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = read_confined(Path(root), name)
+        if text is None:
             continue
         found = parse_check_section(text)
         if found:

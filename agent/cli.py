@@ -69,6 +69,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="client for OpenAI-compatible backends: the fast direct one (auto) or litellm",
     )
     parser.add_argument(
+        "--trust", action="store_true",
+        help="apply this project's own settings that need trust (its api_base/backend, rules, "
+        "approval, sandbox, check, instruction_files...) for this run; `agent trust` reviews "
+        "and remembers them",
+    )
+    parser.add_argument(
         "--check", metavar="CMD",
         help="a command run when the agent says it is done (e.g. \"npm test\"); its failure "
         "output goes back as a follow-up, and repeated failures escalate the model",
@@ -107,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         "  task           list tasks, correct debug time (agent task --help)\n"
         "  compare        run one task on several models in git worktrees, compare the cost\n"
         "  run FILE       replay a scripted session (TOML) headless\n"
-        "  doctor         check each configured backend and say what to fix\n\n" + EXIT_CODES,
+        "  doctor         check each configured backend and say what to fix\n"
+        "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n\n"
+        "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
+        "send your keys elsewhere or widen approval apply only once you trust the project:\n"
+        "the TUI asks; headless warns and ignores them unless --trust or `agent trust`.\n\n"
+        + EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"agent {_version()}")
     parser.add_argument(
@@ -175,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "exec":
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
+    if argv and argv[0] == "trust":
+        from agent import cli_trust
+
+        return cli_trust.main(argv[1:])
     if argv and argv[0] == "undo":
         from agent import cli_undo
 
@@ -201,7 +216,8 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns (settings, root, 
     root = _root(args)
     warnings: list[str] = []
     try:
-        settings = load_settings(root, flags=_flags(args), warnings=warnings)
+        settings = load_settings(root, flags=_flags(args), warnings=warnings,
+                                 trust=True if getattr(args, "trust", False) else None)
     except ConfigError as exc:
         raise SystemExit(_usage_error(str(exc))) from None
     return settings, root, warnings
@@ -241,7 +257,13 @@ def _run_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return run_tui(settings, root, warnings=warnings, resume=_resume(args, root))
+    gate = None
+    outcome = settings.project_trust
+    if outcome is not None and outcome.must_ask:
+        from agent.trust import TrustGate
+
+        gate = TrustGate(outcome.request, root, _flags(args))
+    return run_tui(settings, root, warnings=warnings, resume=_resume(args, root), trust=gate)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -137,7 +137,8 @@ def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings
     warnings: list[str] = []
     flags = {**_flags(args), "model": None, "check": None}  # per model, and per the spec
     try:
-        return load_settings(root, flags=flags, warnings=warnings), warnings
+        return load_settings(root, flags=flags, warnings=warnings,
+                             trust=True if getattr(args, "trust", False) else None), warnings
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 

@@ -74,6 +74,12 @@ class Settings:
     redact_env: list[str] = field(default_factory=list)
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
+    # How the project's trust-needing settings were treated (agent.trust.TrustOutcome); None
+    # when these Settings were not built by load_settings. Never settable from a file.
+    project_trust: Any = field(default=None, repr=False, compare=False)
+
+
+_NOT_SETTINGS = frozenset({"sources", "project_trust"})
 
 
 _ENV = {
@@ -166,14 +172,19 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 
 def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings: list[str]) -> None:
-    known = {f.name for f in dataclasses.fields(Settings)} - {"sources"}
+    from agent.trust import RESERVED
+
+    known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
     for key, value in values.items():
         norm = key.replace("-", "_")
-        if "api_key" in norm.lower() or norm.lower().endswith("_key") or norm.lower() == "key":
+        if _looks_like_key(norm):
             raise ConfigError(
                 f"{origin}: `{key}` looks like an API key. Keys are read from the environment only "
                 "(e.g. OPENROUTER_API_KEY); remove it from the file."
             )
+        if norm in RESERVED:
+            warnings.append(f"{origin}: `{key}` is not supported yet; ignored")
+            continue
         if norm not in known:
             warnings.append(f"{origin}: unknown setting `{key}` ignored")
             continue
@@ -184,6 +195,11 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
             coerced = [*getattr(settings, norm), *(v for v in coerced if v not in getattr(settings, norm))]
         setattr(settings, norm, coerced)
         settings.sources[norm] = origin
+
+
+def _looks_like_key(norm: str) -> bool:
+    low = norm.lower()
+    return "api_key" in low or low.endswith("_key") or low == "key"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -204,16 +220,45 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     warnings: list[str] | None = None,
+    trust: bool | str | None = None,
 ) -> Settings:
+    """`trust`: None applies the project's trust-needing settings only when the trust store
+    holds a matching decision; True applies them (--trust); a digest string applies them only
+    if they are still exactly what the user was shown (the TUI dialog); False never does.
+    Ignored settings are named in `warnings` (agent.trust.ignored_warning)."""
+    from agent.trust import gate_project
+
     env = os.environ if env is None else env
     warnings = [] if warnings is None else warnings
     settings = Settings()
-    for path in (user_config_path(env), project_config_path(root)):
-        data = _read_toml(path)
-        _apply(settings, data, str(path), warnings)
+    user_path = user_config_path(env)
+    _apply(settings, _read_toml(user_path), str(user_path), warnings)
+    project_path = project_config_path(root)
+    project = _read_toml(project_path)
+    for key in [k for k in project if _looks_like_key(k.replace("-", "_"))]:
+        # Someone else's file: refusing to start would leave the user stuck in that repository.
+        warnings.append(f"{project_path}: `{key}` looks like an API key setting and is ignored: "
+                        "keys are read from the environment only")
+        del project[key]
+    applied, agents_check, outcome = gate_project(root, project, settings, env, trust)
+    from agent.trust import loosened_limits
+
+    for key in loosened_limits(applied, settings):
+        warnings.append(f"{project_path}: `{key} = {applied.pop(key)!r}` ignored: it would loosen "
+                        f"your own limit ({key} = {getattr(settings, key)!r} in {user_path})")
+    outcome.config_source = str(project_path)
+    _apply(settings, applied, str(project_path), warnings)
     from_env = {_ENV[k]: v for k, v in env.items() if k in _ENV and v != ""}
     _apply(settings, from_env, "environment", warnings)
     _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "flag", warnings)
+    if agents_check and settings.check is None:
+        settings.check = agents_check  # only present when trusted
+        settings.sources["check"] = "AGENTS.md"
+    settings.project_trust = outcome
+    if not outcome.applied and not outcome.request.empty:
+        from agent.trust import ignored_warning
+
+        warnings.append(ignored_warning(outcome))
     validate(settings)
     return settings
 

@@ -81,8 +81,14 @@ def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False)
 
 async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
                        get_timeout: float = GET_TIMEOUT,
-                       call_timeout: float = CALL_TIMEOUT) -> list[Finding]:
+                       call_timeout: float = CALL_TIMEOUT,
+                       user_bases: Sequence[str] | None = None) -> list[Finding]:
+    """`user_bases`: base URLs the user set (agent.trust.key_bases); a key goes only to its own
+    catalogue host or one of these. None: the target's own base counts as the user's (callers
+    that built the target themselves); `agent doctor` always passes them."""
     import httpx
+
+    from providers.keyroute import catalogue_origins, origin
 
     if not t.configured:
         return [Finding(t.name, "configured", None, f"not configured · {t.hint}")]
@@ -91,7 +97,15 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         where = f" (get one at {t.key_url})" if t.key_url else ""
         return [Finding(t.name, "key", False,
                         f"no key: export {t.key_envs[0]}=...{where}")]
-    found = [Finding(t.name, "key", True, f"key in {key_env}" if key_env else "no key needed")]
+    dest = origin(t.api_base)
+    if user_bases is None:
+        user_bases = (t.api_base,)
+    if key_env and dest not in catalogue_origins(key_env) | {origin(b) for b in user_bases}:
+        return [Finding(t.name, "key", False,
+                        f"refusing to send {key_env} to {dest}: not its own host and not a base URL "
+                        "you set (an untrusted project's api_base is ignored)")]
+    found = [Finding(t.name, "key", True,
+                     f"key in {key_env}, sent only to {dest}" if key_env else f"no key needed · {dest}")]
     headers = {"Authorization": f"Bearer {env[key_env]}"} if key_env else {}
     url = t.api_base.rstrip("/") + "/models"
     try:
@@ -127,16 +141,20 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         if ids is not None:
             found.append(Finding(t.name, "listed", True, f"{label} is listed"))
         if call:
-            found.append(await _tool_call(t, model, env, call_timeout))
+            found.append(await _tool_call(t, model, env, call_timeout, user_bases))
     return found
 
 
 async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
-                     timeout: float) -> Finding:
+                     timeout: float, user_bases: Sequence[str]) -> Finding:
     from providers.base import ProviderError, ToolCallDelta
     from providers.factory import make_provider
+    from providers.keyroute import KeyRouteError
 
-    provider = make_provider(model, env=env)
+    try:
+        provider = make_provider(model, env=env, user_bases=tuple(user_bases))
+    except KeyRouteError as exc:
+        return Finding(t.name, "tool_call", False, f"{model.label}: {exc}")
     names: dict[int, str] = {}
     try:
         async def collect() -> None:
@@ -163,14 +181,14 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
 
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
-                     call_timeout: float = CALL_TIMEOUT) -> int:
+                     call_timeout: float = CALL_TIMEOUT, user_bases: Sequence[str] | None = None) -> int:
     from agent.secrets import Redactor
 
     redact = Redactor(env)  # a server may echo what it was sent; keys never reach the screen
     configured = failed = 0
     for t in ts:
         found = await check_target(t, env, call=call, get_timeout=get_timeout,
-                                   call_timeout=call_timeout)
+                                   call_timeout=call_timeout, user_bases=user_bases)
         configured += t.configured
         failed += any(f.ok is False for f in found)
         for f in found:
@@ -196,11 +214,16 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("-C", "--cd", metavar="DIR", help="project directory (for its config)")
     p.add_argument("--all", action="store_true", help="also check backends that are not configured")
     p.add_argument("--no-call", action="store_true", help="skip the tool-call round trip (no request is billed)")
+    p.add_argument("--trust", action="store_true", help="apply the project's settings that need trust")
     args = p.parse_args(list(argv))
     for name in ("approval", "provider", "sandbox"):
         setattr(args, name, None)
+    from agent.trust import key_bases
+
+    warnings: list[str] = []
     try:
-        settings = load_settings(_root(args), flags=_flags(args))
+        settings = load_settings(_root(args), flags=_flags(args), warnings=warnings,
+                                 trust=True if args.trust else None)
         ts = targets(settings, os.environ, include_all=args.all)
     except (ConfigError, ValueError) as exc:
         print(f"agent doctor: error: {exc}", file=sys.stderr)
@@ -214,4 +237,7 @@ def main(argv: Sequence[str]) -> int:
             print(f"agent doctor: error: unknown backend {args.backend!r}", file=sys.stderr)
             return 2
         ts = [Target(**{**t.__dict__, "configured": True}) for t in ts]
-    return asyncio.run(run_doctor(ts, os.environ, sys.stdout, call=not args.no_call))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return asyncio.run(run_doctor(ts, os.environ, sys.stdout, call=not args.no_call,
+                                  user_bases=key_bases(settings)))

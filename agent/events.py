@@ -28,6 +28,7 @@ class SessionStarted(Event):
     backend: str
     version: str
     instructions: tuple[str, ...] = ()  # project instruction files loaded (AGENTS.md ...)
+    host: str = ""  # where requests and the API key go (scheme://host[:port]), never the key
 
 
 @dataclass(frozen=True)

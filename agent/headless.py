@@ -59,7 +59,8 @@ class _TextPrinter:
             if narration and event.tool_call_ids:
                 w(narration + "\n")
         elif isinstance(event, ev.SessionStarted):
-            w(f"agent {event.version} · {event.model} via {event.backend} · {event.root}\n")
+            host = f" at {event.host}" if event.host else ""
+            w(f"agent {event.version} · {event.model} via {event.backend}{host} · {event.root}\n")
         elif isinstance(event, ev.ToolCallStarted):
             w(f"▸ {event.name} {_short_args(event.arguments)}\n")
         elif isinstance(event, ev.ToolCallFinished):

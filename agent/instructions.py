@@ -17,34 +17,92 @@ import posixpath
 from pathlib import Path
 from typing import Sequence
 
-MAX_INSTRUCTIONS_CHARS = 12_000
+MAX_INSTRUCTIONS_CHARS = 12_000  # per file
+MAX_INSTRUCTIONS_TOTAL = 48_000  # all files together: a repo with 1,000 AGENTS.md stays cheap
 DEFAULT_NAMES = ("AGENTS.md",)
 
 Instruction = tuple[str, str]  # (root-relative POSIX path, text)
 
 
+def bad_name(name: object) -> str | None:
+    """Why an `instruction_files` entry is refused, or None. Entries are file names (matched in
+    every directory) or root-relative paths; nothing may point outside the project."""
+    if not isinstance(name, str) or not name.strip():
+        return "it is empty"
+    if "\x00" in name:
+        return "it contains a NUL byte"
+    if name.startswith("~") or os.path.isabs(name) or name.startswith("/"):
+        return "it is not a path inside the project"
+    if ".." in name.replace("\\", "/").split("/"):
+        return "it contains `..`"
+    return None
+
+
+def confined(root: Path, rel: str) -> Path:
+    """The real path of a project file, with the file tools' confinement (tools/paths.py):
+    no escaping symlink, nothing inside .git/. Raises tools.paths.PathError."""
+    from tools.paths import PathError, resolve_in_root
+
+    why = bad_name(rel)
+    if why:
+        raise PathError(f"{rel!r}: {why}")
+    return resolve_in_root(root, rel)
+
+
+def read_confined(root: Path, rel: str, problems: list[str] | None = None) -> str | None:
+    """A project file's text, capped; None (and a line in `problems`) when it may not be read."""
+    from tools.paths import PathError
+
+    try:
+        path = confined(root, rel)
+    except PathError as exc:
+        if problems is not None:
+            problems.append(f"instruction file {rel!r} not read: {exc}")
+        return None
+    if not path.is_file():
+        return None
+    return _read(path)
+
+
 def find_instructions(root: str | os.PathLike[str],
-                      names: Sequence[str] = DEFAULT_NAMES) -> list[Instruction]:
+                      names: Sequence[str] = DEFAULT_NAMES,
+                      problems: list[str] | None = None) -> list[Instruction]:
     """Every instruction file in the project (ignored files left out), shallowest first, then
-    by directory, then by the order of `names`. Texts are stripped and capped."""
+    by directory, then by the order of `names`. Texts are stripped and capped. Entries and files
+    that would leave the project are skipped, with a line for each in `problems`."""
     from tools.filesets import project_files
 
+    problems = [] if problems is None else problems
     root = Path(os.path.realpath(root))
-    wanted = {name: i for i, name in enumerate(dict.fromkeys(names))}
+    wanted: dict[str, int] = {}
+    for i, name in enumerate(dict.fromkeys(names)):
+        why = bad_name(name)
+        if why:
+            problems.append(f"instruction_files entry {name!r} refused: {why}")
+        else:
+            wanted[name.replace("\\", "/").strip("/")] = i
     if not wanted:
         return []
     files, _ = project_files(root)
-    listed = set(files)
-    # The root's own files count even when untracked-and-ignored or when git lists nothing.
-    listed.update(name for name in wanted if (root / name).is_file())
-    matches = [rel for rel in listed if posixpath.basename(rel) in wanted]
-    matches.sort(key=lambda rel: (_depth(rel), posixpath.dirname(rel),
-                                  wanted[posixpath.basename(rel)]))
+    # project_files drops symlinks that leave the root; entries given as paths are matched whole.
+    matches = {rel for rel in files if posixpath.basename(rel) in wanted or rel in wanted}
+    # The root's own files (and path entries) count even when untracked-and-ignored or when git
+    # lists nothing; they pass the same confinement below.
+    matches.update(name for name in wanted if os.path.lexists(root / name))
+    ordered = sorted(matches, key=lambda rel: (_depth(rel), posixpath.dirname(rel),
+                                               wanted.get(rel, wanted.get(posixpath.basename(rel), 0))))
     found: list[Instruction] = []
-    for rel in matches:
-        text = _read(root / rel)
-        if text is not None:
-            found.append((rel, text))
+    total = 0
+    for rel in ordered:
+        text = read_confined(root, rel, problems)
+        if text is None:
+            continue
+        if total + len(text) > MAX_INSTRUCTIONS_TOTAL:
+            problems.append(f"instruction file {rel} left out: the instruction files together "
+                            f"are over {MAX_INSTRUCTIONS_TOTAL:,} characters")
+            continue
+        total += len(text)
+        found.append((rel, text))
     return found
 
 
@@ -83,9 +141,11 @@ def _depth(rel: str) -> int:
 
 def _read(path: Path) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as fh:  # never more than the cap: a 2 GB "AGENTS.md" is refused cheaply
+            data = fh.read(MAX_INSTRUCTIONS_CHARS * 4 + 4)
     except OSError:
         return None
+    text = data.decode("utf-8", errors="replace")
     if len(text) > MAX_INSTRUCTIONS_CHARS:
         text = text[:MAX_INSTRUCTIONS_CHARS] + "\n[... truncated]"
     return text.strip()

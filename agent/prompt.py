@@ -92,12 +92,14 @@ def _languages(names: list[str]) -> tuple[str, ...]:
     return tuple(lang for lang, _ in counts.most_common(5))
 
 
-def load_instructions(root: Path, names: list[str]) -> list[tuple[str, str]]:
+def load_instructions(root: Path, names: list[str],
+                      problems: list[str] | None = None) -> list[tuple[str, str]]:
     """The project's instruction files (AGENTS.md by default): the root's and every
-    subdirectory's, shallowest first; the nearest one wins for the files under it."""
+    subdirectory's, shallowest first; the nearest one wins for the files under it. Confined to
+    the project like the file tools; what was refused is described in `problems`."""
     from agent.instructions import find_instructions
 
-    return [(rel, text) for rel, text in find_instructions(root, names)]
+    return [(rel, text) for rel, text in find_instructions(root, names, problems)]
 
 
 def system_prompt(info: RepoInfo, instructions: list[tuple[str, str]]) -> str:

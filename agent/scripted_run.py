@@ -164,7 +164,8 @@ def main(argv: Sequence[str]) -> int:
         flags["check"] = script.check
     warnings: list[str] = []
     try:
-        settings = load_settings(root, flags=flags, warnings=warnings)
+        settings = load_settings(root, flags=flags, warnings=warnings,
+                                 trust=True if getattr(args, "trust", False) else None)
     except ConfigError as exc:
         err.write(f"agent run: error: {exc}\n")
         return EXIT_USAGE

@@ -24,11 +24,13 @@ from agent.costs import price_with_overrides
 from agent.policy import Decision, scrubbed_env
 from agent.secrets import Redactor, StreamRedactor, dotenv_values
 from agent.prompt import load_instructions, repo_info, system_prompt
+from agent.trust import key_bases
 from agent.journal import Journal, Resumed, repair_history, sessions_dir
 from agent.tasks import Task, TaskTracker
 from agent.turn import Turn, cancel_and_wait
 from agent.version import __version__
 from providers.base import Provider, ProviderError, ResolvedModel, Usage
+from providers.keyroute import check_key_route, key_destination, refusal
 from providers.prices import Price
 
 _CLOSED = object()
@@ -77,6 +79,8 @@ class Session:
         self._output_streams: dict[str, StreamRedactor] = {}
         self._provider_factory = provider_factory
         self._providers: dict[tuple[str, str | None], Provider] = {}
+        # Keys go only to their own host or a base the user set (agent/trust.py).
+        self.key_bases = key_bases(settings)
         try:
             from agent.taskflow import TaskFlow
 
@@ -86,6 +90,7 @@ class Session:
                 self.flow.initial_spec(), backend=settings.backend, api_base=settings.api_base,
                 env=self.env,
             )
+            check_key_route(self.model, self.env, self.key_bases)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         self._output_dir = output_dir
@@ -142,7 +147,10 @@ class Session:
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
-        instructions = load_instructions(self.root, self.settings.instruction_files)
+        problems: list[str] = []
+        # Project files like any other: confined to the project, capped, and redacted.
+        instructions = [(rel, self.redact(text)) for rel, text in
+                        load_instructions(self.root, self.settings.instruction_files, problems)]
         if self._journal_enabled:
             path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
             try:
@@ -162,8 +170,10 @@ class Session:
             self.append_message({"role": "system", "content": system_prompt(info, instructions)})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
-            tuple(name for name, _ in instructions),
+            tuple(name for name, _ in instructions), key_destination(self.model),
         ))
+        for problem in problems:
+            self.emit(ev.Warning(problem))
         if self._sandbox_warning:
             self.emit(ev.Warning(self._sandbox_warning))
         if self.settings.checkpoints:
@@ -242,6 +252,8 @@ class Session:
             )
         except ValueError:
             return self.model
+        if refusal(model, self.env, self.key_bases):
+            return self.model
         return self.model if missing_key(model, self.env) else model
 
     def append_message(self, message: dict[str, Any]) -> None:
@@ -273,6 +285,9 @@ class Session:
     def provider(self, model: ResolvedModel | None = None) -> Provider:
         model = model or self.model
         key = (model.litellm_id, model.api_base)
+        why = refusal(model, self.env, self.key_bases)
+        if why:  # checked for every model and factory, scripted ones included
+            raise ProviderError(why, backend=model.backend, model=model.label)
         if key not in self._providers:
             if self._provider_factory is not None:
                 self._providers[key] = self._provider_factory(model)
@@ -281,7 +296,8 @@ class Session:
 
                 force = None if self.settings.provider == "auto" else self.settings.provider
                 self._providers[key] = make_provider(
-                    model, force=force, env=self.env, idle_timeout=self.settings.stream_idle_timeout
+                    model, force=force, env=self.env, idle_timeout=self.settings.stream_idle_timeout,
+                    user_bases=self.key_bases,
                 )
         return self._providers[key]
 
@@ -292,7 +308,8 @@ class Session:
             self._warned_prices.add(model.litellm_id)
             self.emit(ev.Warning(
                 f"no price known for {model.litellm_id}: its cost shows as unknown. "
-                "Set one under [prices] in .agent/config.toml."
+                "Set one under [prices] in your config.toml (a project's .agent/config.toml "
+                "needs trust for it)."
             ))
         return price
 
@@ -485,6 +502,10 @@ class Session:
             )
         except ValueError as exc:
             self.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
+            return
+        why = refusal(model, self.env, self.key_bases)
+        if why:
+            self.emit(ev.Error(f"cannot switch to {spec!r}: {why}", "config"))
             return
         self.model = model
         if announce:

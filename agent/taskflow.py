@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent import events as ev
-from agent.checks import TOOL_FAILURE_PROMPT, check_from_agents_md, followup_prompt, run_check
+from agent.checks import TOOL_FAILURE_PROMPT, followup_prompt, run_check
 from agent.routing import Route, Signals, TaskState, named_paths, policy_from, route
 from providers.base import ResolvedModel
 
@@ -39,10 +39,9 @@ class TaskFlow:
         self.session_pin: str | None = None if spec == "auto" else spec
         self.task_pin: str | None = None
         self.task_pin_for: int | None = None  # the task it applies to; None: the next task
-        self.check: str | None = (
-            settings.check.strip() or None if settings.check is not None
-            else check_from_agents_md(session.root, settings.instruction_files)
-        )
+        # An AGENTS.md check arrives through settings.check, and only once the project is
+        # trusted (agent.config.load_settings, agent.trust): never read from the tree here.
+        self.check: str | None = settings.check.strip() or None if settings.check is not None else None
         self.state = TaskState()
         self._repo_files: int | None = None
 

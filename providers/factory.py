@@ -1,7 +1,7 @@
 """Pick the provider for a resolved model: direct httpx when possible, litellm otherwise."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from providers.base import Provider, ResolvedModel
 from providers.openai_compat import OpenAICompatProvider
@@ -15,12 +15,21 @@ def make_provider(
     force: str | None = None,
     env: Mapping[str, str] | None = None,
     idle_timeout: float | None = None,
+    user_bases: Sequence[str] | None = None,
 ) -> Provider:
     """OpenAICompatProvider for OpenAI-compatible models (every catalogue host, any api_base),
     else LiteLLMProvider. `force` ("direct" | "litellm") overrides, for tests and a config switch.
-    `env` is where keys are read at call time (default os.environ)."""
+    `env` is where keys are read at call time (default os.environ).
+    `user_bases`: the base URLs the user set; given, the model's key must go to its own catalogue
+    host or one of these (providers.keyroute), else KeyRouteError. The session always passes it."""
     if force not in (None, *FORCE_CHOICES):
         raise ValueError(f"force must be one of {FORCE_CHOICES}, not {force!r}")
+    if user_bases is not None:
+        import os
+
+        from providers.keyroute import check_key_route
+
+        check_key_route(model, os.environ if env is None else env, user_bases)
     kwargs: dict = {"env": env}
     if idle_timeout is not None:
         kwargs["idle_timeout"] = idle_timeout

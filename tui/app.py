@@ -66,8 +66,12 @@ class AgentApp(App[int]):
         session_factory: Callable[[Any, Path], Any] | None = None,
         history: History | None = None,
         resume: Any = None,
+        trust: Any = None,
     ) -> None:
         super().__init__()
+        # agent.trust.TrustGate when the project asks for settings that need trust: the session
+        # is created only after the user answers the dialog.
+        self.trust = trust
         self.settings = settings
         self.root = Path(root)
         self.startup_warnings = list(warnings or [])
@@ -134,6 +138,8 @@ class AgentApp(App[int]):
         from agent.config import ConfigError
 
         try:
+            if self.trust is not None:
+                await self._decide_trust()
             session = self.session_factory(self.settings, self.root)
         except ConfigError as exc:
             self._needs_setup(f"Configuration problem: {exc}")
@@ -159,6 +165,24 @@ class AgentApp(App[int]):
         # Everything loaded so far (Textual, the core, httpx) lives as long as the app. Full
         # garbage collections scanned all of it and stalled the UI 100-200 ms mid-stream.
         gc.freeze()
+
+    async def _decide_trust(self) -> None:
+        """Ask once; then reload the settings with the answer (nothing applied before it)."""
+        import dataclasses
+
+        from tui.screens.trust import TrustScreen
+
+        self._set_state("trust?")
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        changed = getattr(self.settings.project_trust, "status", "") == "changed"
+        self.push_screen(TrustScreen(self.trust.request, changed=changed),
+                         lambda result: answer.done() or answer.set_result(bool(result)))
+        trusted = await answer
+        settings, warnings = await asyncio.to_thread(self.trust.decide, trusted)
+        if settings.approval is None:  # unset: the TUI asks before commands
+            settings = dataclasses.replace(settings, approval="auto-edit")
+        self.settings, self.startup_warnings, self.trust = settings, warnings, None
+        self._set_state("starting…")
 
     def _show_resumed(self, resumed: Any) -> None:
         """The continued session's conversation and figures, before new events arrive."""
@@ -229,8 +253,10 @@ class AgentApp(App[int]):
         if isinstance(event, ev.SessionStarted):
             self._set_model(event.model)
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
+            host = f" at {event.host}" if getattr(event, "host", "") else ""
             conversation.notice(
-                f"agent {event.version} · {event.model} via {event.backend} · {event.root}{extra}", "banner")
+                f"agent {event.version} · {event.model} via {event.backend}{host} · {event.root}{extra}",
+                "banner")
         elif isinstance(event, ev.TurnStarted):
             self.turn_running, self._turn_started = True, time.monotonic()
             self._set_state("working")
@@ -389,13 +415,14 @@ def _warm(session: Any) -> None:
         _litellm()
 
 
-def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume: Any = None) -> int:
+def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume: Any = None,
+            trust: Any = None) -> int:
     """Run the app; once it has exited, print the session's cost summary on the terminal."""
     import dataclasses
 
     if getattr(settings, "approval", "") is None:  # unset: the TUI asks before commands
         settings = dataclasses.replace(settings, approval="auto-edit")
-    app = AgentApp(settings, root, warnings=warnings, resume=resume)
+    app = AgentApp(settings, root, warnings=warnings, resume=resume, trust=trust)
     app.run()
     if app.recorder is not None:
         app.recorder.close()

@@ -50,8 +50,10 @@ PASSED = {"gpt-oss-20b": False, "gpt-oss-120b": True, "o4-mini": True}
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "proj", {"calc.py": BUGGY, "test_calc.py": TEST,
-                                         ".agent/config.toml": CONFIG})
+    # Prices in the user's config: a project's own [prices] need trust (agent/trust.py).
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "config.toml").write_text(CONFIG)
+    return make_repo(tmp_path / "proj", {"calc.py": BUGGY, "test_calc.py": TEST})
 
 
 def test_compare_three_models_end_to_end(repo: Path, fake_server, tmp_path: Path) -> None:

@@ -38,8 +38,10 @@ SCRIPT = [
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "proj", {"calc.py": BUGGY, "test_calc.py": TEST,
-                                         ".agent/config.toml": CONFIG})
+    # Prices in the user's config: a project's own [prices] need trust (agent/trust.py).
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "config.toml").write_text(CONFIG)
+    return make_repo(tmp_path / "proj", {"calc.py": BUGGY, "test_calc.py": TEST})
 
 
 def test_failed_checks_escalate_from_20b_to_120b(repo: Path, fake_server) -> None:

@@ -5,7 +5,8 @@ import json
 from agent import events as ev
 
 EXPECTED = {
-    "session_started": ["session_id", "root", "model", "backend", "version", "instructions"],
+    "session_started": ["session_id", "root", "model", "backend", "version", "instructions",
+                        "host"],
     "turn_started": ["turn_id", "task_id", "prompt", "model", "followup", "origin"],
     "assistant_delta": ["turn_id", "text"],
     "reasoning_delta": ["turn_id", "text"],

@@ -63,8 +63,9 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     root.mkdir()
     (root / "app.py").write_text("print('hi')\n")
-    (root / ".agent").mkdir()
-    (root / ".agent" / "config.toml").write_text(CONFIG)
+    # Prices in the user's config: a project's own [prices] need trust (agent/trust.py).
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "config.toml").write_text(CONFIG)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-qm", "init")
@@ -190,7 +191,7 @@ def test_stopped_task_is_abandoned_with_its_reason(repo: Path, fake_server) -> N
 
 
 def test_unknown_price_and_local_backend(repo: Path, fake_server) -> None:
-    (repo / ".agent" / "config.toml").write_text("")  # no prices: openai-compatible is unknown
+    (repo.parent / "cfg" / "config.toml").write_text("")  # no prices: openai-compatible is unknown
     fake_server.add(FakeTurn(content="a"), FakeTurn(content="b"))
     assert run_agent(repo, "-p", "x", "--model", "gpt-oss-120b", "--api-base",
                      fake_server.url).returncode == 0

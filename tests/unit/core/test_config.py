@@ -17,11 +17,11 @@ def _write(path: Path, text: str) -> None:
 def test_precedence_defaults_user_project_env_flags(tmp_path):
     root = tmp_path / "proj"
     _write(tmp_path / "user" / "config.toml", 'model = "o4-mini"\nmax_steps = 7\nhourly_rate = 50\n')
-    _write(root / ".agent" / "config.toml", 'max_steps = 9\nbackend = "groq"\n')
+    _write(root / ".agent" / "config.toml", 'max_steps = 5\nbackend = "groq"\n')
     env = _env(tmp_path, AGENT_BACKEND="together", AGENT_MAX_COST="0.5")
     s = load_settings(root, flags={"max_cost": 0.25, "model": None}, env=env)
     assert s.model == "o4-mini"  # user file; the None flag does not override
-    assert s.max_steps == 9  # project beats user
+    assert s.max_steps == 5  # project beats user (a project may tighten, never loosen, a limit)
     assert s.backend == "together"  # env beats project
     assert s.max_cost == 0.25  # flag beats env
     assert s.hourly_rate == 50.0
@@ -31,11 +31,22 @@ def test_precedence_defaults_user_project_env_flags(tmp_path):
 
 def test_api_key_in_config_file_is_refused(tmp_path):
     root = tmp_path / "proj"
-    _write(root / ".agent" / "config.toml", 'openrouter_api_key = "sk-secret"\n')
+    _write(tmp_path / "user" / "config.toml", 'openrouter_api_key = "sk-secret"\n')
     with pytest.raises(ConfigError) as info:
         load_settings(root, env=_env(tmp_path))
     assert "environment" in str(info.value)
     assert "sk-secret" not in str(info.value)
+
+
+def test_api_key_in_a_project_config_is_ignored_with_a_warning(tmp_path):
+    """Someone else's file: refusing to start would strand the user in that repository."""
+    root = tmp_path / "proj"
+    _write(root / ".agent" / "config.toml", 'openrouter_api_key = "sk-secret"\nmax_steps = 4\n')
+    warnings: list[str] = []
+    s = load_settings(root, env=_env(tmp_path), warnings=warnings)
+    assert s.max_steps == 4
+    (w,) = [w for w in warnings if "API key" in w]
+    assert "environment" in w and "sk-secret" not in w
 
 
 def test_invalid_toml_names_the_file(tmp_path):
@@ -66,5 +77,6 @@ def test_unknown_keys_warn_not_fail(tmp_path):
 def test_prices_table(tmp_path):
     root = tmp_path / "proj"
     _write(root / ".agent" / "config.toml", '[prices."my/model"]\ninput = 1.5\noutput = 6\n')
-    s = load_settings(root, env=_env(tmp_path))
+    assert load_settings(root, env=_env(tmp_path)).prices == {}  # prices need trust
+    s = load_settings(root, env=_env(tmp_path), trust=True)
     assert s.prices == {"my/model": {"input": 1.5, "output": 6.0}}

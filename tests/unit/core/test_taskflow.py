@@ -139,9 +139,18 @@ async def test_set_check_and_a_passing_check_end_the_turns(repo):
 
 
 async def test_the_check_comes_from_agents_md_and_config_can_turn_it_off(repo):
+    from agent.config import load_settings
+
     (repo / "AGENTS.md").write_text("# Rules\nBe brief.\n\n## Check\n\n```sh\ntest -f nope.txt\n```\n")
-    s, _ = session(repo, [])
+    env = {"AGENT_CONFIG_HOME": str(repo.parent / "cfg")}
+    # The AGENTS.md check needs trust (agent/trust.py): it arrives through settings.check.
+    trusted = load_settings(repo, env=env, trust=True)
+    assert trusted.check == "test -f nope.txt" and trusted.sources["check"] == "AGENTS.md"
+    s, _ = session(repo, [], check=trusted.check)
     assert s.flow.check == "test -f nope.txt"
+    assert load_settings(repo, env=env).check is None  # not trusted: no check
+    bare, _ = session(repo, [])
+    assert bare.flow.check is None  # the session never reads AGENTS.md's check itself
     off, _ = session(repo, [], check="")
     assert off.flow.check is None
 
