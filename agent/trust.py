@@ -52,6 +52,9 @@ NEEDS_TRUST = frozenset({
     "instruction_files",                 # which files go into the system prompt
     "prices",                            # zero prices would defeat the user's max_cost
     "ledger",                            # the user's own record of what was spent
+    # Extra values to redact only narrow what the model sees, but a hostile list ("return",
+    # "self") would garble every file the model reads and then writes back: trust first.
+    "redact_values", "redact_env",
 })
 
 # Keys kept for features to come (lifecycle hooks, MCP servers): both run programs, so a project

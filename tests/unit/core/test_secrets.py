@@ -72,8 +72,11 @@ def test_config_redact_values_add_up_across_user_and_project(tmp_path):
     cfg.mkdir()
     (cfg / "config.toml").write_text('redact_values = ["userpin1"]\nredact_env = ["MY_VAR"]\n')
     (root / ".agent" / "config.toml").write_text('redact_values = ["projpin2"]\n')
-    s = load_settings(root, env={"AGENT_CONFIG_HOME": str(cfg)})
+    s = load_settings(root, env={"AGENT_CONFIG_HOME": str(cfg)}, trust=True)
     assert s.redact_values == ["userpin1", "projpin2"] and s.redact_env == ["MY_VAR"]
+    # Untrusted, a project's list is ignored (a hostile one could garble every file read).
+    s = load_settings(root, env={"AGENT_CONFIG_HOME": str(cfg)})
+    assert s.redact_values == ["userpin1"]
 
 
 # -- shapes -------------------------------------------------------------------------------------
