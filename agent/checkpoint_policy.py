@@ -35,9 +35,9 @@ _BUILTINS = frozenset({"pwd", "echo", "true"})
 def command_is_read_only(command: str, root: Path, env: Mapping[str, str]) -> bool:
     if env.get("BASH_ENV") or env.get("ENV"):
         return False
-    if not _SIMPLE.fullmatch(command.strip() or "-"):
-        return False
     argv = command.split()
+    if not argv or not _SIMPLE.fullmatch(command):
+        return False
     program = argv[0]
     if program not in READ_ONLY_PROGRAMS or "=" in program:
         return False

@@ -211,3 +211,114 @@ async def test_destructive_commands_are_undone_byte_exact(world, name):
     assert restored.not_saved == ()
     assert tree_digest(world["outside"]) == outside_before
     assert tree_digest(world["home"]) == home_before
+
+
+@pytest.mark.attack("data_loss")
+async def test_destruction_spread_over_turns_is_undone_turn_by_turn(world):
+    root = world["root"]
+    start = tree_state(root)
+    s = session_for(world, [
+        [tool_call("write_file", {"path": "src/new.py", "content": "x = 1\n"}, id="w")],
+        [text("Added a module.")],
+        *script(["git reset -q --hard", "rm -rf .env build data"]),
+    ])
+    await s.start()
+    try:
+        await run_turn(s, "add a module")
+        after_first = tree_state(root)
+        await run_turn(s, "now tidy up")
+        assert not (root / ".env").exists()
+        await undo(s)
+        assert_same_tree(after_first, tree_state(root))  # the last turn, undone
+        await undo(s)
+        assert_same_tree(start, tree_state(root))  # and the one before
+    finally:
+        await s.close()
+
+
+@pytest.mark.attack("data_loss")
+async def test_planted_git_config_never_runs_during_checkpoint_or_undo(world):
+    """The model plants fsmonitor, hooks, a filter and a hooksPath in .git/config, then
+    destroys files: the checkpoint and undo run git only in the shadow, so none of it runs."""
+    root, marker = world["root"], world["outside"] / "pwned"
+    evil = f"#!/bin/sh\necho ran >> {marker}\ncat\n"
+    plant = (
+        f"printf '%s' '{evil}' > tools/evil.sh && chmod +x tools/evil.sh && "
+        "printf '[core]\\n\\tfsmonitor = tools/evil.sh\\n\\thooksPath = tools\\n"
+        "[filter \"x\"]\\n\\tclean = tools/evil.sh\\n\\tsmudge = tools/evil.sh\\n"
+        "\\trequired = true\\n' >> .git/config && printf '* filter=x\\n' > .gitattributes"
+    )
+    before = tree_state(root)
+    s = session_for(world, script([plant, "rm -rf src .env"]))
+    await s.start()
+    try:
+        events = await run_turn(s, "tidy")
+        if not sandboxed(s):  # (a sandbox keeps .git read-only: the plant itself fails)
+            assert "fsmonitor = tools/evil.sh" in (root / ".git" / "config").read_text()
+        assert not (root / "src").exists()
+        assert len([e for e in events if isinstance(e, ev.CheckpointCreated)]) == 2
+        await undo(s)
+    finally:
+        await s.close()
+    assert_same_tree(before, tree_state(root))
+    assert not marker.exists()
+
+
+@pytest.mark.attack("data_loss")
+async def test_undo_report_names_what_was_not_saved(world):
+    root = world["root"]
+    (root / "node_modules" / "dep").mkdir(parents=True)
+    (root / "node_modules" / "dep" / "index.js").write_text("module.exports = 1\n")
+    before = tree_state(root)
+    s = session_for(world, script(["rm -rf node_modules src"]))
+    await s.start()
+    try:
+        await run_turn(s, "tidy")
+        restored = await undo(s)
+    finally:
+        await s.close()
+    assert "node_modules/ (directory not saved by default)" in restored.not_saved
+    after = tree_state(root)
+    assert (root / "src" / "app.py").exists()
+    assert_same_tree({k: v for k, v in before.items() if not k.startswith("node_modules")}, after)
+
+
+@pytest.mark.attack("data_loss")
+async def test_agent_undo_cli_restores_from_the_data_dir_after_git_is_gone(world, monkeypatch, capsys):
+    from agent import cli_undo
+
+    root = world["root"]
+    before = tree_state(root)
+    s = session_for(world, script(["rm -rf .git src .env tests"]))
+    await s.start()
+    try:
+        await run_turn(s, "tidy")
+    finally:
+        await s.close()
+    assert not (root / ".git").exists() and not (root / ".env").exists()
+    monkeypatch.setenv("AGENT_DATA_HOME", str(world["data"]))
+    monkeypatch.setenv("HOME", str(world["home"]))
+    rc = await asyncio.to_thread(cli_undo.main, ["-C", str(root)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert f"of session {s.id}" in out
+    assert_same_tree(before, tree_state(root))
+
+
+async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
+    """A checkpoint before each command, so `agent undo --checkpoint N` can stop between them;
+    a provably read-only one (`ls`) adds none."""
+    root = world["root"]
+    s = session_for(world, script(["echo one > a.txt", "ls", "echo two > b.txt", "rm a.txt b.txt .env"]))
+    await s.start()
+    try:
+        events = await run_turn(s, "go")
+        created = [e for e in events if isinstance(e, ev.CheckpointCreated)]
+        assert [c.label for c in created] == ["t1: before run_command"] * 3
+        assert s.checkpoints is not None
+        mid = s.checkpoints.get(created[1].checkpoint_id)  # after a.txt, before b.txt
+        await asyncio.to_thread(s.checkpoints.restore, mid)
+    finally:
+        await s.close()
+    assert (root / "a.txt").read_text() == "one\n" and not (root / "b.txt").exists()
+    assert (root / ".env").read_text() == SECRET
