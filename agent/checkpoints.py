@@ -113,6 +113,7 @@ class Checkpoints:
         self._data_rel = (os.path.relpath(data_real, self.root)
                           if data_real.startswith(str(self.root) + os.sep) else None)
         self._cache: dict[str, tuple[tuple[int, ...], str]] = self._load_cache()
+        self._cache_dirty = False
         self._last: tuple[Checkpoint, str, object] | None = None  # checkpoint, tree, state
 
     # -- git plumbing --------------------------------------------------------------------------
@@ -123,6 +124,13 @@ class Checkpoints:
             raise CheckpointError(str(exc)) from None
 
     def _head(self) -> str | None:
+        # Read as a file (no process): the shadow is ours, its refs loose or packed by gc.
+        try:
+            sha = (self.shadow / self.ref).read_text().strip()
+            if len(sha) == 40:
+                return sha
+        except OSError:
+            pass
         out = self._run("rev-parse", "-q", "--verify", self.ref + "^{commit}", check=False)
         return out.decode().strip() or None
 
@@ -134,6 +142,9 @@ class Checkpoints:
             return {}
 
     def _save_cache(self, paths: Iterable[str]) -> None:
+        if not self._cache_dirty:
+            return
+        self._cache_dirty = False
         keep = {p: [list(self._cache[p][0]), self._cache[p][1]] for p in paths if p in self._cache}
         tmp = self.shadow / (_CACHE_FILE + ".tmp")
         try:
@@ -188,7 +199,10 @@ class Checkpoints:
         todo: list[tuple[str, str, int, tuple[int, ...], str]] = []  # path, mode, perm, key, source
         total = 0
         with tempfile.TemporaryDirectory(prefix="agent-ckpt-") as tmp:
-            for n, (rel, st) in enumerate(sorted(files.items(), key=lambda kv: (kv[1].st_size, kv[0]))):
+            items = files.items()
+            if budget and sum(st.st_size for st in files.values()) > self.max_total_bytes:
+                items = sorted(items, key=lambda kv: (kv[1].st_size, kv[0]))  # largest dropped
+            for n, (rel, st) in enumerate(items):
                 if stat.S_ISLNK(st.st_mode):
                     mode = "120000"
                 else:
@@ -223,6 +237,7 @@ class Checkpoints:
                 found[rel] = (mode, sha, perm)
                 if now - key[0] > _RACY_NS:  # a later same-tick write would look unchanged
                     self._cache[rel] = (key, sha)
+                    self._cache_dirty = True
         return found, unsaved
 
     def _hash_objects(self, todo: list[tuple]) -> list[str | None]:
