@@ -505,6 +505,53 @@ def test_hostile_git_config_hooks_filters_and_global_config_never_run(repo, tmp_
     assert "hooksPath = /dev/null" in config and "fsmonitor = false" in config
 
 
+def test_linked_worktree_keeps_its_own_staged_state(repo, tmp_path, data_dir):
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(wt))
+    put(wt, "tracked.txt", "staged in the worktree\n")
+    git(wt, "add", "tracked.txt")
+    staged = git(wt, "diff", "--cached")
+    cps = Checkpoints(wt, "s1", data_dir=data_dir)
+    cp = cps.snapshot("x")
+    assert cps._meta(cp.sha)["index"], cps._meta(cp.sha)["index_note"]
+    git(wt, "reset", "-q", "--hard")
+    report = cps.restore(cp, index=True)
+    assert report.index_restored and git(wt, "diff", "--cached") == staged
+    assert (wt / "tracked.txt").read_text() == "staged in the worktree\n"
+    assert "staged line" in git(repo, "diff", "--cached")  # the main worktree's index untouched
+
+
+def test_unreadable_file_is_left_alone_not_deleted(tmp_path, data_dir, monkeypatch):
+    root = tmp_path / "plain"
+    p = put(root, "locked.txt", "secret\n", 0o000)
+    cps = Checkpoints(root, "s1", data_dir=data_dir)
+    if os.geteuid() == 0:  # root reads anything: make hashing fail as it would for a user
+        real = Checkpoints._hash_objects
+        monkeypatch.setattr(Checkpoints, "_hash_objects", lambda self, todo: [
+            None if t[0] == "locked.txt" else sha for t, sha in zip(todo, real(self, todo))])
+    cp = cps.snapshot("x")
+    assert cps._meta(cp.sha)["unsaved"] == {"locked.txt": "could not be read"}
+    report = cps.restore(cp, backup=False)
+    assert p.exists() and "locked.txt (could not be read)" in report.not_saved
+
+
+def test_symlinked_directory_at_snapshot_time_is_saved_as_a_link(tmp_path, data_dir):
+    outside = tmp_path / "outside"
+    put(outside, "big.txt", "not ours\n")
+    root = tmp_path / "plain"
+    put(root, "a.txt", "a\n")
+    os.symlink(outside, root / "vendor")
+    cps = Checkpoints(root, "s1", data_dir=data_dir)
+    cp = cps.snapshot("x")
+    assert sorted(cps._tree(cp.sha)) == ["a.txt", "vendor"]
+    (root / "vendor").unlink()
+    (root / "vendor").mkdir()
+    put(root, "vendor/planted.txt", "agent\n")
+    cps.restore(cp, backup=False)
+    assert os.readlink(root / "vendor") == str(outside)
+    assert sorted(p.name for p in outside.iterdir()) == ["big.txt"]
+
+
 def _umask() -> int:
     from tools.fileops import _umask as umask
 
