@@ -45,6 +45,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 _META = "agent-checkpoint: "
 _RACY_NS = 2_000_000_000  # files changed this recently are re-hashed next time, not cached
+_BULK = 200  # new blobs from which one fast-import pack beats loose objects
 _CACHE_FILE = "agent-stat-cache.json"
 # What besides the blobs makes two snapshots the same (time, turn and seq do not).
 _STATE_KEYS = ("modes", "dirs", "unsaved", "skipped_dirs", "unreadable_dirs", "index")
@@ -243,6 +244,11 @@ class Checkpoints:
     def _hash_objects(self, todo: list[tuple]) -> list[str | None]:
         if not todo:
             return []
+        if len(todo) >= _BULK:
+            try:
+                return self.repo.store_blobs([t[4] for t in todo])
+            except (ShadowError, OSError):
+                pass  # the one-by-one way below still works
         lines = b"".join(_c_quote(os.fsencode(t[4])) + b"\n" for t in todo)
         try:
             return self._run("hash-object", "-w", "--no-filters", "--stdin-paths",

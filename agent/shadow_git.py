@@ -142,6 +142,34 @@ class ShadowRepo:
             raise ShadowError(f"git {args[0]} failed: {r.stderr.decode('utf-8', 'replace').strip()}")
         return r.stdout
 
+    def store_blobs(self, sources: list[str]) -> list[str | None]:
+        """Write many files as blobs in one pack through `git fast-import` (thousands of loose
+        objects cost a file and often a directory each). The shas are computed here, as git
+        would (no filters); None for a file that could not be read."""
+        proc = subprocess.Popen([*self._git, "fast-import", "--quiet", "--done"], cwd="/",
+                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        assert proc.stdin is not None
+        shas: list[str | None] = []
+        try:
+            for source in sources:
+                try:
+                    with open(source, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    shas.append(None)
+                    continue
+                shas.append(hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest())
+                proc.stdin.write(b"blob\ndata %d\n" % len(data) + data + b"\n")
+            proc.stdin.write(b"done\n")
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read() if proc.stderr else b""
+        if proc.wait() != 0:
+            raise ShadowError(f"git fast-import failed: {err.decode('utf-8', 'replace').strip()}")
+        return shas
+
     def refs(self, prefix: str) -> list[str]:
         """Ref names under prefix, most recently committed first."""
         out = self.run("for-each-ref", "--sort=-committerdate", "--format=%(refname)", prefix,

@@ -505,6 +505,24 @@ def test_hostile_git_config_hooks_filters_and_global_config_never_run(repo, tmp_
     assert "hooksPath = /dev/null" in config and "fsmonitor = false" in config
 
 
+def test_many_new_files_go_into_one_pack_and_restore_exactly(tmp_path, data_dir):
+    root = tmp_path / "plain"
+    for n in range(300):
+        put(root, f"d{n % 9}/f{n}.txt", f"file {n}\n" * (n % 5) + ("\x00\xff" if n % 7 == 0 else ""))
+    put(root, "unreadable-later.txt", "x\n")
+    before = tree_state(root)
+    cps = Checkpoints(root, "s1", data_dir=data_dir)
+    cp = cps.snapshot("x")
+    assert list((cps.shadow / "objects" / "pack").glob("*.pack"))  # fast-import wrote a pack
+    for p in sorted(root.rglob("*"), reverse=True):
+        p.unlink() if p.is_file() else p.rmdir()
+    cps.restore(cp, backup=False)
+    assert_same_tree(before, tree_state(root))
+    fsck = subprocess.run(["git", "--git-dir", str(cps.shadow), "fsck", "--strict"],
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
 def test_linked_worktree_keeps_its_own_staged_state(repo, tmp_path, data_dir):
     wt = tmp_path / "wt"
     git(repo, "worktree", "add", "-q", "-b", "side", str(wt))
