@@ -242,24 +242,16 @@ class Checkpoints:
         return found, unsaved
 
     def _hash_objects(self, todo: list[tuple]) -> list[str | None]:
-        if not todo:
-            return []
-        if len(todo) >= _BULK:
-            try:
-                return self.repo.store_blobs([t[4] for t in todo])
-            except (ShadowError, OSError):
-                pass  # the one-by-one way below still works
-        lines = b"".join(_c_quote(os.fsencode(t[4])) + b"\n" for t in todo)
+        sources = [t[4] for t in todo]
         try:
-            return self._run("hash-object", "-w", "--no-filters", "--stdin-paths",
-                             input=lines).decode().split()
-        except CheckpointError:
-            # A file vanished or is unreadable (a build running alongside): one by one.
-            out: list[str | None] = []
-            for t in todo:
-                r = self._run("hash-object", "-w", "--no-filters", "--", t[4], check=False)
-                out.append(r.decode().strip() or None)
-            return out
+            if len(todo) >= _BULK:
+                try:
+                    return self.repo.store_blobs(sources, bulk=True)
+                except ShadowError:
+                    pass  # loose objects still work
+            return self.repo.store_blobs(sources)
+        except (ShadowError, OSError) as exc:
+            raise CheckpointError(f"cannot store the snapshot: {exc}") from None
 
     # -- public API ----------------------------------------------------------------------------
     def snapshot(self, label: str, *, turn: str = "", restored: int | None = None) -> Checkpoint:
@@ -490,11 +482,3 @@ def _parse_meta(body: str) -> dict:
                 return {}
     return {}
 
-
-def _c_quote(raw: bytes) -> bytes:
-    """git's C-style quoting, which --stdin-paths undoes: lets paths contain newlines."""
-    if not any(b < 0x20 or b in (0x22, 0x5C, 0x7F) for b in raw):
-        return raw
-    body = b"".join(b"\\%03o" % b if b < 0x20 or b in (0x22, 0x5C, 0x7F) else bytes([b])
-                    for b in raw)
-    return b'"' + body + b'"'

@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import time
 import zlib
@@ -142,21 +143,33 @@ class ShadowRepo:
             raise ShadowError(f"git {args[0]} failed: {r.stderr.decode('utf-8', 'replace').strip()}")
         return r.stdout
 
-    def store_blobs(self, sources: list[str]) -> list[str | None]:
-        """Write many files as blobs in one pack through `git fast-import` (thousands of loose
-        objects cost a file and often a directory each). The shas are computed here, as git
-        would (no filters); None for a file that could not be read."""
+    def store_blobs(self, sources: list[str], *, bulk: bool = False) -> list[str | None]:
+        """Store files as blobs (bytes as on disk: no filters), reading them here, never through
+        git: a file swapped for a fifo or a symlink since it was listed is refused, not waited on
+        or followed. A few go in as loose objects (no process at all); many (bulk) through one
+        `git fast-import` pack, since thousands of loose objects cost a file each. None for a
+        file that could not be read."""
+        if not bulk:
+            shas: list[str | None] = []
+            for source in sources:
+                data = read_regular(source)
+                if data is None:
+                    shas.append(None)
+                    continue
+                sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+                if not (self.path / "objects" / sha[:2] / sha[2:]).exists():
+                    write_loose_blob(self.path / "objects", sha, data)
+                shas.append(sha)
+            return shas
         proc = subprocess.Popen([*self._git, "fast-import", "--quiet", "--done"], cwd="/",
                                 env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
-        assert proc.stdin is not None
-        shas: list[str | None] = []
+        assert proc.stdin is not None and proc.stderr is not None
+        shas = []
         try:
             for source in sources:
-                try:
-                    with open(source, "rb") as f:
-                        data = f.read()
-                except OSError:
+                data = read_regular(source)
+                if data is None:
                     shas.append(None)
                     continue
                 shas.append(hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest())
@@ -165,7 +178,7 @@ class ShadowRepo:
             proc.stdin.close()
         except BrokenPipeError:
             pass
-        err = proc.stderr.read() if proc.stderr else b""
+        err = proc.stderr.read()
         if proc.wait() != 0:
             raise ShadowError(f"git fast-import failed: {err.decode('utf-8', 'replace').strip()}")
         return shas
@@ -308,6 +321,26 @@ def objects_dir(gitdir: Path) -> Path:
     if common.is_file():
         return (gitdir / common.read_text().strip()).resolve() / "objects"
     return gitdir / "objects"
+
+
+def read_regular(path: str) -> bytes | None:
+    """A regular file's bytes; None for anything else (a fifo would block, a symlink would lead
+    elsewhere) or when unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def write_loose_blob(objects: Path, sha: str, data: bytes) -> None:

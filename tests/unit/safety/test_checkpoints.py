@@ -523,6 +523,23 @@ def test_many_new_files_go_into_one_pack_and_restore_exactly(tmp_path, data_dir)
     assert fsck.returncode == 0, fsck.stderr
 
 
+def test_fifos_and_files_swapped_for_fifos_or_links_never_block_or_get_followed(tmp_path, data_dir):
+    from agent.shadow_git import read_regular
+
+    root = tmp_path / "plain"
+    put(root, "a.txt", "a\n")
+    os.mkfifo(root / "pipe")
+    cps = Checkpoints(root, "s1", data_dir=data_dir)
+    cp = cps.snapshot("x")  # a fifo is neither read (it would block) nor saved
+    assert sorted(cps._tree(cp.sha)) == ["a.txt"]
+    assert read_regular(str(root / "pipe")) is None  # (as if swapped in after the listing)
+    os.symlink("/etc/hostname", root / "link")
+    assert read_regular(str(root / "link")) is None
+    cps.restore(cp, backup=False)
+    assert stat.S_ISFIFO(os.lstat(root / "pipe").st_mode)  # not ours: left alone
+    assert not os.path.lexists(root / "link")
+
+
 def test_linked_worktree_keeps_its_own_staged_state(repo, tmp_path, data_dir):
     wt = tmp_path / "wt"
     git(repo, "worktree", "add", "-q", "-b", "side", str(wt))
