@@ -77,6 +77,12 @@ def restore_tree(cps: Checkpoints, target: Mapping[str, tuple[str, str]], meta: 
                          for d in meta.get("skipped_dirs") or []]
     report.not_saved += [f"{d}/ (could not be read)" for d in meta.get("unreadable_dirs") or []]
     report.not_saved += [f"{p} ({why})" for p, why in sorted(unsaved.items())]
+    # Never covered, so never removed, but said: what appeared since in places a checkpoint
+    # does not look (a `npm install`, a `git init` in a subdirectory).
+    report.not_saved += [f"{d}/ (directory not saved by default; appeared since)"
+                         for d in sorted(set(scan.skipped) - set(meta.get("skipped_dirs") or []))]
+    report.not_saved += [f"{g} (a nested git repository; appeared since)"
+                         for g in sorted(set(scan.nested_git) - set(meta.get("nested_git") or []))]
 
 
 def _write(cps: Checkpoints, entries: Mapping[str, tuple[str, str]], meta: dict[str, Any],

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from agent.checkpoint_scan import Scan, ScanError, scan_tree
 from agent.shadow_git import ShadowError, ShadowRepo, read_blobs
 from tools.fileops import _umask, atomic_write
 
@@ -48,7 +49,8 @@ _RACY_NS = 2_000_000_000  # files changed this recently are re-hashed next time,
 _BULK = 200  # new blobs from which one fast-import pack beats loose objects
 _CACHE_FILE = "agent-stat-cache.json"
 # What besides the blobs makes two snapshots the same (time, turn and seq do not).
-_STATE_KEYS = ("modes", "dirs", "unsaved", "skipped_dirs", "unreadable_dirs", "index")
+_STATE_KEYS = ("modes", "dirs", "unsaved", "skipped_dirs", "unreadable_dirs", "nested_git",
+               "index")
 
 
 class CheckpointError(RuntimeError):
@@ -77,14 +79,6 @@ class RestoreReport:
     index_restored: bool = False
     index_note: str = ""  # why the staged state was not restored, when asked to
     backup: Checkpoint | None = None  # the state just before restoring, itself restorable
-
-
-@dataclass
-class _Scan:
-    files: dict[str, os.stat_result] = field(default_factory=dict)  # regular files, symlinks
-    dirs: dict[str, int] = field(default_factory=dict)  # every directory ("." the root): perms
-    skipped: list[str] = field(default_factory=list)  # directories left out by name
-    unreadable: list[str] = field(default_factory=list)  # directories that could not be listed
 
 
 class Checkpoints:
@@ -155,40 +149,12 @@ class Checkpoints:
             pass  # only an optimization
 
     # -- what is on disk -----------------------------------------------------------------------
-    def _scan(self) -> _Scan:
-        scan = _Scan()
-        scan.dirs["."] = stat.S_IMODE(os.stat(self.root).st_mode)
-        stack = [""]
-        while stack:
-            rel_dir = stack.pop()
-            try:
-                with os.scandir(self.root / rel_dir if rel_dir else self.root) as it:
-                    entries = list(it)
-            except OSError:
-                if not rel_dir:
-                    raise CheckpointError(f"cannot list {self.root}") from None
-                scan.unreadable.append(rel_dir)
-                continue
-            for entry in entries:
-                if entry.name == ".git":
-                    continue  # the project's repository (or a nested one): never ours
-                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    if entry.name in self.skip_dirs:
-                        scan.skipped.append(rel)
-                    elif rel != self._data_rel:
-                        scan.dirs[rel] = stat.S_IMODE(st.st_mode)
-                        stack.append(rel)
-                elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
-                    scan.files[rel] = st
-            if len(scan.files) > self.max_files:
-                raise CheckpointError(f"more than {self.max_files} files under {self.root}, the "
-                                      "checkpoint limit; is the project root right?")
-        return scan
+    def _scan(self) -> Scan:
+        try:
+            return scan_tree(self.root, self.skip_dirs, exclude=self._data_rel,
+                             max_files=self.max_files)
+        except ScanError as exc:
+            raise CheckpointError(str(exc)) from None
 
     def _hash(self, files: Mapping[str, os.stat_result], *, budget: bool = True
               ) -> tuple[dict[str, tuple[str, str, int]], dict[str, str]]:
@@ -287,7 +253,8 @@ class Checkpoints:
             meta = {"seq": 0, "time": time.time(), "turn": turn, "files": len(files),
                     "modes": modes, "dirs": {d: oct(p) for d, p in scan.dirs.items()},
                     "unsaved": unsaved, "skipped_dirs": sorted(scan.skipped),
-                    "unreadable_dirs": sorted(scan.unreadable), "index": index_commit,
+                    "unreadable_dirs": sorted(scan.unreadable),
+                    "nested_git": sorted(scan.nested_git), "index": index_commit,
                     "index_note": index_note}
             state = (files, {k: meta[k] for k in _STATE_KEYS})
             if last is not None and last[2] == state:

@@ -343,6 +343,12 @@ def test_skipped_directories_are_recorded_left_alone_and_reported(tmp_path, data
     assert (root / "a.txt").read_text() == "a\n"
     assert "node_modules/ (directory not saved by default)" in report.not_saved
     assert "pkg/.venv/ (directory not saved by default)" in report.not_saved
+    put(root, "web/node_modules/x.js", "installed by the agent\n")
+    git(root / "web", "init", "-q")
+    report = cps.restore(cp)
+    assert "web/node_modules/ (directory not saved by default; appeared since)" in report.not_saved
+    assert "web/.git (a nested git repository; appeared since)" in report.not_saved
+    assert (root / "web" / "node_modules" / "x.js").exists()  # never covered: never removed
 
 
 def test_skip_dirs_default_matches_the_setting():
