@@ -79,6 +79,7 @@ class RestoreReport:
     index_restored: bool = False
     index_note: str = ""  # why the staged state was not restored, when asked to
     backup: Checkpoint | None = None  # the state just before restoring, itself restorable
+    backup_note: str = ""  # why there is no backup, when one was asked for
 
 
 class Checkpoints:
@@ -149,10 +150,12 @@ class Checkpoints:
             pass  # only an optimization
 
     # -- what is on disk -----------------------------------------------------------------------
-    def _scan(self) -> Scan:
+    def _scan(self, *, limit: bool = True) -> Scan:
+        """The tree as it is; a restore looks without the file limit (a flood of files the
+        agent made must not stop its own removal)."""
         try:
             return scan_tree(self.root, self.skip_dirs, exclude=self._data_rel,
-                             max_files=self.max_files)
+                             max_files=self.max_files if limit else 1 << 62)
         except ScanError as exc:
             raise CheckpointError(str(exc)) from None
 
@@ -335,7 +338,10 @@ class Checkpoints:
         return first
 
     def _changed_since(self, cp: Checkpoint) -> bool:
-        scan = self._scan()
+        try:
+            scan = self._scan()
+        except CheckpointError:
+            return True  # too many files to look at: certainly not as the undo left it
         files, _ = self._hash(scan.files)
         return {rel: e[:2] for rel, e in files.items()} != self._tree(cp.sha)
 
@@ -360,8 +366,11 @@ class Checkpoints:
         with self._locked():
             report = RestoreReport()
             if backup:
-                report.backup = self.snapshot(f"{BACKUP_LABEL} {checkpoint.id}",
-                                              restored=checkpoint.id)
+                try:
+                    report.backup = self.snapshot(f"{BACKUP_LABEL} {checkpoint.id}",
+                                                  restored=checkpoint.id)
+                except CheckpointError as exc:  # (a flood of files): undo matters more
+                    report.backup_note = f"the state before this undo could not be saved: {exc}"
             meta = self._meta(checkpoint.sha)
             restore_tree(self, self._tree(checkpoint.sha), meta, report)
             if index:

@@ -72,6 +72,8 @@ def main(argv: list[str]) -> int:
     if args.index:
         print("staged state restored" if report.index_restored
               else f"staged state not restored: {report.index_note}")
+    if report.backup_note:
+        print(report.backup_note)
     if report.backup is not None:
         print(f"the state before this undo is checkpoint {report.backup.id}: "
               f"`agent undo --checkpoint {report.backup.id}` brings it back")

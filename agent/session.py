@@ -391,6 +391,8 @@ class Session:
             tuple(report.skipped), report.backup.id if report.backup else None,
             tuple(report.not_saved),
         ))
+        if report.backup_note:
+            self.emit(ev.Warning(report.backup_note))
         self.append_message({"role": "user", "content": (
             f"[The user undid the changes since checkpoint {target.id} ({target.label}); the "
             "working tree is back to that state. Re-read files before editing them.]")})

@@ -79,6 +79,29 @@ ATTACKS: dict[str, list[str]] = {
         "echo bad > src/app.py", "rm -f src/util.py", "rm -rf src/pkg", "rm -f .env"],
     "write_huge_file_then_wipe": [
         "dd if=/dev/zero of=src/blob.bin bs=1M count=30 status=none", "rm -rf src data"],
+    "file_becomes_directory": ["rm README.md && mkdir -p README.md/inner && echo x > README.md/inner/x"],
+    "directory_becomes_file": ["rm -rf src/pkg && echo not a package > src/pkg"],
+    "weird_names_litter": ["touch -- $'evil\\nname' $'\\xff\\xfe-bytes' ' lead' '-rf' && rm -f notes.txt"],
+    "symlink_loops": ["ln -s . src/self && ln -s loop loop && rm -rf tests"],
+    "ignore_everything_then_clean_ignored": ["printf '*\\n' > .gitignore && git clean -q -fdX"],
+    "flood_of_files_then_wipe": [
+        "mkdir flood && cd flood && seq 1 3000 | xargs touch", "rm -rf src .env"],
+    "overwrite_git_index_and_checkout": [
+        "git read-tree --empty && git checkout-index -a -f; rm -rf src"],
+    "setuid_and_odd_modes": ["chmod 4755 README.md && chmod 1777 empty && chmod 0 private.key"],
+}
+
+# name -> file tool calls (the model's own edits, no command at all) that destroy.
+FILE_TOOL_ATTACKS: dict[str, list[tuple[str, dict]]] = {
+    "write_file_over_dotenv": [("write_file", {"path": ".env", "content": ""})],
+    "write_file_over_sources": [
+        ("write_file", {"path": "src/app.py", "content": "owned\n"}),
+        ("write_file", {"path": "src/util.py", "content": ""})],
+    "apply_patch_deletes_files": [("apply_patch", {"patch": (
+        "*** Begin Patch\n*** Delete File: src/app.py\n*** Delete File: README.md\n*** End Patch")})],
+    "edit_then_command_wipe": [
+        ("edit", {"path": "src/util.py", "old_string": "return a + b", "new_string": "return 0"}),
+        ("run_command", {"command": "rm -rf tests build"})],
 }
 
 
@@ -211,6 +234,29 @@ async def test_destructive_commands_are_undone_byte_exact(world, name):
     assert restored.not_saved == ()
     assert tree_digest(world["outside"]) == outside_before
     assert tree_digest(world["home"]) == home_before
+
+
+@pytest.mark.attack("data_loss")
+@pytest.mark.parametrize("name", sorted(FILE_TOOL_ATTACKS))
+async def test_destructive_file_tool_edits_are_undone_byte_exact(world, name):
+    root = world["root"]
+    before = tree_state(root)
+    outside_before = tree_digest(world["outside"])
+    calls = FILE_TOOL_ATTACKS[name]
+    s = session_for(world, [[tool_call(tool, args, id=f"f{n}")] for n, (tool, args) in
+                            enumerate(calls)] + [[text("Done.")]])
+    await s.start()
+    try:
+        events = await run_turn(s, "refactor")
+        finished = [e for e in events if isinstance(e, ev.ToolCallFinished)]
+        assert len(finished) == len(calls)
+        assert not any(f.is_error for f in finished), [f.output for f in finished]
+        assert tree_state(root) != before
+        await undo(s)
+    finally:
+        await s.close()
+    assert_same_tree(before, tree_state(root))
+    assert tree_digest(world["outside"]) == outside_before
 
 
 @pytest.mark.attack("data_loss")

@@ -546,6 +546,23 @@ def test_fifos_and_files_swapped_for_fifos_or_links_never_block_or_get_followed(
     assert not os.path.lexists(root / "link")
 
 
+def test_a_flood_of_files_past_the_limit_does_not_stop_the_undo(tmp_path, data_dir):
+    root = tmp_path / "plain"
+    put(root, "a.txt", "a\n")
+    before = tree_state(root)
+    cps = Checkpoints(root, "s1", data_dir=data_dir, max_files=20)
+    cp = cps.snapshot("x", turn="t1")
+    for n in range(60):
+        put(root, f"flood/{n}.txt", "")
+    (root / "a.txt").unlink()
+    with pytest.raises(CheckpointError, match="more than 20 files"):
+        cps.snapshot("y", turn="t1")
+    assert cps.undo_target() == cp
+    report = cps.restore(cp)
+    assert report.backup is None and "could not be saved" in report.backup_note
+    assert_same_tree(before, tree_state(root))
+
+
 def test_linked_worktree_keeps_its_own_staged_state(repo, tmp_path, data_dir):
     wt = tmp_path / "wt"
     git(repo, "worktree", "add", "-q", "-b", "side", str(wt))
