@@ -413,8 +413,22 @@ def ref_name(session_id: str) -> str:
 def latest_session(root: Path, *, data_dir: Path | None = None,
                    env: Mapping[str, str] | None = None) -> str | None:
     """The session of this project whose checkpoints changed last (from the data dir)."""
+    from agent.paths import data_dir as default_data_dir
+    from agent.shadow_git import shadow_path
+
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir(env)
+    if not (shadow_path(root, data_dir) / "HEAD").exists():
+        return None  # (never create a shadow just to look)
     cps = Checkpoints(root, "latest", data_dir=data_dir, env=env)
-    refs = cps.repo.refs(REF_PREFIX)
+    refs = cps.repo.refs(REF_PREFIX)  # by commit date: whole seconds, so ties are possible
+
+    def changed(ref: str) -> int:  # a loose ref's mtime breaks them
+        try:
+            return os.stat(cps.shadow / ref).st_mtime_ns
+        except OSError:
+            return 0
+
+    refs.sort(key=changed, reverse=True)  # stable: packed refs keep the commit-date order
     return refs[0][len(REF_PREFIX):] if refs else None
 
 

@@ -418,13 +418,15 @@ def test_drop_prune_and_latest_session(repo, data_dir):
     for sid in ("a", "b", "c"):
         cps = Checkpoints(repo, sid, data_dir=data_dir)
         cps.snapshot(sid)
-        os.utime(repo / "tracked.txt")  # (committer dates may tie within a second)
-    assert latest_session(repo, data_dir=data_dir) in {"a", "b", "c"}
+    assert latest_session(repo, data_dir=data_dir) == "c"  # same second: the ref's mtime tells
+    Checkpoints(repo, "b", data_dir=data_dir).snapshot("again")
+    assert latest_session(repo, data_dir=data_dir) == "b"
     Checkpoints(repo, "a", data_dir=data_dir).drop()
     assert sorted(cps.repo.refs(REF_PREFIX)) == [REF_PREFIX + "b", REF_PREFIX + "c"]
     assert len(prune_sessions(repo, keep=1, data_dir=data_dir)) == 1
     assert len(cps.repo.refs(REF_PREFIX)) == 1
     assert latest_session(repo / "sub", data_dir=data_dir) is None  # another project
+    assert len(list((data_dir / "checkpoints").glob("*.git"))) == 1  # looking created nothing
 
 
 def test_legacy_refs_in_the_projects_git_are_detected_and_left(repo, data_dir):
