@@ -6,21 +6,28 @@ refs/agent/checkpoints/<session>. Nothing is ever written to the project's own .
 command that deletes refs, resets, cleans or removes .git cannot take the checkpoints with it,
 and the user's HEAD, index, branches and stash are never touched.
 
-What is saved: every regular file and symlink under the project root, gitignored ones included
-(.env, build inputs), byte-exact (`hash-object --no-filters`), with permission bits and every
-directory (empty ones too) and its mode. Left out, and named as not saved in the restore report:
-any `.git` entry; directories named in `skip_dirs` (node_modules, .venv, ... by default); files
-over `max_file_bytes`; the largest files once the snapshot would pass `max_total_bytes`;
-anything unreadable. What was left out is also left alone on restore: never deleted, never
-written.
+What is saved (agent/checkpoint_scan.py): every regular file and symlink under the project root,
+gitignored ones included (.env, build inputs), byte-exact (read here, no filters; blobs as git
+would hash them), with permission bits and every directory (empty ones too) and its mode. Left
+out, and named as not saved in the restore report: any `.git` entry; directories named in
+`skip_dirs` (node_modules, .venv, ... by default); files over `max_file_bytes`; the largest
+files once the snapshot would pass `max_total_bytes`; anything unreadable. What was left out is
+also left alone on restore: never deleted, never written. Unchanged files are not read again: a
+stat cache (mtime, ctime, size, inode, mode) persisted in the shadow names their blobs.
+
+When: agent/checkpoint_policy.py (before a turn's first file edit, before every command that is
+not provably read-only). An unchanged tree reuses the turn's last checkpoint.
 
 The user's index is stored too, as a commit in the shadow (a parent of the checkpoint), so
-`restore(..., index=True)` can put back staged changes that a `git reset --hard` threw away.
+`restore(..., index=True)` can put back staged changes that a `git reset --hard` threw away,
+even when the staged blobs were since garbage-collected from the project's .git.
 
-Restore makes the tree exactly what it was: content, executable and other permission bits,
-symlinks, directories; files created since are deleted, deleted ones recreated, and it never
-reads, writes or deletes through a symlink planted in place of a directory. It first saves the
-current state as a backup checkpoint, so an undo can itself be undone.
+Restore (agent/checkpoint_restore.py) makes the tree exactly what it was: content, executable
+and other permission bits, symlinks, directories and their modes; files created since are
+deleted, deleted ones recreated, and it never reads, writes or deletes through a symlink planted
+in place of a directory. It first saves the current state as a backup checkpoint, so an undo can
+itself be undone. `undo_target()` is the first checkpoint of the last turn; right after an undo,
+the turn before it.
 """
 from __future__ import annotations
 
@@ -36,7 +43,7 @@ from typing import Iterable, Mapping
 
 from agent.checkpoint_scan import Scan, ScanError, scan_tree
 from agent.shadow_git import ShadowError, ShadowRepo, read_blobs
-from tools.fileops import _umask, atomic_write
+from tools.fileops import _umask
 
 REF_PREFIX = "refs/agent/checkpoints/"
 BACKUP_LABEL = "before restoring checkpoint"
