@@ -28,6 +28,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 import time
 import zlib
 from contextlib import contextmanager
@@ -77,6 +78,7 @@ class ShadowRepo:
         for flag in _FLAGS:
             self._git += ["-c", flag]
         self._depth = 0
+        self._thread_lock = threading.RLock()
         self._lock_fd: int | None = None
         self._index_cache: tuple[tuple[int, ...], str | None, str] | None = None
 
@@ -101,7 +103,13 @@ class ShadowRepo:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive across processes and threads; re-entrant within this object."""
+        """Exclusive across processes and threads; re-entrant within one thread."""
+        with self._thread_lock:  # threads sharing this object; flock below for the rest
+            with self._flock():
+                yield
+
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
         if self._depth:
             self._depth += 1
             try:

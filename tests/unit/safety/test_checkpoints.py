@@ -465,6 +465,27 @@ def test_concurrent_sessions_do_not_corrupt_the_shadow(repo, data_dir):
     assert len(cps.repo.refs(REF_PREFIX)) == 3
 
 
+def test_one_checkpoints_object_shared_by_threads_keeps_a_straight_chain(repo, data_dir):
+    cps = Checkpoints(repo, "s1", data_dir=data_dir)
+    errors: list[BaseException] = []
+
+    def work(tag: str) -> None:
+        try:
+            for n in range(5):
+                put(repo, f"{tag}{n}.txt", tag)
+                cps.snapshot(f"{tag}{n}", turn=f"{tag}{n}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in "xy"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert [c.id for c in cps.list()] == list(range(1, 11))  # no lost or forked update
+
+
 def test_git_environment_and_config_redirects_are_ignored(repo, tmp_path, data_dir):
     decoy = tmp_path / "decoy"
     decoy.mkdir()
