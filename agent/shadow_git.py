@@ -88,6 +88,8 @@ class ShadowRepo:
         if (self.path / "HEAD").exists() and (self.path / "objects").is_dir():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Checkpoints hold copies of .env and other secrets: for the user's eyes only.
+        os.chmod(self.path.parent, 0o700)
         with self.lock():
             if (self.path / "HEAD").exists() and (self.path / "objects").is_dir():
                 return

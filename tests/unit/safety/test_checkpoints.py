@@ -123,6 +123,8 @@ def test_snapshot_never_touches_the_projects_git(repo, data_dir):
     assert git(repo, "for-each-ref", REF_PREFIX) == ""  # nothing private in the user's repo
     assert status  # (the fixture is dirty)
     assert data_dir in cps.shadow.parents and (cps.shadow / "HEAD").is_file()
+    # It holds copies of .env: other users of the machine cannot even list it.
+    assert stat.S_IMODE(os.stat(data_dir / "checkpoints").st_mode) == 0o700
     assert cps.repo.refs(REF_PREFIX) == [REF_PREFIX + "s1"]
 
 
