@@ -88,6 +88,10 @@ ATTACKS: dict[str, list[str]] = {
         "mkdir flood && cd flood && seq 1 3000 | xargs touch", "rm -rf src .env"],
     "overwrite_git_index_and_checkout": [
         "git read-tree --empty && git checkout-index -a -f; rm -rf src"],
+    "corrupt_git_index_then_wipe": ["echo garbage > .git/index", "rm -rf src .env"],
+    "dot_git_becomes_symlink_then_wipe": ["rm -rf .git && ln -s /tmp .git", "rm -rf src .env"],
+    "dot_git_becomes_hostile_gitfile": [
+        "rm -rf .git && echo 'gitdir: /nonexistent' > .git", "rm -rf src tests"],
     "setuid_and_odd_modes": ["chmod 4755 README.md && chmod 1777 empty && chmod 0 private.key"],
 }
 
@@ -153,6 +157,10 @@ def world(tmp_path: Path) -> dict[str, Path]:
     put("data/raw/input.csv", "a,b\n1,2\n")
     put("private.key", "-----BEGIN KEY-----\n", 0o600)
     (root / "empty").mkdir()
+    old = 1_600_000_000 * 10**9  # an old checkout: the stat cache trusts these (mtime, ctime...)
+    for p in root.rglob("*"):
+        if ".git" not in p.relative_to(root).parts:
+            os.utime(p, ns=(old, old), follow_symlinks=False)
     return {"root": root, "outside": outside, "home": home, "data": tmp_path / "data",
             "config": tmp_path / "config"}
 
