@@ -359,6 +359,36 @@ async def test_agent_undo_cli_restores_from_the_data_dir_after_git_is_gone(world
     assert_same_tree(before, tree_state(root))
 
 
+@pytest.mark.attack("data_loss")
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+async def test_file_tools_cannot_reach_the_shadow_repository(world, how):
+    from agent.shadow_git import shadow_path
+
+    root = world["root"]
+    shadow = shadow_path(root, world["data"])
+    ref = shadow / "refs" / "agent" / "checkpoints" / "x"
+    target = str(ref) if how == "absolute" else os.path.relpath(ref, root)
+    before = tree_state(root)
+    s = session_for(world, [
+        [tool_call("run_command", {"command": "rm -rf src .env"}, id="a")],
+        [tool_call("write_file", {"path": target, "content": "0" * 40 + "\n"}, id="b")],
+        [tool_call("write_file", {"path": os.path.join(target, "..", "..", "..", "..", "HEAD"),
+                                  "content": "ref: refs/heads/nothing\n"}, id="c")],
+        [text("Done.")],
+    ])
+    await s.start()
+    head = (shadow / "HEAD").read_bytes()
+    try:
+        events = await run_turn(s, "tidy")
+        writes = [e for e in events if isinstance(e, ev.ToolCallFinished) and e.name == "write_file"]
+        assert len(writes) == 2 and all(w.is_error for w in writes)  # refused: outside the project
+        assert not ref.exists() and (shadow / "HEAD").read_bytes() == head
+        await undo(s)
+    finally:
+        await s.close()
+    assert_same_tree(before, tree_state(root))
+
+
 async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
     """A checkpoint before each command, so `agent undo --checkpoint N` can stop between them;
     a provably read-only one (`ls`) adds none."""
