@@ -467,7 +467,7 @@ def legacy_refs(root: Path) -> bool:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
+    return f"{n / (1024 * 1024):.3g} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def _parse_meta(body: str) -> dict:

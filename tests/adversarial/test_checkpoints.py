@@ -165,11 +165,11 @@ def world(tmp_path: Path) -> dict[str, Path]:
             "config": tmp_path / "config"}
 
 
-def session_for(world: dict[str, Path], turns: list) -> Session:
+def session_for(world: dict[str, Path], turns: list, **settings) -> Session:
     provider = ScriptedProvider(turns)
     env = {"PATH": os.environ["PATH"], "HOME": str(world["home"]),
            "AGENT_DATA_HOME": str(world["data"]), "AGENT_CONFIG_HOME": str(world["config"])}
-    return Session(Settings(approval="full-auto"), world["root"], env=env,
+    return Session(Settings(approval="full-auto", **settings), world["root"], env=env,
                    provider_factory=lambda m: provider, interactive=True,
                    output_dir=world["data"] / "outputs")
 
@@ -406,3 +406,19 @@ async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
         await s.close()
     assert (root / "a.txt").read_text() == "one\n" and not (root / "b.txt").exists()
     assert (root / ".env").read_text() == SECRET
+
+
+async def test_session_applies_the_checkpoint_caps_from_settings(world):
+    root = world["root"]
+    (root / "build" / "big.bin").write_bytes(b"x" * 4096)
+    s = session_for(world, script(["rm -rf build src"]), checkpoint_max_file_mb=0.002,
+                    checkpoint_skip_dirs=["tests"])
+    await s.start()
+    try:
+        await run_turn(s, "tidy")
+        restored = await undo(s)
+    finally:
+        await s.close()
+    assert "build/big.bin (larger than the 2,097 bytes per-file cap)" in restored.not_saved
+    assert "tests/ (directory not saved by default)" in restored.not_saved
+    assert (root / "src" / "app.py").exists() and not (root / "build" / "big.bin").exists()

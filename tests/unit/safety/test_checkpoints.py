@@ -357,6 +357,21 @@ def test_skip_dirs_default_matches_the_setting():
     assert tuple(Settings().checkpoint_skip_dirs) == SKIP_DIRS
 
 
+def test_checkpoint_caps_come_from_the_user_config_and_are_checked(tmp_path):
+    from agent.config import ConfigError, load_settings
+
+    env = {"AGENT_CONFIG_HOME": str(tmp_path / "cfg")}
+    put(tmp_path, "cfg/config.toml", "checkpoint_max_file_mb = 5\ncheckpoint_max_total_mb = 50\n"
+                                     "checkpoint_skip_dirs = [\"target\", \"node_modules\"]\n")
+    (tmp_path / "proj").mkdir()
+    s = load_settings(tmp_path / "proj", env=env)
+    assert (s.checkpoint_max_file_mb, s.checkpoint_max_total_mb, s.checkpoint_skip_dirs) == (
+        5.0, 50.0, ["target", "node_modules"])
+    put(tmp_path, "cfg/config.toml", "checkpoint_max_total_mb = 0\n")
+    with pytest.raises(ConfigError, match="checkpoint_max_total_mb must be positive"):
+        load_settings(tmp_path / "proj", env=env)
+
+
 def test_subdirectory_root_only_covers_itself(repo, data_dir):
     root = repo / "sub"
     cps = Checkpoints(root, "s1", data_dir=data_dir)
