@@ -107,7 +107,7 @@ def main() -> int:
         rng = random.Random(1)
 
         def edit(k: int) -> None:
-            for p in rng.sample(paths, k):
+            for p in rng.sample([q for q in paths if q.exists()], k):
                 p.write_bytes(p.read_bytes() + b"# edit\n")
 
         samples = []
