@@ -39,12 +39,12 @@ def restore_tree(cps: Checkpoints, target: Mapping[str, tuple[str, str]], meta: 
 
     for rel in sorted(dirs, key=_depth):  # top-down: each must be enterable to reach the next
         _make_enterable(root if rel == "." else root / rel)
-    scan = cps._scan(limit=False)
+    scan = cps._scan(limit=False, skip=meta.get("skip_names"))
     for _ in range(20):  # directories the agent made unreadable: open them, look again
         opened = [d for d in scan.unreadable if not kept(d) and _make_enterable(root / d)]
         if not opened:
             break
-        scan = cps._scan(limit=False)
+        scan = cps._scan(limit=False, skip=meta.get("skip_names"))
 
     for rel in sorted(scan.files):
         if rel not in target and not kept(rel):

@@ -157,11 +157,12 @@ class Checkpoints:
             pass  # only an optimization
 
     # -- what is on disk -----------------------------------------------------------------------
-    def _scan(self, *, limit: bool = True) -> Scan:
+    def _scan(self, *, limit: bool = True, skip: Iterable[str] | None = None) -> Scan:
         """The tree as it is; a restore looks without the file limit (a flood of files the
-        agent made must not stop its own removal)."""
+        agent made must not stop its own removal) and skips what the checkpoint skipped."""
+        skip_dirs = self.skip_dirs if skip is None else frozenset(skip)
         try:
-            return scan_tree(self.root, self.skip_dirs, exclude=self._data_rel,
+            return scan_tree(self.root, skip_dirs, exclude=self._data_rel,
                              max_files=self.max_files if limit else 1 << 62)
         except ScanError as exc:
             raise CheckpointError(str(exc)) from None
@@ -264,7 +265,8 @@ class Checkpoints:
                     "modes": modes, "dirs": {d: oct(p) for d, p in scan.dirs.items()},
                     "unsaved": unsaved, "skipped_dirs": sorted(scan.skipped),
                     "unreadable_dirs": sorted(scan.unreadable),
-                    "nested_git": sorted(scan.nested_git), "index": index_commit,
+                    "nested_git": sorted(scan.nested_git), "skip_names": sorted(self.skip_dirs),
+                    "index": index_commit,
                     "index_note": index_note}
             state = (files, {k: meta[k] for k in _STATE_KEYS})
             if last is not None and last[2] == state:

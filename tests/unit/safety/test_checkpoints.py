@@ -353,6 +353,21 @@ def test_skipped_directories_are_recorded_left_alone_and_reported(tmp_path, data
     assert (root / "web" / "node_modules" / "x.js").exists()  # never covered: never removed
 
 
+def test_restore_skips_what_the_checkpoint_skipped_not_what_the_restorer_would(tmp_path, data_dir):
+    root = tmp_path / "plain"
+    put(root, "node_modules/x.js", "saved: the session did not skip node_modules\n")
+    put(root, "vendor/y.txt", "skipped by the session\n")
+    cp = Checkpoints(root, "s1", data_dir=data_dir, skip_dirs=["vendor"]).snapshot("x")
+    put(root, "node_modules/x.js", "changed\n")
+    put(root, "node_modules/new.js", "new\n")
+    put(root, "vendor/y.txt", "changed\n")
+    cli = Checkpoints(root, "s1", data_dir=data_dir)  # `agent undo`: default skip_dirs
+    cli.restore(cli.get(cp.id))
+    assert (root / "node_modules/x.js").read_text().startswith("saved")
+    assert not (root / "node_modules/new.js").exists()
+    assert (root / "vendor/y.txt").read_text() == "changed\n"
+
+
 def test_skip_dirs_default_matches_the_setting():
     assert tuple(Settings().checkpoint_skip_dirs) == SKIP_DIRS
 
