@@ -117,6 +117,7 @@ class Checkpoints:
                           if data_real.startswith(str(self.root) + os.sep) else None)
         self._cache: dict[str, tuple[tuple[int, ...], str]] = self._load_cache()
         self._cache_dirty = False
+        self._verified = False  # whether the cached blobs were checked against the shadow
         self._last: tuple[Checkpoint, str, object] | None = None  # checkpoint, tree, state
 
     # -- git plumbing --------------------------------------------------------------------------
@@ -251,8 +252,26 @@ class Checkpoints:
                 return self._snapshot(label, turn, restored)
 
     def _snapshot(self, label: str, turn: str, restored: int | None) -> Checkpoint:
+        if not (self.shadow / "HEAD").exists():  # the shadow went away: start it afresh
+            self._cache.clear()
+            self._last = None
+            try:
+                self.repo.ensure()
+            except (ShadowError, OSError) as exc:
+                raise CheckpointError(str(exc)) from None
         scan = self._scan()
         files, unsaved = self._hash(scan.files)
+        if not self._verified:
+            # Blobs named by a cache loaded from disk must really be in the shadow (trees are
+            # written here, which, unlike git's write-tree, does not look): once per object.
+            self._verified = True
+            try:
+                missing = set(self.repo._missing({sha for _, sha, _ in files.values()}))
+            except ShadowError as exc:
+                raise CheckpointError(str(exc)) from None
+            if missing:
+                self._cache.clear()
+                files, unsaved = self._hash(scan.files)
         umask = _umask()
         default = {"100644": 0o666 & ~umask, "100755": 0o777 & ~umask}
         modes = {rel: oct(perm) for rel, (mode, _, perm) in files.items()
@@ -275,11 +294,10 @@ class Checkpoints:
                     return Checkpoint(cp.id, cp.sha, cp.label, cp.time, cp.files, cp.turn,
                                       created=False)
             else:
-                index = os.path.join(tmp, "index")
-                info = b"".join(f"{m} blob {sha}\t".encode() + os.fsencode(rel) + b"\0"
-                                for rel, (m, sha, _) in files.items())
-                self._run("update-index", "-z", "--index-info", input=info, index=index)
-                tree = self._run("write-tree", index=index).decode().strip()
+                try:
+                    tree = self.repo.write_tree({r: (m, sha) for r, (m, sha, _) in files.items()})
+                except OSError as exc:
+                    raise CheckpointError(f"cannot write the snapshot: {exc}") from None
         if restored is not None:
             meta["restored"] = restored
         if last is not None:

@@ -193,6 +193,30 @@ class ShadowRepo:
             raise ShadowError(f"git fast-import failed: {err.decode('utf-8', 'replace').strip()}")
         return shas
 
+    def write_tree(self, files: Mapping[str, tuple[str, str]]) -> str:
+        """The tree of {path: (mode, blob sha)}, written here as git's write-tree would (one
+        process fewer per checkpoint); unchanged subtrees are already there and not rewritten."""
+        top: dict = {}
+        for rel, entry in files.items():
+            *dirs, name = rel.split("/")
+            node = top
+            for d in dirs:
+                node = node.setdefault(d, {})
+            node[name] = entry
+        return self._write_tree(top)
+
+    def _write_tree(self, node: dict) -> str:
+        entries = []
+        for name, value in node.items():
+            raw = os.fsencode(name)
+            if isinstance(value, dict):  # git orders a directory as if its name ended in /
+                entries.append((raw + b"/", b"40000 " + raw, self._write_tree(value)))
+            else:
+                entries.append((raw, value[0].encode() + b" " + raw, value[1]))
+        entries.sort(key=lambda e: e[0])
+        body = b"".join(head + b"\0" + bytes.fromhex(sha) for _, head, sha in entries)
+        return write_object(self.path / "objects", b"tree", body)
+
     def refs(self, prefix: str) -> list[str]:
         """Ref names under prefix, most recently committed first."""
         out = self.run("for-each-ref", "--sort=-committerdate", "--format=%(refname)", prefix,
@@ -354,12 +378,20 @@ def read_regular(path: str) -> bytes | None:
 
 
 def write_loose_blob(objects: Path, sha: str, data: bytes) -> None:
-    raw = b"blob %d\0" % len(data) + data
-    if hashlib.sha1(raw).hexdigest() != sha:
+    if write_object(objects, b"blob", data) != sha:
         raise ShadowError(f"blob {sha} does not match its content")
+
+
+def write_object(objects: Path, kind: bytes, body: bytes) -> str:
+    """A loose object (zlib, read-only, renamed into place); its sha. Kept if present."""
+    raw = kind + b" %d\0" % len(body) + body
+    sha = hashlib.sha1(raw).hexdigest()
     target = objects / sha[:2] / sha[2:]
+    if target.exists():
+        return sha
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".agent-tmp")
-    tmp.write_bytes(zlib.compress(raw))
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.agent-tmp")
+    tmp.write_bytes(zlib.compress(raw, 1))
     os.chmod(tmp, 0o444)
     os.replace(tmp, target)
+    return sha

@@ -309,6 +309,16 @@ def test_stat_cache_survives_a_new_session_and_a_lost_shadow(repo, data_dir):
     put(repo, "tracked.txt", "changed\n")
     cps.restore(cp, backup=False)
     assert (repo / "tracked.txt").read_text() == "one\ntwo\nthree (unstaged)\n"
+    # Only the objects gone (HEAD still there), under a cache a new session loads from disk.
+    again = Checkpoints(repo, "s3", data_dir=data_dir)
+    assert again._cache
+    for d in (again.shadow / "objects").iterdir():
+        if len(d.name) == 2 or d.name == "pack":
+            shutil.rmtree(d)
+    cp = again.snapshot("c")
+    (repo / "tracked.txt").unlink()
+    again.restore(cp, backup=False)
+    assert (repo / "tracked.txt").read_text() == "one\ntwo\nthree (unstaged)\n"
 
 
 def test_per_file_and_total_caps_leave_files_alone_and_say_so(repo, data_dir):
@@ -616,6 +626,29 @@ def test_a_flood_of_files_past_the_limit_does_not_stop_the_undo(tmp_path, data_d
     report = cps.restore(cp)
     assert report.backup is None and "could not be saved" in report.backup_note
     assert_same_tree(before, tree_state(root))
+
+
+def test_trees_are_written_exactly_as_git_writes_them(repo, data_dir):
+    """The shadow builds trees itself (a process fewer per checkpoint): same bytes as git's
+    write-tree, including names that sort differently as directories (a, a.b, a/, a-b, a0)."""
+    for rel in ("a.b", "a/b", "a-b", "a0", "a/c/d", "A", "b/", "é/x", "z\x01"):
+        if not rel.endswith("/"):
+            put(repo, rel, rel)
+    os.symlink("a", repo / "a.link")
+    cps = Checkpoints(repo, "s1", data_dir=data_dir)
+    scan = cps._scan()
+    files, _ = cps._hash(scan.files)
+    entries = {rel: (m, sha) for rel, (m, sha, _) in files.items()}
+    ours = cps.repo.write_tree(entries)
+    index = str(data_dir / "idx")
+    info = b"".join(f"{m} blob {sha}\t".encode() + os.fsencode(rel) + b"\0"
+                    for rel, (m, sha) in entries.items())
+    cps._run("update-index", "-z", "--index-info", input=info, index=index)
+    assert cps._run("write-tree", index=index).decode().strip() == ours
+    assert cps.repo.write_tree({}) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # the empty tree
+    fsck = subprocess.run(["git", "--git-dir", str(cps.shadow), "fsck", "--strict"],
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
 
 
 def test_linked_worktree_keeps_its_own_staged_state(repo, tmp_path, data_dir):
