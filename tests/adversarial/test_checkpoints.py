@@ -389,6 +389,45 @@ async def test_file_tools_cannot_reach_the_shadow_repository(world, how):
     assert_same_tree(before, tree_state(root))
 
 
+@pytest.mark.attack("data_loss")
+def test_real_binary_headless_damage_is_undone_by_agent_undo(world, fake_server):
+    """End to end: `agent -p` (an allow-everything rule in the user's config, so the command
+    runs headless) deletes sources, .env and build inputs through an interpreter, then the
+    installed `agent undo` restores them byte-exact from the data dir."""
+    import subprocess
+
+    from fakeserver import FakeToolCall, FakeTurn
+
+    root = world["root"]
+    (world["config"]).mkdir(exist_ok=True)
+    (world["config"] / "config.toml").write_text(
+        '[[rules]]\ntool = "run_command"\npattern = "*"\naction = "allow"\n')
+    wipe = (f"{PY} -c \"import os, shutil; shutil.rmtree('src'); shutil.rmtree('build'); "
+            "os.remove('.env'); os.chmod('run.sh', 0o600)\"")
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": wipe}, id="w")]))
+    fake_server.add(FakeTurn(content="Cleaned up."))
+    before = tree_state(root)
+    outside_before = tree_digest(world["outside"])
+    agent = str(Path(sys.executable).parent / "agent")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(AGENT_CONFIG_HOME=str(world["config"]), AGENT_DATA_HOME=str(world["data"]),
+               HOME=str(world["home"]), LITELLM_LOCAL_MODEL_COST_MAP="True")
+    run = subprocess.run([agent, "-p", "clean up", "--api-base", fake_server.url], cwd=root,
+                         env=env, capture_output=True, text=True, timeout=120,
+                         stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stderr
+    if tree_state(root) == before:  # a later policy may deny it outright: held all the same
+        assert "denied" in (run.stdout + run.stderr).lower()
+    else:
+        assert not (root / ".env").exists()
+        undo_run = subprocess.run([agent, "undo"], cwd=root, env=env, capture_output=True,
+                                  text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert undo_run.returncode == 0, undo_run.stderr
+        assert "restored checkpoint 1" in undo_run.stdout
+    assert_same_tree(before, tree_state(root))
+    assert tree_digest(world["outside"]) == outside_before
+
+
 async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
     """A checkpoint before each command, so `agent undo --checkpoint N` can stop between them;
     a provably read-only one (`ls`) adds none."""

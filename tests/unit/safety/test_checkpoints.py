@@ -507,6 +507,30 @@ def test_concurrent_sessions_do_not_corrupt_the_shadow(repo, data_dir):
     assert len(cps.repo.refs(REF_PREFIX)) == 3
 
 
+def test_concurrent_processes_share_the_shadow_safely(repo, data_dir):
+    import sys
+
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom agent.checkpoints import Checkpoints\n"
+        "root, data, sid = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]\n"
+        "cps = Checkpoints(root, sid, data_dir=data)\n"
+        "for n in range(5):\n"
+        "    (root / f'{sid}-{n}.txt').write_text(sid)\n"
+        "    cps.snapshot(f'{sid} {n}', turn=f't{n}')\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(repo), str(data_dir), f"p{i}"],
+                              stderr=subprocess.PIPE, text=True) for i in range(3)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    for i in range(3):
+        assert [c.id for c in Checkpoints(repo, f"p{i}", data_dir=data_dir).list()] == [1, 2, 3, 4, 5]
+    shadow = Checkpoints(repo, "x", data_dir=data_dir).shadow
+    fsck = subprocess.run(["git", "--git-dir", str(shadow), "fsck", "--strict"],
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
 def test_one_checkpoints_object_shared_by_threads_keeps_a_straight_chain(repo, data_dir):
     cps = Checkpoints(repo, "s1", data_dir=data_dir)
     errors: list[BaseException] = []
