@@ -255,6 +255,7 @@ class Checkpoints:
         if not (self.shadow / "HEAD").exists():  # the shadow went away: start it afresh
             self._cache.clear()
             self._last = None
+            self.repo._index_cache = None
             try:
                 self.repo.ensure()
             except (ShadowError, OSError) as exc:
