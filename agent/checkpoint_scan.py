@@ -18,6 +18,10 @@ class ScanError(RuntimeError):
     pass
 
 
+class TooManyFiles(ScanError):
+    pass
+
+
 @dataclass
 class Scan:
     files: dict[str, os.stat_result] = field(default_factory=dict)  # regular files, symlinks
@@ -61,6 +65,6 @@ def scan_tree(root: Path, skip_dirs: frozenset[str], *, exclude: str | None = No
             elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                 scan.files[rel] = st
         if len(scan.files) > max_files:
-            raise ScanError(f"more than {max_files} files under {root}, the checkpoint limit; "
+            raise TooManyFiles(f"more than {max_files} files under {root}, the checkpoint limit; "
                             "is the project root right?")
     return scan

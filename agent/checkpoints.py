@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from agent.checkpoint_scan import Scan, ScanError, scan_tree
+from agent.checkpoint_scan import Scan, ScanError, TooManyFiles, scan_tree
 from agent.shadow_git import ShadowError, ShadowRepo, read_blobs
 from tools.fileops import _umask
 
@@ -62,6 +62,10 @@ _STATE_KEYS = ("modes", "dirs", "unsaved", "skipped_dirs", "unreadable_dirs", "n
 
 class CheckpointError(RuntimeError):
     pass
+
+
+class CheckpointLimitError(CheckpointError):
+    """More files than max_files: the root is probably wrong (a home directory)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,8 @@ class Checkpoints:
         try:
             return scan_tree(self.root, skip_dirs, exclude=self._data_rel,
                              max_files=self.max_files if limit else 1 << 62)
+        except TooManyFiles as exc:
+            raise CheckpointLimitError(str(exc)) from None
         except ScanError as exc:
             raise CheckpointError(str(exc)) from None
 
@@ -238,6 +244,8 @@ class Checkpoints:
         with self._locked():
             try:
                 return self._snapshot(label, turn, restored)
+            except CheckpointLimitError:
+                raise  # nothing a fresh start would change
             except CheckpointError:
                 if not self._cache and (self.shadow / "HEAD").exists():
                     raise

@@ -86,6 +86,7 @@ class Session:
         self._sandbox_warning = self._sandbox_check()
         self.checkpoints: Any = None
         self._checkpointed_turns: set[str] = set()
+        self._checkpoint_paused: set[str] = set()  # turns whose tree passed the file limit
         self.messages: list[dict[str, Any]] = []
         self.call_ids: set[str] = set()
         self.approved_tools: set[str] = set()
@@ -358,13 +359,17 @@ class Session:
         without touching the user's branch, index or stash."""
         if self.checkpoints is None or (turn_id in self._checkpointed_turns and not force):
             return
+        if turn_id in self._checkpoint_paused:
+            return  # the tree is past the file limit: one slow failed scan per turn is enough
         self._checkpointed_turns.add(turn_id)
-        from agent.checkpoints import CheckpointError
+        from agent.checkpoints import CheckpointError, CheckpointLimitError
 
         try:
             cp = await asyncio.to_thread(self.checkpoints.snapshot, f"{turn_id}: {label}",
                                          turn=turn_id)
         except (CheckpointError, OSError) as exc:
+            if isinstance(exc, CheckpointLimitError):
+                self._checkpoint_paused.add(turn_id)
             self.emit(ev.Warning(f"checkpoint failed, this change cannot be undone: {exc}"))
             return
         if cp.created:

@@ -447,6 +447,20 @@ async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
     assert (root / ".env").read_text() == SECRET
 
 
+async def test_a_tree_past_the_file_limit_is_scanned_once_per_turn_not_per_command(world):
+    s = session_for(world, script(["echo a > a.txt", "echo b > b.txt", "echo c > c.txt"]))
+    await s.start()
+    try:
+        assert s.checkpoints is not None
+        s.checkpoints.max_files = 5  # (the fixture has more): as a home directory would be
+        events = await run_turn(s, "go")
+    finally:
+        await s.close()
+    failed = [e for e in events if isinstance(e, ev.Warning) and "checkpoint failed" in e.message]
+    assert len(failed) == 1 and "more than 5 files" in failed[0].message
+    assert (world["root"] / "c.txt").exists()  # the commands still ran
+
+
 async def test_session_applies_the_checkpoint_caps_from_settings(world):
     root = world["root"]
     (root / "build" / "big.bin").write_bytes(b"x" * 4096)
