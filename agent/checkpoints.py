@@ -1,57 +1,71 @@
-"""Checkpoints: snapshots of the project's working tree that never touch the user's git state.
+"""Checkpoints: snapshots of the project's files, kept where the model cannot reach them.
 
-A snapshot is a git commit built without the user's index, HEAD, branches or stash: every file
-git would consider (tracked in the index, or untracked and not ignored) is hashed byte-exact
-(`hash-object --no-filters`: no CRLF or LFS filter rewrites it), the entries go into a temporary
-index file (GIT_INDEX_FILE), `write-tree` + `commit-tree` make the commit, and it is kept alive by
-a private ref, refs/agent/checkpoints/<session>, which `git branch`, `git stash list` and the
-user's history never show. The commit's parents are the previous checkpoint and (when the project
-is a git repo) a commit of the user's index as a tree, named in the message's metadata, so
-`restore(..., index=True)` can put back staged changes that a `git reset --hard` threw away.
+Each snapshot is a commit in the project's shadow repository (agent/shadow_git.py: a bare repo
+in the agent's data directory, keyed by the project's real path), on the session's ref
+refs/agent/checkpoints/<session>. Nothing is ever written to the project's own .git, so a
+command that deletes refs, resets, cleans or removes .git cannot take the checkpoints with it,
+and the user's HEAD, index, branches and stash are never touched.
 
-Outside a git repository a private bare repository under the agent's data dir is used with the
-project as its work tree (`--git-dir=<shadow> --work-tree=<root>`), so checkpoints work anywhere.
+What is saved (agent/checkpoint_scan.py): every regular file and symlink under the project root,
+gitignored ones included (.env, build inputs), byte-exact (read here, no filters; blobs as git
+would hash them), with permission bits and every directory (empty ones too) and its mode. Left
+out, and named as not saved in the restore report: any `.git` entry; directories named in
+`skip_dirs` (node_modules, .venv, ... by default); files over `max_file_bytes`; the largest
+files once the snapshot would pass `max_total_bytes`; anything unreadable. What was left out is
+also left alone on restore: never deleted, never written. Unchanged files are not read again: a
+stat cache (mtime, ctime, size, inode, mode) persisted in the shadow names their blobs.
 
-Restore makes the files git considers exactly what they were: content, executable bit, other
-permission bits (recorded in the commit message when not the umask default), symlinks; files
-created since are deleted, deleted ones recreated. Ignored files are never saved, deleted or
-written; nor are empty directories, nested repositories, or files larger than `max_file_bytes`
-(recorded as unsaved and left alone on restore). Known gap: a .gitignore created after the
-snapshot that ignores itself is itself ignored, so it survives a restore (pytest's own
-.pytest_cache/.gitignore is the common, harmless case).
+When: agent/checkpoint_policy.py (before a turn's first file edit, before every command that is
+not provably read-only). An unchanged tree reuses the turn's last checkpoint.
+
+The user's index is stored too, as a commit in the shadow (a parent of the checkpoint), so
+`restore(..., index=True)` can put back staged changes that a `git reset --hard` threw away,
+even when the staged blobs were since garbage-collected from the project's .git.
+
+Restore (agent/checkpoint_restore.py) makes the tree exactly what it was: content, executable
+and other permission bits, symlinks, directories and their modes; files created since are
+deleted, deleted ones recreated, and it never reads, writes or deletes through a symlink planted
+in place of a directory. It first saves the current state as a backup checkpoint, so an undo can
+itself be undone. `undo_target()` is the first checkpoint of the last turn; right after an undo,
+the turn before it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
 import stat
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
-from tools.fileops import _umask, atomic_write
+from agent.checkpoint_scan import Scan, ScanError, TooManyFiles, scan_tree
+from agent.shadow_git import ShadowError, ShadowRepo, read_blobs
+from tools.fileops import _umask
 
 REF_PREFIX = "refs/agent/checkpoints/"
-_META = "agent-checkpoint: "
-# Variables that would point git at another repository or index than the one we choose.
-_GIT_REDIRECTS = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                  "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
-                  "GIT_PREFIX", "GIT_QUARANTINE_PATH"}
-_SHADOW_EXCLUDES = "node_modules/\n.venv/\nvenv/\n__pycache__/\n*.pyc\n.tox/\n.mypy_cache/\n.pytest_cache/\n"
-_RACY_NS = 2_000_000_000  # files changed this recently are re-hashed next time, not cached
-
-
 BACKUP_LABEL = "before restoring checkpoint"
+SKIP_DIRS = ("node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
+             ".pytest_cache", ".ruff_cache", ".gradle", ".next")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+_META = "agent-checkpoint: "
+_RACY_NS = 2_000_000_000  # files changed this recently are re-hashed next time, not cached
+_BULK = 200  # new blobs from which one fast-import pack beats loose objects
+_CACHE_FILE = "agent-stat-cache.json"
+# What besides the blobs makes two snapshots the same (time, turn and seq do not).
+_STATE_KEYS = ("modes", "dirs", "unsaved", "skipped_dirs", "unreadable_dirs", "nested_git",
+               "index")
 
 
 class CheckpointError(RuntimeError):
     pass
+
+
+class CheckpointLimitError(CheckpointError):
+    """More files than max_files: the root is probably wrong (a home directory)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class Checkpoint:
     label: str
     time: float
     files: int = 0
+    turn: str = ""
+    # False when nothing changed since the previous checkpoint of the same turn, which is reused.
+    created: bool = field(default=True, compare=False)
 
 
 @dataclass
@@ -68,97 +85,120 @@ class RestoreReport:
     restored: list[str] = field(default_factory=list)  # existed, but differed: rewritten
     deleted: list[str] = field(default_factory=list)   # not in the checkpoint: removed
     created: list[str] = field(default_factory=list)   # missing: recreated
-    skipped: list[str] = field(default_factory=list)   # could not be restored (see message)
+    skipped: list[str] = field(default_factory=list)   # could not be restored
+    not_saved: list[str] = field(default_factory=list)  # what the checkpoint did not cover, why
     index_restored: bool = False
+    index_note: str = ""  # why the staged state was not restored, when asked to
     backup: Checkpoint | None = None  # the state just before restoring, itself restorable
+    backup_note: str = ""  # why there is no backup, when one was asked for
 
 
 class Checkpoints:
     def __init__(self, root: Path, session_id: str, *, data_dir: Path | None = None,
                  env: Mapping[str, str] | None = None, max_files: int = 100_000,
-                 max_file_bytes: int = 100 * 1024 * 1024) -> None:
-        if shutil.which("git") is None:
-            raise CheckpointError("checkpoints need git, which is not installed")
-        self.root = Path(os.path.realpath(root))
-        self.max_files = max_files
-        self.max_file_bytes = max_file_bytes
-        base = dict(os.environ if env is None else env)
-        self._env = {k: v for k, v in base.items() if k not in _GIT_REDIRECTS}
-        self._env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C",
-                         GIT_AUTHOR_NAME="agent", GIT_AUTHOR_EMAIL="agent@localhost",
-                         GIT_COMMITTER_NAME="agent", GIT_COMMITTER_EMAIL="agent@localhost")
-        # User hooks (reference-transaction), signing and fsmonitor have no business here.
-        self._git = ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false",
-                     "-c", "core.fsmonitor=false"]
-        self.ref = REF_PREFIX + (re.sub(r"[^A-Za-z0-9_-]+", "-", session_id).strip("-") or "session")
-        self._cache: dict[str, tuple[tuple[int, ...], str]] = {}
-        # A root the enclosing repo ignores would snapshot as empty: it gets a shadow too.
-        in_repo = (self._run("rev-parse", "--is-inside-work-tree", check=False).strip() == b"true"
-                   and not self._run("check-ignore", ".", check=False).strip())
-        self.shadow = None if in_repo else self._init_shadow(data_dir)
-        if self.shadow is not None:
-            self._git += ["--git-dir", str(self.shadow), "--work-tree", str(self.root)]
-
-    def _init_shadow(self, data_dir: Path | None) -> Path:
+                 max_file_bytes: int = MAX_FILE_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES,
+                 skip_dirs: Iterable[str] = SKIP_DIRS) -> None:
+        env = dict(os.environ if env is None else env)
         if data_dir is None:
             from agent.paths import data_dir as default_data_dir
 
-            data_dir = default_data_dir(self._env)
-        digest = hashlib.sha1(str(self.root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        shadow = Path(data_dir) / "checkpoints" / f"{self.root.name or 'root'}-{digest}.git"
-        if not (shadow / "HEAD").exists():
-            shadow.parent.mkdir(parents=True, exist_ok=True)
-            self._run("init", "-q", "--bare", str(shadow), git=["git"])
-            (shadow / "info").mkdir(exist_ok=True)
-            (shadow / "info" / "exclude").write_text(_SHADOW_EXCLUDES)
-        return shadow
+            data_dir = default_data_dir(env)
+        self.root = Path(os.path.realpath(root))
+        if not self.root.is_dir():
+            raise CheckpointError(f"{self.root} is not a directory")
+        self.max_files, self.max_file_bytes, self.max_total_bytes = max_files, max_file_bytes, max_total_bytes
+        self.skip_dirs = frozenset(skip_dirs)
+        try:
+            self.repo = ShadowRepo(self.root, Path(data_dir), env)
+            self.repo.ensure()
+        except (ShadowError, OSError) as exc:
+            raise CheckpointError(str(exc)) from None
+        self.shadow = self.repo.path
+        self.ref = REF_PREFIX + ref_name(session_id)
+        # The data dir itself, when it lies inside the project (never saved or restored).
+        data_real = os.path.realpath(data_dir)
+        self._data_rel = (os.path.relpath(data_real, self.root)
+                          if data_real.startswith(str(self.root) + os.sep) else None)
+        self._cache: dict[str, tuple[tuple[int, ...], str]] = self._load_cache()
+        self._cache_dirty = False
+        self._verified = False  # whether the cached blobs were checked against the shadow
+        self._last: tuple[Checkpoint, str, object] | None = None  # checkpoint, tree, state
 
     # -- git plumbing --------------------------------------------------------------------------
-    def _run(self, *args: str, input: bytes | None = None, index: str | None = None,
-             git: list[str] | None = None, check: bool = True) -> bytes:
-        env = self._env if index is None else {**self._env, "GIT_INDEX_FILE": index}
-        r = subprocess.run([*(git or self._git), *args], cwd=self.root, env=env, input=input,
-                           capture_output=True)
-        if check and r.returncode != 0:
-            msg = r.stderr.decode("utf-8", "replace").strip()
-            raise CheckpointError(f"git {args[0]} failed: {msg}")
-        return r.stdout
+    def _run(self, *args: str, **kwargs) -> bytes:
+        try:
+            return self.repo.run(*args, **kwargs)
+        except ShadowError as exc:
+            raise CheckpointError(str(exc)) from None
 
     def _head(self) -> str | None:
+        # Read as a file (no process): the shadow is ours, its refs loose or packed by gc.
+        try:
+            sha = (self.shadow / self.ref).read_text().strip()
+            if len(sha) == 40:
+                return sha
+        except OSError:
+            pass
         out = self._run("rev-parse", "-q", "--verify", self.ref + "^{commit}", check=False)
         return out.decode().strip() or None
 
-    # -- what git would consider -----------------------------------------------------------------
-    def _listing(self) -> list[str]:
-        out = self._run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        # "dir/" entries are nested repositories: not ours to save or delete.
-        return sorted({os.fsdecode(p) for p in out.split(b"\0") if p and not p.endswith(b"/")})
+    def _load_cache(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        try:
+            raw = json.loads((self.shadow / _CACHE_FILE).read_text())
+            return {k: (tuple(v[0]), v[1]) for k, v in raw.items()}
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            return {}
 
-    def _hash(self, paths: list[str]) -> tuple[dict[str, tuple[str, str, int]], list[str]]:
-        """{path: (git mode, blob sha, permission bits)} for files and symlinks that exist, and
-        the paths too large to save. Unchanged files come from the stat cache."""
+    def _save_cache(self, paths: Iterable[str]) -> None:
+        if not self._cache_dirty:
+            return
+        self._cache_dirty = False
+        keep = {p: [list(self._cache[p][0]), self._cache[p][1]] for p in paths if p in self._cache}
+        tmp = self.shadow / (_CACHE_FILE + ".tmp")
+        try:
+            tmp.write_text(json.dumps(keep))
+            os.replace(tmp, self.shadow / _CACHE_FILE)
+        except OSError:
+            pass  # only an optimization
+
+    # -- what is on disk -----------------------------------------------------------------------
+    def _scan(self, *, limit: bool = True, skip: Iterable[str] | None = None) -> Scan:
+        """The tree as it is; a restore looks without the file limit (a flood of files the
+        agent made must not stop its own removal) and skips what the checkpoint skipped."""
+        skip_dirs = self.skip_dirs if skip is None else frozenset(skip)
+        try:
+            return scan_tree(self.root, skip_dirs, exclude=self._data_rel,
+                             max_files=self.max_files if limit else 1 << 62)
+        except TooManyFiles as exc:
+            raise CheckpointLimitError(str(exc)) from None
+        except ScanError as exc:
+            raise CheckpointError(str(exc)) from None
+
+    def _hash(self, files: Mapping[str, os.stat_result], *, budget: bool = True
+              ) -> tuple[dict[str, tuple[str, str, int]], dict[str, str]]:
+        """{path: (git mode, blob sha, permission bits)} and {path: why it was not saved}.
+        Unchanged files come from the stat cache; the largest go first when over budget."""
         now = time.time_ns()
         found: dict[str, tuple[str, str, int]] = {}
+        unsaved: dict[str, str] = {}
         todo: list[tuple[str, str, int, tuple[int, ...], str]] = []  # path, mode, perm, key, source
-        large: list[str] = []
-        checked: dict[str, bool] = {}
+        total = 0
         with tempfile.TemporaryDirectory(prefix="agent-ckpt-") as tmp:
-            for n, rel in enumerate(paths):
-                if not self._parent_ok(rel, checked):
-                    continue  # an index entry under a directory now replaced by a symlink
-                try:
-                    st = os.lstat(self.root / rel)
-                except OSError:
-                    continue  # deleted (still in the index) or unreadable: not in the snapshot
+            items = files.items()
+            if budget and sum(st.st_size for st in files.values()) > self.max_total_bytes:
+                items = sorted(items, key=lambda kv: (kv[1].st_size, kv[0]))  # largest dropped
+            for n, (rel, st) in enumerate(items):
                 if stat.S_ISLNK(st.st_mode):
                     mode = "120000"
-                elif stat.S_ISREG(st.st_mode):
-                    mode = "100755" if st.st_mode & stat.S_IXUSR else "100644"
-                    if st.st_size > self.max_file_bytes:
-                        large.append(rel)
-                        continue
                 else:
-                    continue  # a submodule's directory, a fifo, ...
+                    mode = "100755" if st.st_mode & stat.S_IXUSR else "100644"
+                    if budget and st.st_size > self.max_file_bytes:
+                        unsaved[rel] = f"larger than the {_mb(self.max_file_bytes)} per-file cap"
+                        continue
+                    if budget and total + st.st_size > self.max_total_bytes:
+                        unsaved[rel] = f"over the {_mb(self.max_total_bytes)} checkpoint cap"
+                        continue
+                total += st.st_size
                 perm = stat.S_IMODE(st.st_mode)
                 key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_mode)
                 cached = self._cache.get(rel)
@@ -168,60 +208,121 @@ class Checkpoints:
                 source = str(self.root / rel)
                 if mode == "120000":  # hash the link text, not the file it points to
                     source = os.path.join(tmp, str(n))
+                    try:
+                        target = os.readlink(self.root / rel)
+                    except OSError:
+                        continue
                     with open(source, "wb") as f:
-                        f.write(os.fsencode(os.readlink(self.root / rel)))
+                        f.write(os.fsencode(target))
                 todo.append((rel, mode, perm, key, source))
             for (rel, mode, perm, key, _), sha in zip(todo, self._hash_objects(todo), strict=True):
-                if sha is not None:
-                    found[rel] = (mode, sha, perm)
-                    if now - key[0] > _RACY_NS:  # a later same-tick write would look unchanged
-                        self._cache[rel] = (key, sha)
-        return found, large
+                if sha is None:
+                    unsaved[rel] = "could not be read"
+                    continue
+                found[rel] = (mode, sha, perm)
+                if now - key[0] > _RACY_NS:  # a later same-tick write would look unchanged
+                    self._cache[rel] = (key, sha)
+                    self._cache_dirty = True
+        return found, unsaved
 
     def _hash_objects(self, todo: list[tuple]) -> list[str | None]:
-        if not todo:
-            return []
-        lines = b"".join(_c_quote(os.fsencode(t[4])) + b"\n" for t in todo)
+        sources = [t[4] for t in todo]
         try:
-            return self._run("hash-object", "-w", "--no-filters", "--stdin-paths",
-                             input=lines).decode().split()
-        except CheckpointError:
-            # A file vanished between listing and hashing (a build running alongside):
-            # hash one by one and leave out what is gone.
-            out: list[str | None] = []
-            for t in todo:
-                r = self._run("hash-object", "-w", "--no-filters", "--", t[4], check=False)
-                out.append(r.decode().strip() or None)
-            return out
+            if len(todo) >= _BULK:
+                try:
+                    return self.repo.store_blobs(sources, bulk=True)
+                except ShadowError:
+                    pass  # loose objects still work
+            return self.repo.store_blobs(sources)
+        except (ShadowError, OSError) as exc:
+            raise CheckpointError(f"cannot store the snapshot: {exc}") from None
 
     # -- public API ----------------------------------------------------------------------------
-    def snapshot(self, label: str) -> Checkpoint:
-        paths = self._listing()
-        if len(paths) > self.max_files:
-            raise CheckpointError(f"{len(paths)} files is more than the checkpoint limit "
-                                  f"({self.max_files}); is the project root right?")
-        files, large = self._hash(paths)
-        default = {m: p & ~_umask() for m, p in (("100644", 0o666), ("100755", 0o777))}
+    def snapshot(self, label: str, *, turn: str = "", restored: int | None = None) -> Checkpoint:
+        """Save the project's files. Within one turn, an unchanged tree reuses the previous
+        checkpoint (returned with created=False)."""
+        with self._locked():
+            try:
+                return self._snapshot(label, turn, restored)
+            except CheckpointLimitError:
+                raise  # nothing a fresh start would change
+            except CheckpointError:
+                if not self._cache and (self.shadow / "HEAD").exists():
+                    raise
+                # The shadow was deleted, or the cache names objects it lost: hash afresh.
+                self._cache.clear()
+                self._last = None
+                self.repo._index_cache = None
+                try:
+                    self.repo.ensure()
+                except (ShadowError, OSError) as exc:
+                    raise CheckpointError(str(exc)) from None
+                return self._snapshot(label, turn, restored)
+
+    def _snapshot(self, label: str, turn: str, restored: int | None) -> Checkpoint:
+        if not (self.shadow / "HEAD").exists():  # the shadow went away: start it afresh
+            self._cache.clear()
+            self._last = None
+            self.repo._index_cache = None
+            try:
+                self.repo.ensure()
+            except (ShadowError, OSError) as exc:
+                raise CheckpointError(str(exc)) from None
+        scan = self._scan()
+        files, unsaved = self._hash(scan.files)
+        if not self._verified:
+            # Blobs named by a cache loaded from disk must really be in the shadow (trees are
+            # written here, which, unlike git's write-tree, does not look): once per object.
+            self._verified = True
+            try:
+                missing = set(self.repo._missing({sha for _, sha, _ in files.values()}))
+            except ShadowError as exc:
+                raise CheckpointError(str(exc)) from None
+            if missing:
+                self._cache.clear()
+                files, unsaved = self._hash(scan.files)
+        umask = _umask()
+        default = {"100644": 0o666 & ~umask, "100755": 0o777 & ~umask}
         modes = {rel: oct(perm) for rel, (mode, _, perm) in files.items()
                  if mode != "120000" and perm != default[mode]}
-        with tempfile.TemporaryDirectory(prefix="agent-ckpt-") as tmp:
-            index = os.path.join(tmp, "index")
-            info = b"".join(f"{m} blob {sha}\t".encode() + os.fsencode(rel) + b"\0"
-                            for rel, (m, sha, _) in files.items())
-            self._run("update-index", "-z", "--index-info", input=info, index=index)
-            tree = self._run("write-tree", index=index).decode().strip()
-            index_commit = self._index_commit(tmp)
         prev = self._head()
-        seq = 1 + (self._meta(prev).get("seq", 0) if prev else 0)
-        meta = {"seq": seq, "time": time.time(), "files": len(files), "modes": modes,
-                "unsaved": large, "index": index_commit}
+        last = self._last if self._last and self._last[0].sha == prev else None
+        with tempfile.TemporaryDirectory(prefix="agent-ckpt-") as tmp:
+            index_commit, index_note = self.repo.import_index(tmp)
+            meta = {"seq": 0, "time": time.time(), "turn": turn, "files": len(files),
+                    "modes": modes, "dirs": {d: oct(p) for d, p in scan.dirs.items()},
+                    "unsaved": unsaved, "skipped_dirs": sorted(scan.skipped),
+                    "unreadable_dirs": sorted(scan.unreadable),
+                    "nested_git": sorted(scan.nested_git), "skip_names": sorted(self.skip_dirs),
+                    "index": index_commit,
+                    "index_note": index_note}
+            state = (files, {k: meta[k] for k in _STATE_KEYS})
+            if last is not None and last[2] == state:
+                cp, tree = last[0], last[1]
+                if turn and cp.turn == turn and restored is None:  # nothing new in this turn
+                    return Checkpoint(cp.id, cp.sha, cp.label, cp.time, cp.files, cp.turn,
+                                      created=False)
+            else:
+                try:
+                    tree = self.repo.write_tree({r: (m, sha) for r, (m, sha, _) in files.items()})
+                except OSError as exc:
+                    raise CheckpointError(f"cannot write the snapshot: {exc}") from None
+        if restored is not None:
+            meta["restored"] = restored
+        if last is not None:
+            meta["seq"] = last[0].id + 1
+        else:
+            meta["seq"] = 1 + (self._meta(prev).get("seq", 0) if prev else 0)
         message = f"{label.strip() or 'checkpoint'}\n\n{_META}{json.dumps(meta)}\n"
         # Parents keep the previous checkpoint and the index's tree from being collected.
         parents = [a for p in (prev, index_commit) if p for a in ("-p", p)]
         sha = self._run("commit-tree", tree, *parents, "-F", "-",
                         input=message.encode()).decode().strip()
         self._run("update-ref", "-m", "agent checkpoint", self.ref, sha, prev or "")
-        return Checkpoint(seq, sha, label, meta["time"], len(files))
+        self._save_cache(scan.files)
+        cp = Checkpoint(meta["seq"], sha, label, meta["time"], len(files), turn)
+        self._last = (cp, tree, state)
+        return cp
 
     def list(self) -> list[Checkpoint]:
         if self._head() is None:
@@ -237,7 +338,8 @@ class Checkpoints:
             if "seq" not in meta:
                 continue
             result.append(Checkpoint(meta.get("seq", 0), sha, body.split("\n", 1)[0],
-                                     meta.get("time", 0.0), meta.get("files", 0)))
+                                     meta.get("time", 0.0), meta.get("files", 0),
+                                     meta.get("turn", "")))
         return sorted(result, key=lambda c: c.id)
 
     def get(self, ident: int | str) -> Checkpoint:
@@ -249,47 +351,77 @@ class Checkpoints:
 
     def undo_target(self, checkpoint_id: int | None = None) -> Checkpoint | None:
         """What an undo restores: checkpoint `checkpoint_id` (a pre-restore backup included), or
-        else the latest checkpoint taken before the agent's changes; None when there is none."""
+        else the first checkpoint of the agent's last turn, i.e. the tree before that turn.
+        Right after an undo (nothing changed since), the turn before it: undo steps back."""
         points = self.list()
         if checkpoint_id is not None:
             return next((p for p in points if p.id == checkpoint_id), None)
-        turn_points = [p for p in points if not p.label.startswith(BACKUP_LABEL)]
-        return turn_points[-1] if turn_points else None
+        limit = None
+        if points and points[-1].label.startswith(BACKUP_LABEL):
+            last_restored = self._meta(points[-1].sha).get("restored")
+            undone = next((p for p in points if p.id == last_restored), None)
+            if undone is not None and not self._changed_since(undone):
+                limit = undone.id  # still exactly as that undo left it
+        turn_points = [p for p in points if not p.label.startswith(BACKUP_LABEL)
+                       and (limit is None or p.id < limit)]
+        if not turn_points:
+            return None
+        first = turn_points[-1]
+        for p in reversed(turn_points):
+            if p.turn != first.turn or not p.turn:
+                break
+            first = p
+        return first
+
+    def _changed_since(self, cp: Checkpoint) -> bool:
+        try:
+            scan = self._scan()
+        except CheckpointError:
+            return True  # too many files to look at: certainly not as the undo left it
+        files, _ = self._hash(scan.files)
+        return {rel: e[:2] for rel, e in files.items()} != self._tree(cp.sha)
 
     def drop(self) -> None:
         """Forget this session's checkpoints (git gc can then reclaim their objects)."""
-        if self._head() is not None:
-            self._run("update-ref", "-d", self.ref)
+        with self._locked():
+            if self._head() is not None:
+                self._run("update-ref", "-d", self.ref)
+            self._last = None
 
+    def _locked(self):  # noqa: ANN202
+        try:
+            return self.repo.lock()
+        except ShadowError as exc:
+            raise CheckpointError(str(exc)) from None
+
+    # -- restore --------------------------------------------------------------------------------
     def restore(self, checkpoint: Checkpoint, *, index: bool = False,
                 backup: bool = True) -> RestoreReport:
-        report = RestoreReport()
-        if backup:
-            report.backup = self.snapshot(f"{BACKUP_LABEL} {checkpoint.id}")
-        meta = self._meta(checkpoint.sha)
-        unsaved = set(meta.get("unsaved", []))
-        target = self._tree(checkpoint.sha)
-        # .gitignore files first: which files count as "not ignored" must be judged by the
-        # snapshot's rules, or an agent's `*` in .gitignore would hide its own litter.
-        ignores = {p: e for p, e in target.items() if os.path.basename(p) == ".gitignore"}
-        for rel in self._listing():
-            if os.path.basename(rel) == ".gitignore" and rel not in target:
-                self._delete(rel, report)
-        self._write(ignores, meta, report)
-        current = self._listing()
-        for rel in current:
-            if rel not in target and rel not in unsaved:
-                self._delete(rel, report)
-        self._prune_dirs(report.deleted, target)
-        self._write({p: e for p, e in target.items() if p not in ignores}, meta, report)
-        report.skipped += sorted(p for p in unsaved if not os.path.lexists(self.root / p))
-        index_commit = meta.get("index")
-        if index and self.shadow is None and index_commit:
-            self._run("read-tree", index_commit + "^{tree}")
-            report.index_restored = True
-        return report
+        from agent.checkpoint_restore import restore_tree
 
-    # -- restore helpers -------------------------------------------------------------------------
+        with self._locked():
+            report = RestoreReport()
+            if backup:
+                try:
+                    report.backup = self.snapshot(f"{BACKUP_LABEL} {checkpoint.id}",
+                                                  restored=checkpoint.id)
+                except CheckpointError as exc:  # (a flood of files): undo matters more
+                    report.backup_note = f"the state before this undo could not be saved: {exc}"
+            meta = self._meta(checkpoint.sha)
+            restore_tree(self, self._tree(checkpoint.sha), meta, report)
+            if index:
+                commit = meta.get("index")
+                if not commit:
+                    report.index_note = meta.get("index_note") or "no staged state was saved"
+                else:
+                    with tempfile.TemporaryDirectory(prefix="agent-ckpt-") as tmp:
+                        try:
+                            report.index_note = self.repo.export_index(commit, tmp)
+                        except (ShadowError, OSError) as exc:
+                            report.index_note = f"the index could not be written: {exc}"
+                    report.index_restored = not report.index_note
+            return report
+
     def _tree(self, sha: str) -> dict[str, tuple[str, str]]:
         out = self._run("ls-tree", "-r", "-z", "--full-tree", sha)
         entries = {}
@@ -300,125 +432,71 @@ class Checkpoints:
                 entries[os.fsdecode(path)] = (mode, blob)
         return entries
 
-    def _delete(self, rel: str, report: RestoreReport) -> None:
-        path = self.root / rel
-        if not self._parent_ok(rel, {}):
-            return  # under a symlinked directory: the file is not really in the project
-        try:
-            if path.is_symlink() or path.is_file():
-                path.unlink()
-                report.deleted.append(rel)
-        except OSError:
-            report.skipped.append(rel)
-
-    def _prune_dirs(self, deleted: list[str], target: Mapping[str, object]) -> None:
-        keep = {str(Path(p).parent) for p in target}
-        keep |= {str(parent) for p in keep for parent in Path(p).parents}
-        for rel in sorted(deleted, key=lambda p: -p.count("/")):
-            for parent in Path(rel).parents:
-                if str(parent) in (".", "") or str(parent) in keep:
-                    break
-                try:
-                    os.rmdir(self.root / parent)  # only succeeds when empty
-                except OSError:
-                    break
-
-    def _write(self, entries: Mapping[str, tuple[str, str]], meta: dict,
-               report: RestoreReport) -> None:
-        have, _ = self._hash([p for p in entries if os.path.lexists(self.root / p)])
-        modes = meta.get("modes", {})
-        checked: dict[str, bool] = {}
-        todo = {}
-        for rel, (mode, blob) in entries.items():
-            now = have.get(rel)
-            # Perms not recorded were the umask default when the snapshot was taken.
-            default = (0o777 if mode == "100755" else 0o666) & ~_umask()
-            want_perm = int(modes[rel], 8) if rel in modes else default
-            if now and now[:2] == (mode, blob):
-                if mode != "120000" and now[2] != want_perm:
-                    os.chmod(self.root / rel, want_perm)
-                    report.restored.append(rel)
-                continue
-            if not self._parent_ok(rel, checked):
-                report.skipped.append(rel)
-                continue
-            todo[rel] = (mode, blob, want_perm, os.path.lexists(self.root / rel))
-        blobs = self._blobs([t[1] for t in todo.values()])
-        for rel, (mode, blob, want_perm, existed) in todo.items():
-            path = self.root / rel
-            try:
-                if path.is_dir() and not path.is_symlink():
-                    path.rmdir()  # an empty leftover directory where the file belongs
-                if mode == "120000":
-                    if os.path.lexists(path):
-                        path.unlink()
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    os.symlink(os.fsdecode(blobs[blob]), path)
-                else:
-                    if path.is_symlink():
-                        path.unlink()  # atomic_write would keep a symlink's target's mode
-                    atomic_write(path, blobs[blob])
-                    os.chmod(path, want_perm)
-            except OSError:
-                report.skipped.append(rel)
-                continue
-            (report.restored if existed else report.created).append(rel)
-
-    def _parent_ok(self, rel: str, checked: dict[str, bool]) -> bool:
-        """Every parent of rel is a real directory inside the root, or missing (and can be made
-        one): never read, write or delete through a symlink the agent may have planted."""
-        parent = os.path.dirname(rel)
-        if not parent:
-            return True
-        if parent not in checked:
-            try:
-                st = os.lstat(self.root / parent)
-                ok = stat.S_ISDIR(st.st_mode)
-            except FileNotFoundError:
-                ok = True
-            except OSError:
-                ok = False
-            checked[parent] = ok and self._parent_ok(parent, checked)
-        return checked[parent]
-
     def _blobs(self, shas: list[str]) -> dict[str, bytes]:
-        if not shas:
-            return {}
-        out = self._run("cat-file", "--batch", input="".join(s + "\n" for s in shas).encode())
-        blobs, pos = {}, 0
-        for _ in shas:
-            nl = out.index(b"\n", pos)
-            sha, _, size = out[pos:nl].decode().split(" ")
-            start = nl + 1
-            blobs[sha] = out[start:start + int(size)]
-            pos = start + int(size) + 1
-        return blobs
-
-    def _index_commit(self, tmp: str) -> str | None:
-        """The user's index as a commit (read from a copy: the real index is never written)."""
-        if self.shadow is not None:
-            return None
-        real = self.root / self._run("rev-parse", "--git-path", "index").decode().strip()
-        copy = os.path.join(tmp, "user-index")
-        if real.exists():
-            shutil.copyfile(real, copy)
-        tree = self._run("write-tree", index=copy, check=False).decode().strip()
-        if not tree:  # unmerged entries (a conflict in progress) cannot be written as a tree
-            return None
-        return self._run("commit-tree", tree, "-m", "index").decode().strip()
+        try:
+            return read_blobs(self.repo, shas)
+        except ShadowError as exc:
+            raise CheckpointError(str(exc)) from None
 
     def _meta(self, sha: str) -> dict:
         return _parse_meta(self._run("log", "-1", "--format=%B", sha).decode("utf-8", "replace"))
 
 
+def ref_name(session_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", session_id).strip("-") or "session"
+
+
+def latest_session(root: Path, *, data_dir: Path | None = None,
+                   env: Mapping[str, str] | None = None) -> str | None:
+    """The session of this project whose checkpoints changed last (from the data dir)."""
+    from agent.paths import data_dir as default_data_dir
+    from agent.shadow_git import shadow_path
+
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir(env)
+    if not (shadow_path(root, data_dir) / "HEAD").exists():
+        return None  # (never create a shadow just to look)
+    cps = Checkpoints(root, "latest", data_dir=data_dir, env=env)
+    refs = cps.repo.refs(REF_PREFIX)  # by commit date: whole seconds, so ties are possible
+
+    def changed(ref: str) -> int:  # a loose ref's mtime breaks them
+        try:
+            return os.stat(cps.shadow / ref).st_mtime_ns
+        except OSError:
+            return 0
+
+    refs.sort(key=changed, reverse=True)  # stable: packed refs keep the commit-date order
+    return refs[0][len(REF_PREFIX):] if refs else None
+
+
 def prune_sessions(root: Path, keep: int = 20, **kwargs) -> list[str]:
-    """Delete all but the `keep` most recent sessions' checkpoint refs; returns the deleted refs."""
+    """Delete all but the `keep` most recent sessions' checkpoint refs (then let git pack and
+    collect what is unreachable); returns the deleted refs."""
     cps = Checkpoints(root, "prune", **kwargs)
-    out = cps._run("for-each-ref", "--sort=-committerdate", "--format=%(refname)", REF_PREFIX)
-    refs = out.decode().split()[keep:]
-    for ref in refs:
-        cps._run("update-ref", "-d", ref)
+    with cps._locked():
+        refs = cps.repo.refs(REF_PREFIX)[keep:]
+        for ref in refs:
+            cps._run("update-ref", "-d", ref)
+        cps._run("-c", "gc.auto=6700", "gc", "--auto", "--quiet", check=False)
     return refs
+
+
+def legacy_refs(root: Path) -> bool:
+    """Whether the project's .git holds checkpoints of an older version (read as files)."""
+    from agent.shadow_git import project_gitdir
+
+    gitdir = project_gitdir(Path(os.path.realpath(root)))
+    if gitdir is None:
+        return False
+    if (gitdir / "refs" / "agent" / "checkpoints").is_dir():
+        return True
+    try:
+        return REF_PREFIX.encode() in (gitdir / "packed-refs").read_bytes()
+    except OSError:
+        return False
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.3g} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def _parse_meta(body: str) -> dict:
@@ -430,11 +508,3 @@ def _parse_meta(body: str) -> dict:
                 return {}
     return {}
 
-
-def _c_quote(raw: bytes) -> bytes:
-    """git's C-style quoting, which --stdin-paths undoes: lets paths contain newlines."""
-    if not any(b < 0x20 or b in (0x22, 0x5C, 0x7F) for b in raw):
-        return raw
-    body = b"".join(b"\\%03o" % b if b < 0x20 or b in (0x22, 0x5C, 0x7F) else bytes([b])
-                    for b in raw)
-    return b'"' + body + b'"'

@@ -43,8 +43,16 @@ class Settings:
     # Run commands in a bubblewrap sandbox (project writable, rest read-only): off | auto | on.
     sandbox: str = "off"
     sandbox_network: bool = False
-    # Snapshot the working tree before the agent's first change in each turn (for /undo).
+    # Snapshot the project (gitignored files too) into a shadow repo in the data dir before the
+    # agent's first file change in each turn and before every command that may write (/undo).
     checkpoints: bool = True
+    # Files over the per-file cap, and the largest ones once a snapshot passes the total, are
+    # not saved (named in the undo report); directories with these names are skipped.
+    checkpoint_max_file_mb: float = 20.0
+    checkpoint_max_total_mb: float = 1024.0
+    checkpoint_skip_dirs: list[str] = field(default_factory=lambda: [
+        "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", ".gradle", ".next"])
     hourly_rate: float = 35.0
     # Gaps between the agent's answer and the developer's next prompt are capped at this.
     debug_idle_cap_minutes: float = 10.0
@@ -295,5 +303,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('check_timeout')}: check_timeout must be positive")
     if settings.max_failed_checks < 1:
         raise ConfigError(f"{where('max_failed_checks')}: max_failed_checks must be at least 1")
+    for name in ("checkpoint_max_file_mb", "checkpoint_max_total_mb"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{where(name)}: {name} must be positive")
     if settings.max_auto_followups < 0:
         raise ConfigError(f"{where('max_auto_followups')}: max_auto_followups cannot be negative")

@@ -224,6 +224,9 @@ class CheckpointRestored(Event):
     created: tuple[str, ...]
     skipped: tuple[str, ...]
     backup_id: int | None  # the state just before the restore, itself restorable
+    # What the checkpoint did not cover and the restore left as it was, each with why:
+    # "node_modules/ (directory not saved by default)", "big.iso (larger than the 20 MB ...)".
+    not_saved: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ class Session:
         self._sandbox_warning = self._sandbox_check()
         self.checkpoints: Any = None
         self._checkpointed_turns: set[str] = set()
+        self._checkpoint_paused: set[str] = set()  # turns whose tree passed the file limit
         self.messages: list[dict[str, Any]] = []
         self.call_ids: set[str] = set()
         self.approved_tools: set[str] = set()
@@ -177,14 +178,7 @@ class Session:
         if self._sandbox_warning:
             self.emit(ev.Warning(self._sandbox_warning))
         if self.settings.checkpoints:
-            from agent.checkpoints import CheckpointError, Checkpoints
-            from agent.paths import data_dir
-
-            try:
-                self.checkpoints = Checkpoints(self.root, self.id, data_dir=data_dir(self.env),
-                                               env=scrubbed_env(self.env))
-            except (CheckpointError, OSError) as exc:
-                self.emit(ev.Warning(f"checkpoints unavailable, /undo will not work: {exc}"))
+            await self._open_checkpoints()
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
     def submit(self, op: ops.Op) -> None:
@@ -370,20 +364,57 @@ class Session:
 
         return data_dir(self.env) / "outputs" / self.id
 
+    async def _open_checkpoints(self) -> None:
+        """The project's shadow repository in the data dir (agent/shadow_git.py)."""
+        from agent.checkpoints import CheckpointError, Checkpoints, prune_sessions
+        from agent.paths import data_dir
+
+        s = self.settings
+        options = dict(data_dir=data_dir(self.env), env=scrubbed_env(self.env),
+                       max_file_bytes=int(s.checkpoint_max_file_mb * 1024 * 1024),
+                       max_total_bytes=int(s.checkpoint_max_total_mb * 1024 * 1024),
+                       skip_dirs=s.checkpoint_skip_dirs)
+        try:
+            self.checkpoints = await asyncio.to_thread(Checkpoints, self.root, self.id, **options)
+        except (CheckpointError, OSError) as exc:
+            self.emit(ev.Warning(f"checkpoints unavailable, /undo will not work: {exc}"))
+            return
+        try:  # old sessions' refs; their objects go at the next gc
+            await asyncio.to_thread(prune_sessions, self.root, 20, **options)
+        except (CheckpointError, OSError):
+            pass
+
+    async def checkpoint_before(self, turn_id: str, tool: Any, params: Any, *,
+                                destructive: bool = False) -> None:
+        """The checkpoint a tool call needs before it runs (agent/checkpoint_policy.py): file
+        tools before the turn's first change, commands unless provably read-only."""
+        from agent.checkpoint_policy import checkpoint_kind
+
+        kind = checkpoint_kind(tool.name, tool.mutating, params, self.root, scrubbed_env(self.env))
+        if kind is not None:
+            await self.checkpoint(turn_id, f"before {tool.name}",
+                                  force=kind == "always" or destructive)
+
     async def checkpoint(self, turn_id: str, label: str, *, force: bool = False) -> None:
-        """Snapshot the tree before the turn's first change (and before any approved destructive
-        command), without touching the user's branch, index or stash."""
+        """Snapshot the tree before the turn's first change (and, with force, before this call),
+        without touching the user's branch, index or stash."""
         if self.checkpoints is None or (turn_id in self._checkpointed_turns and not force):
             return
+        if turn_id in self._checkpoint_paused:
+            return  # the tree is past the file limit: one slow failed scan per turn is enough
         self._checkpointed_turns.add(turn_id)
-        from agent.checkpoints import CheckpointError
+        from agent.checkpoints import CheckpointError, CheckpointLimitError
 
         try:
-            cp = await asyncio.to_thread(self.checkpoints.snapshot, f"{turn_id}: {label}")
+            cp = await asyncio.to_thread(self.checkpoints.snapshot, f"{turn_id}: {label}",
+                                         turn=turn_id)
         except (CheckpointError, OSError) as exc:
+            if isinstance(exc, CheckpointLimitError):
+                self._checkpoint_paused.add(turn_id)
             self.emit(ev.Warning(f"checkpoint failed, this change cannot be undone: {exc}"))
             return
-        self.emit(ev.CheckpointCreated(turn_id, cp.id, cp.label, cp.files))
+        if cp.created:
+            self.emit(ev.CheckpointCreated(turn_id, cp.id, cp.label, cp.files))
 
     async def _undo(self, checkpoint_id: int | None) -> None:
         from agent.checkpoints import CheckpointError
@@ -394,7 +425,8 @@ class Session:
         try:
             target = await asyncio.to_thread(self.checkpoints.undo_target, checkpoint_id)
             if target is None:
-                self.emit(ev.Warning("no checkpoint to restore yet: the agent has changed nothing"))
+                self.emit(ev.Warning("nothing to undo: the agent has changed nothing in this "
+                                     "session (or every change is already undone)"))
                 return
             report = await asyncio.to_thread(self.checkpoints.restore, target)
         except (CheckpointError, OSError) as exc:
@@ -403,7 +435,10 @@ class Session:
         self.emit(ev.CheckpointRestored(
             target.id, tuple(report.restored), tuple(report.deleted), tuple(report.created),
             tuple(report.skipped), report.backup.id if report.backup else None,
+            tuple(report.not_saved),
         ))
+        if report.backup_note:
+            self.emit(ev.Warning(report.backup_note))
         self.append_message({"role": "user", "content": (
             f"[The user undid the changes since checkpoint {target.id} ({target.label}); the "
             "working tree is back to that state. Re-read files before editing them.]")})

@@ -307,8 +307,7 @@ class Turn:
             text = f"Denied: {decision.reason}. Do not retry this call as-is."
             self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
             return
-        if tool.mutating:
-            await self.s.checkpoint(self.turn_id, f"before {tool.name}", force=destructive)
+        await self.s.checkpoint_before(self.turn_id, tool, params, destructive=destructive)
         ctx = self.s.tool_context(call_id)
         try:
             result = await self.s.registry.execute(tool, params, ctx)

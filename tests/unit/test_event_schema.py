@@ -16,7 +16,8 @@ EXPECTED = {
     "tool_call_finished": ["turn_id", "call_id", "name", "output", "is_error", "duration_ms", "metadata"],
     "approval_requested": ["turn_id", "call_id", "name", "arguments", "reason", "destructive"],
     "checkpoint_created": ["turn_id", "checkpoint_id", "label", "files"],
-    "checkpoint_restored": ["checkpoint_id", "restored", "deleted", "created", "skipped", "backup_id"],
+    "checkpoint_restored": ["checkpoint_id", "restored", "deleted", "created", "skipped", "backup_id",
+                            "not_saved"],
     "usage_updated": [
         "turn_id", "model", "litellm_id", "backend", "input_tokens", "output_tokens",
         "cached_input_tokens", "reasoning_tokens", "cost", "provider_cost", "ttft_ms",

@@ -44,6 +44,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._answer: StreamingMarkdown | None = None
         self._reasoning: Reasoning | None = None
         self._live_cards: set[str] = set()
+        self._checkpointed_turns: set[str] = set()  # one notice per turn, not per command
 
     # -- items ---------------------------------------------------------------------------------
     def add(self, widget: Widget) -> Widget:
@@ -111,7 +112,10 @@ class Conversation(VerticalScroll, can_focus=True):
             self.notice(f"context compacted: {event.folded_messages} older messages summarized "  # type: ignore[attr-defined]
                         f"(~{event.before_tokens:,} → ~{event.after_tokens:,} tokens)", "info")  # type: ignore[attr-defined]
         elif event.type == "checkpoint_created":
-            self.notice("checkpoint saved before the agent's changes · /undo reverts them", "info")
+            turn = getattr(event, "turn_id", "")
+            if turn not in self._checkpointed_turns:
+                self._checkpointed_turns.add(turn)
+                self.notice("checkpoint saved before the agent's changes · /undo reverts them", "info")
         elif event.type == "checkpoint_restored":
             self._restored(event)
         elif event.type == "model_routed":
@@ -141,8 +145,12 @@ class Conversation(VerticalScroll, can_focus=True):
         if e.skipped:  # type: ignore[attr-defined]
             parts.append(f"{len(e.skipped)} skipped (changed since): {', '.join(e.skipped)}")  # type: ignore[attr-defined]
         files = ", ".join([*e.restored, *e.deleted][:8])  # type: ignore[attr-defined]
+        not_saved = tuple(getattr(e, "not_saved", ()))
         self.notice(f"undo: checkpoint {e.checkpoint_id} · {' · '.join(parts)}"  # type: ignore[attr-defined]
-                    + (f" · {files}" if files else ""), "task")
+                    + (f" · {files}" if files else "")
+                    + (f"\nnot in the checkpoint, left as they are: {', '.join(not_saved[:5])}"
+                       + (f" (+{len(not_saved) - 5} more)" if len(not_saved) > 5 else "")
+                       if not_saved else ""), "task")
 
     def show_history(self, messages: list[dict]) -> None:
         """A resumed conversation: prompts, answers and one line per tool call (no live state)."""
