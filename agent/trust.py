@@ -48,6 +48,8 @@ NEEDS_TRUST = frozenset({
     "approval", "rules",                 # what runs without asking
     "sandbox", "sandbox_network",        # containment of commands
     "checkpoints",                       # whether /undo can restore
+    # what /undo covers: a project could shrink the caps or skip its own source tree
+    "checkpoint_max_file_mb", "checkpoint_max_total_mb", "checkpoint_skip_dirs",
     "check",                             # a command run after every turn
     "instruction_files",                 # which files go into the system prompt
     "prices",                            # zero prices would defeat the user's max_cost
