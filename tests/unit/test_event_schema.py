@@ -10,10 +10,16 @@ EXPECTED = {
     "assistant_delta": ["turn_id", "text"],
     "reasoning_delta": ["turn_id", "text"],
     "assistant_message": ["turn_id", "step", "text", "reasoning", "tool_call_ids"],
-    "tool_call_started": ["turn_id", "call_id", "name", "arguments"],
+    "tool_call_started": ["turn_id", "call_id", "name", "arguments", "summary", "paths"],
     "tool_output_delta": ["call_id", "text"],
-    "tool_call_finished": ["turn_id", "call_id", "name", "output", "is_error", "duration_ms", "metadata"],
-    "approval_requested": ["turn_id", "call_id", "name", "arguments", "reason", "destructive"],
+    "tool_call_finished": [
+        "turn_id", "call_id", "name", "output", "is_error", "duration_ms", "metadata",
+        "summary", "paths", "diff", "added", "removed",
+    ],
+    "approval_requested": [
+        "turn_id", "call_id", "name", "arguments", "reason", "destructive",
+        "summary", "paths", "preview", "added", "removed", "grant",
+    ],
     "checkpoint_created": ["turn_id", "checkpoint_id", "label", "files"],
     "checkpoint_restored": ["checkpoint_id", "restored", "deleted", "created", "skipped", "backup_id"],
     "usage_updated": [

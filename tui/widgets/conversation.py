@@ -100,7 +100,7 @@ class Conversation(VerticalScroll, can_focus=True):
         elif isinstance(event, ev.ApprovalRequested):
             card = self.cards.get(event.call_id)
             if card is not None:
-                card.set_waiting(True)
+                card.set_waiting(True, event.preview)
         elif isinstance(event, ev.TurnFinished):
             self._end_turn(event)
         elif isinstance(event, ev.Warning):
@@ -165,7 +165,7 @@ class Conversation(VerticalScroll, can_focus=True):
                         args = json.loads(str(args))
                     except ValueError:
                         pass
-                    self.notice(f"▸ {fn.get('name', '?')}  {summarize_args(str(fn.get('name')), args)}", "info")
+                    self.notice(f"▸ {fn.get('name', '?')}  {summarize_args(args)}", "info")
 
     def _answer_stream(self) -> StreamingMarkdown:
         from tui.widgets.stream import StreamingMarkdown
