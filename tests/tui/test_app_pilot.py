@@ -450,13 +450,15 @@ async def test_ctrl_c_during_approval_closes_the_modal(repo: Path) -> None:
 
 
 async def test_destructive_command_cannot_be_approved_for_the_session() -> None:
-    from types import SimpleNamespace
-
     from textual.app import App
 
+    from agent import events as ev
+
     decided: list = []
-    event = SimpleNamespace(call_id="c1", name="run_command", arguments={"command": "rm -rf build"},
-                            reason="a destructive command", destructive=True, turn_id="t1")
+    # Even were a grant offered, a destructive command is approved once at a time.
+    event = ev.ApprovalRequested("t1", "c1", "run_command", {"command": "rm -rf build"},
+                                 "a destructive command", True, summary="rm -rf build",
+                                 grant="`rm …`")
 
     class Host(App):
         def on_mount(self) -> None:

@@ -14,7 +14,7 @@ from agent import events as ev
 from tui.commands import completions, parse
 from tui.history import History
 from tui.stats import SessionStats, fmt_cost, fmt_duration
-from tui.widgets.diff import colored_diff, preview, proposed_change
+from tui.widgets.diff import colored_diff, preview
 from tui.widgets.status import StatusBar
 from tui.widgets.stream import AnswerMarkdown, StreamingMarkdown, split_settled
 
@@ -159,25 +159,22 @@ def test_history_is_per_project(tmp_path: Path) -> None:
     assert a != b and a.parent == tmp_path / "history"
 
 
-def test_colored_diff_and_previews(tmp_path: Path) -> None:
+def test_colored_diff_and_previews() -> None:
     text = colored_diff("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n context\n")
     styles = {text.plain[s.start:s.end]: str(s.style) for s in text.spans}
     assert styles["-old"] == "red" and styles["+new"] == "green" and styles["@@ -1 +1 @@"] == "cyan"
     assert "more line" in colored_diff("\n".join(f"+{i}" for i in range(50)), max_lines=10).plain
-    (tmp_path / "a.txt").write_text("keep\nold\n")
-    write = proposed_change("write_file", {"path": "a.txt", "content": "keep\nnew\n"}, tmp_path)
-    assert write is not None and "-old" in write and "+new" in write and " keep" in write
-    new = proposed_change("write_file", {"path": "b.txt", "content": "x\n"}, tmp_path)
-    assert new is not None and new.startswith("new file b.txt") and "+x" in new
-    edit = proposed_change("edit", {"path": "a.txt", "old_string": "old", "new_string": "new"})
-    assert edit is not None and "-old" in edit and "+new" in edit
-    outside = proposed_change("write_file", {"path": "../secret", "content": "x"}, tmp_path)
-    assert outside is not None and outside.startswith("new file")  # never reads outside the root
-    assert proposed_change("run_command", {"command": "ls"}) is None
     console = Console(width=60, record=True, file=None)
-    console.print(preview("run_command", {"command": "pytest -q", "timeout": 30}))
+    asked = ev.ApprovalRequested("t", "c", "run_command", {"command": "pytest -q", "timeout": 30},
+                                 "asks", summary="pytest -q", preview="pytest -q")
+    console.print(preview(asked))
     shown = console.export_text()
     assert "pytest -q" in shown and "timeout: 30" in shown
+    # An edit shows the tool's own diff (the exact change), not one rebuilt from the arguments.
+    edit = ev.ApprovalRequested("t", "c", "edit", {"path": "a", "old_string": "x", "new_string": "y"},
+                                "asks", preview="--- a/a\n+++ b/a\n@@ -1 +1 @@\n-real\n+line\n",
+                                added=1, removed=1)
+    assert "-real" in preview(edit).plain  # type: ignore[union-attr]
 
 
 def test_status_bar_fits_narrow_terminals() -> None:

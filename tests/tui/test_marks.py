@@ -1,0 +1,88 @@
+"""Every mark and figure on screen true (issue 12): what the TUI shows is what the core said."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pilot_helpers import answered, make_app, ready, screen_text, type_and_send, wait_for
+from providers.scripted import text, tool_call, usage
+
+from tui.screens.approval import ApprovalScreen
+
+
+def _call(name: str, args: dict, call_id: str) -> list:
+    return [tool_call(name, args, id=call_id), usage(100, 10)]
+
+
+async def test_card_shows_the_tools_own_line_counts(repo: Path) -> None:
+    # Deleting a line that starts with "--" used to read "+0 -0": the card counted by itself.
+    (repo / "q.sql").write_text("select 1;\n-- old note\nselect 2;\n")
+    app, _ = make_app(repo, [
+        _call("edit", {"path": "q.sql", "old_string": "-- old note\n", "new_string": ""}, "call_e"),
+        [text("Removed.")],
+    ])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "drop the note")
+        await answered(pilot)
+        card = app.conversation.cards["call_e"]
+        assert card.finished is not None and (card.finished.added, card.finished.removed) == (0, 1)
+        shown = screen_text(app)
+        assert "✓ +0 -1" in shown and "+0 -0" not in shown
+        assert "q.sql +0 -1" in shown  # the title is the tool's summary
+        assert "--- old note" in card.body_text.plain  # the diff the tool made
+
+
+async def test_approval_shows_the_exact_diff_the_edit_will_make(repo: Path) -> None:
+    app, _ = make_app(repo, [
+        _call("edit", {"path": "calc.py", "old_string": "a - b", "new_string": "a + b"}, "call_e"),
+        [text("Fixed.")],
+    ], approval="suggest")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "fix add")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval")
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        # Whole lines of the file, not the fragments the model sent.
+        assert "-    return a - b" in shown and "+    return a + b" in shown
+        assert "calc.py +1 -1" in shown
+        assert "don't ask again this session for edit" in shown
+        await pilot.press("y")
+        await answered(pilot)
+
+
+async def test_approve_for_session_grants_a_command_prefix_not_the_tool(repo: Path) -> None:
+    """`a` on `pytest` used to let `git push origin master` run unasked."""
+    app, _ = make_app(repo, [
+        _call("run_command", {"command": "pytest -q"}, "call_1"),
+        _call("run_command", {"command": "pytest -x tests"}, "call_2"),
+        _call("run_command", {"command": "git push origin master"}, "call_3"),
+        _call("run_command", {"command": "pytest -q; git status"}, "call_4"),
+        [text("done")],
+    ], approval="auto-edit")
+    asked: list[str] = []
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "run the tests and push")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="first ask")
+        await pilot.pause(0.1)
+        assert "don't ask again this session for `pytest …`" in screen_text(app)
+        asked.append(app.screen.event.call_id)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen)
+                       and app.screen.event.call_id != "call_1", what="the push asked")
+        asked.append(app.screen.event.call_id)
+        await pilot.pause(0.1)
+        # A push is never granted for the session: only once.
+        assert not app.screen.query_one("#session").display
+        await pilot.press("n")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen)
+                       and app.screen.event.call_id == "call_4", what="the chain asked")
+        asked.append(app.screen.event.call_id)
+        await pilot.press("escape")
+        await answered(pilot)
+    assert asked == ["call_1", "call_3", "call_4"]  # call_2 (pytest again) ran unasked
+    cards = app.conversation.cards
+    assert cards["call_2"].finished is not None and not cards["call_2"].finished.metadata.get("denied")
+    assert cards["call_3"].finished.metadata.get("denied")
