@@ -9,6 +9,20 @@ from providers.scripted import text, tool_call, usage
 from tui.screens.approval import ApprovalScreen
 
 
+async def fast_type(pilot, keys: list[str]) -> None:
+    """Keys that reach the focused widget back to back, as when the app is busy while someone
+    types quickly: every key is queued before the first is handled, so the messages a key
+    posts (TextArea.Changed) arrive after the later keys (Pilot.press waits after each key)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    target = pilot.app.focused
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        target.post_message(events.Key(name, key if len(key) == 1 else None))
+    await pilot.pause(0.2)
+
+
 def _call(name: str, args: dict, call_id: str) -> list:
     return [tool_call(name, args, id=call_id), usage(100, 10)]
 
@@ -86,3 +100,30 @@ async def test_approve_for_session_grants_a_command_prefix_not_the_tool(repo: Pa
     cards = app.conversation.cards
     assert cards["call_2"].finished is not None and not cards["call_2"].finished.metadata.get("denied")
     assert cards["call_3"].finished.metadata.get("denied")
+
+
+async def test_fast_typed_model_name_is_what_enter_sends(repo: Path) -> None:
+    """`/model` then a quickly typed name: Enter used to take the stale highlighted completion."""
+    app, _ = make_app(repo, [])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        sent: list[str] = []
+        app.run_command_text = sent.append  # type: ignore[method-assign]
+        for name in ("gpt-oss-20b", "o4-mini"):
+            await pilot.press(*"/model ")  # the list of models opens
+            await fast_type(pilot, [*name, "enter"])
+            await wait_for(pilot, lambda: len(sent) == 1, what="sent")
+            assert sent.pop() == f"/model {name}"
+            assert app.prompt.text == ""
+
+
+async def test_fast_typed_command_keeps_its_argument(repo: Path) -> None:
+    app, _ = make_app(repo, [])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        sent: list[str] = []
+        app.run_command_text = sent.append  # type: ignore[method-assign]
+        await pilot.press(*"/deb")  # the list of commands opens on /debug
+        await fast_type(pilot, [*"ug +3m", "enter"])
+        await wait_for(pilot, lambda: sent, what="sent")
+        assert sent == ["/debug +3m"]
