@@ -23,6 +23,21 @@ async def fast_type(pilot, keys: list[str]) -> None:
     await pilot.pause(0.2)
 
 
+async def fast_keys(pilot, keys: list[str]) -> None:
+    """Keys from the terminal back to back (a burst the driver reads at once), through the
+    app's routing and bindings, with no wait between them."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        event = events.Key(name, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await pilot.pause(0.2)
+
+
 def _call(name: str, args: dict, call_id: str) -> list:
     return [tool_call(name, args, id=call_id), usage(100, 10)]
 
@@ -115,6 +130,34 @@ async def test_fast_typed_model_name_is_what_enter_sends(repo: Path) -> None:
             await wait_for(pilot, lambda: len(sent) == 1, what="sent")
             assert sent.pop() == f"/model {name}"
             assert app.prompt.text == ""
+
+
+async def test_typing_on_a_focused_card_sends_the_message(repo: Path) -> None:
+    """A card has focus; a quickly typed message and Enter used to toggle the card instead of
+    sending, and the leftover text merged with the next message."""
+    app, _ = make_app(repo, [
+        _call("read_file", {"path": "calc.py"}, "call_r"), [text("read it")],
+        [text("one")], [text("two")],
+    ])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "read calc.py")
+        await answered(pilot)
+        sent: list[str] = []
+        real = app.run_command_text
+        app.run_command_text = lambda t: (sent.append(t), real(t))  # type: ignore[method-assign]
+        card = app.conversation.cards["call_r"]
+        for message in ("hello there", "second one"):
+            card.focus()
+            await pilot.pause(0.05)
+            await fast_keys(pilot, [*message, "enter"])
+            await wait_for(pilot, lambda: len(sent) >= 1, what=f"{message!r} sent")
+            assert sent.pop() == message
+            assert not card.expanded and app.prompt.text == ""
+        await answered(pilot, 3)
+        card.focus()  # with nothing typed, Enter on a card still expands it
+        await pilot.press("enter")
+        assert card.expanded
 
 
 async def test_fast_typed_command_keeps_its_argument(repo: Path) -> None:

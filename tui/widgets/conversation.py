@@ -58,11 +58,18 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
         # Reading the conversation and starting to type goes straight to the prompt.
+        prompt = self.app.prompt  # type: ignore[attr-defined]
         if event.is_printable and event.character:
             event.stop()
-            prompt = self.app.prompt  # type: ignore[attr-defined]
             prompt.focus()
             prompt.insert(event.character)
+        elif event.key == "enter" and prompt.text.strip():
+            # The rest of a quickly typed message that reached a focused card: Enter sends it
+            # (a card's own Enter binding would toggle the card, or be lost once focus moved).
+            event.stop()
+            event.prevent_default()
+            prompt.focus()
+            prompt.submit()
 
     @property
     def streaming(self) -> bool:

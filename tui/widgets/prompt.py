@@ -62,7 +62,7 @@ class PromptInput(TextArea):
             self._stop(event)
             self.set_text(chosen)
             if key == "enter" and not chosen.endswith(" "):
-                self._submit()
+                self.submit()
             return
         if popup is not None and key == "escape":
             self._stop(event)
@@ -73,7 +73,7 @@ class PromptInput(TextArea):
             if self.text.endswith("\\") and self.cursor_location == self.document.end:
                 self.replace("\n", (self.cursor_location[0], self.cursor_location[1] - 1), self.cursor_location)
                 return
-            self._submit()
+            self.submit()
             return
         if key in NEWLINE_KEYS:
             self._stop(event)
@@ -98,7 +98,7 @@ class PromptInput(TextArea):
         event.stop()
         event.prevent_default()
 
-    def _submit(self) -> None:
+    def submit(self) -> None:
         text = self.text
         if not text.strip():
             return
