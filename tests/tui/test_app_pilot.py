@@ -390,7 +390,7 @@ async def test_cost_report_screen(repo: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, CostScreen), what="cost screen")
         shown = screen_text(app)
         for expected in ("Results in brief", "Single-prompt success", "Cost per task", "Real total",
-                         "Value ranking", "gpt-oss-120b", fmt_cost(app.stats.api_cost), "12k", "█"):
+                         "Ranking", "gpt-oss-120b", fmt_cost(app.stats.api_cost), "12,000", "█"):
             assert expected in shown, expected
         await pilot.press("escape")
         assert not isinstance(app.screen, CostScreen)

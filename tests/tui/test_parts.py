@@ -1,6 +1,7 @@
 """The TUI's parts on their own: markdown splitting and streaming, stats, commands, history, diffs."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _events() -> list[ev.Event]:
     ]
 
 
-def test_stats_fold_events_per_model() -> None:
+def test_stats_fold_events_for_the_status_bar() -> None:
     stats = SessionStats(hourly_rate=35.0)
     for event in _events():
         stats.feed(event)
@@ -106,16 +107,31 @@ def test_stats_fold_events_per_model() -> None:
     assert stats.api_cost == pytest.approx(0.06) and stats.unpriced == 1
     # developer time: 10 min + 1 min at $35/h, on top of the API cost
     assert stats.real_total == pytest.approx(0.06 + 11 / 60 * 35)
-    models = {f.model: f for f in stats.per_model()}
-    assert models["gpt-oss-120b"].single_prompt == 1 and models["gpt-oss-120b"].tasks == 1
-    assert models["o4-mini"].followups == 1 and models["o4-mini"].done_tasks == 0
-    assert models["o4-mini"].first_response_ms == 800
-    assert models["o4-mini"].unpriced == 1 and models["o4-mini"].api_cost == pytest.approx(0.05)
-    # ranked by real cost per task: o4-mini's task has less developer time so far
-    assert [f.model for f in stats.per_model()] == ["o4-mini", "gpt-oss-120b"]
-    summary = "\n".join(stats.summary_lines())
-    assert "2 task(s) · 3 request(s)" in summary and "(+1 unpriced calls)" in summary
-    assert "task 1 [done] gpt-oss-120b" in summary and "task 2 [active] o4-mini · 1 follow-up" in summary
+
+
+def test_cost_report_and_exit_summary_are_agent_report_of_the_session() -> None:
+    """/cost used to show per-request averages as "per task" and unknown prices as $0."""
+    from agent.config import Settings
+    from tui.screens.cost import session_costs, session_report, summary_lines
+
+    costs = session_costs(Settings())
+    for event in _events():
+        costs(event)
+    report = session_report(costs)
+    groups = {g["key"]: g for g in report["groups"]}
+    # o4-mini's task: two requests of 2000 and 1000 input tokens = 3000 per task, not 1500.
+    assert groups["o4-mini"]["tokens"]["input_per_task"] == 3000
+    assert groups["o4-mini"]["api_cost"] is None and groups["o4-mini"]["unpriced_calls"] == 1
+    summary = "\n".join(summary_lines(costs))
+    assert "2 tasks · 3 requests" in summary and "(+1 unpriced" in summary
+    assert "$0.0000" not in summary and "details: agent report --session s1" in summary
+    console = Console(width=120, record=True, file=io.StringIO())
+    from tui.screens.cost import report as render
+
+    console.print(render(costs, 120))
+    shown = console.export_text()
+    assert "Input tokens (per task)" in shown and "3,000" in shown
+    assert "≥ $0.0500 (+1 unpriced)" in shown  # never a plain $0.05 nor $0
 
 
 def test_formatting() -> None:

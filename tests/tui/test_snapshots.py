@@ -116,7 +116,7 @@ def test_cost_report(snap_compare) -> None:
 
         await started(pilot)
         for event in _two_models():
-            pilot.app.stats.feed(event)
+            pilot.app.fold(event)
         pilot.app.prompt.set_text("/cost")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CostScreen), what="cost screen")

@@ -44,6 +44,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._answer: StreamingMarkdown | None = None
         self._reasoning: Reasoning | None = None
         self._live_cards: set[str] = set()
+        self._checkpoint: ev.Event | None = None  # CheckpointCreated during the running turn
 
     # -- items ---------------------------------------------------------------------------------
     def add(self, widget: Widget) -> Widget:
@@ -118,7 +119,9 @@ class Conversation(VerticalScroll, can_focus=True):
             self.notice(f"context compacted: {event.folded_messages} older messages summarized "  # type: ignore[attr-defined]
                         f"(~{event.before_tokens:,} → ~{event.after_tokens:,} tokens)", "info")  # type: ignore[attr-defined]
         elif event.type == "checkpoint_created":
-            self.notice("checkpoint saved before the agent's changes · /undo reverts them", "info")
+            # Taken before any tool that may write, a command that only reads included: said
+            # at the turn's end, and only when the turn changed files.
+            self._checkpoint = event
         elif event.type == "checkpoint_restored":
             self._restored(event)
         elif event.type == "model_routed":
@@ -217,6 +220,10 @@ class Conversation(VerticalScroll, can_focus=True):
         if event.reason not in ("done", "interrupted", "error") and event.text:
             parts.append(event.text)
         self.add(Static(Text("─ " + " · ".join(parts), style=style), classes="turn-end"))
+        if self._checkpoint is not None and event.files_changed:
+            self.notice(f"checkpoint {self._checkpoint.checkpoint_id} saved before these changes · "  # type: ignore[attr-defined]
+                        "/undo reverts them", "info")
+        self._checkpoint = None
 
     def flush(self) -> None:
         """Push queued text and output into the widgets (the app's tick)."""
