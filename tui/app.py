@@ -359,8 +359,11 @@ class AgentApp(App[int]):
         self._last_interrupt = now
         if self.turn_running or self.queued:
             self.interrupt()
-        else:
-            self.notify("Press Ctrl+C again to quit (or /quit)", timeout=DOUBLE_PRESS)
+        else:  # the hint sits where the eye already is, and goes when the chance has passed
+            before = self.status_bar.state
+            self._set_state("Press Ctrl+C again to quit")
+            self.set_timer(DOUBLE_PRESS, lambda: self.status_bar.state.startswith("Press Ctrl+C")
+                           and self._set_state(before))
 
     def interrupt(self) -> None:
         from agent.ops import Interrupt

@@ -193,10 +193,14 @@ async def test_second_ctrl_c_quits(repo: Path) -> None:
     assert app.return_code == 0
 
 
-async def test_ctrl_c_when_idle_quits(repo: Path) -> None:
+async def test_ctrl_c_when_idle_asks_then_quits(repo: Path) -> None:
+    """One Ctrl+C at an idle prompt used to quit at once; now it says how, and a second quits."""
     app, _ = make_app(repo, [])
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.2)
+        assert app.is_running and "Press Ctrl+C again to quit" in screen_text(app)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: not app.is_running, what="app exit")
 
@@ -389,6 +393,9 @@ async def test_cost_report_screen(repo: Path) -> None:
 
         await wait_for(pilot, lambda: isinstance(app.screen, CostScreen), what="cost screen")
         shown = screen_text(app)
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        shown += screen_text(app)
         for expected in ("Results in brief", "Single-prompt success", "Cost per task", "Real total",
                          "Ranking", "gpt-oss-120b", fmt_cost(app.stats.api_cost), "12,000", "█"):
             assert expected in shown, expected

@@ -170,3 +170,66 @@ async def test_fast_typed_command_keeps_its_argument(repo: Path) -> None:
         await fast_type(pilot, [*"ug +3m", "enter"])
         await wait_for(pilot, lambda: sent, what="sent")
         assert sent == ["/debug +3m"]
+
+
+def _status(app) -> str:
+    return app.status_bar.line(160).plain
+
+
+async def test_agent_time_ticks_during_a_turn_and_interrupting_clears(repo: Path) -> None:
+    """The status bar read "agent 0ms" for a whole running turn, and "interrupting…" stayed."""
+    app, _ = make_app(repo, [_call("run_command", {"command": "sleep 30"}, "call_s"), [text("x")]])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "wait a while")
+        await wait_for(pilot, lambda: "call_s" in app.conversation.cards, what="command running")
+        await wait_for(pilot, lambda: "agent 0.0s" not in _status(app) and "agent 0ms" not in _status(app)
+                       and "agent " in _status(app), what="agent time moving")
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: not app.turn_running, what="interrupted")
+        await pilot.pause(0.2)
+        shown = screen_text(app)
+        assert "interrupting…" not in shown and "interrupted" in shown
+        assert app.status_bar.state == "ready"
+
+
+async def test_checkpoint_notice_only_after_changes(repo: Path) -> None:
+    app, _ = make_app(repo, [
+        _call("run_command", {"command": "ls"}, "call_ls"), [text("listed")],
+        _call("edit", {"path": "calc.py", "old_string": "a - b", "new_string": "a + b"}, "call_e"),
+        [text("fixed")],
+    ])
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "list files")
+        await answered(pilot)
+        assert "saved before" not in screen_text(app)  # a read-only command changed nothing
+        await type_and_send(pilot, "fix add")
+        await answered(pilot, 2)
+        assert "saved before these changes · /undo reverts them" in screen_text(app)
+
+
+async def test_your_time_is_shown_apart_from_agent_time(repo: Path) -> None:
+    app, _ = make_app(repo, [[text("done"), usage(100, 10)]])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "do it")
+        await answered(pilot)
+        await type_and_send(pilot, "/debug +3m")
+        await wait_for(pilot, lambda: "you 3m00s" in _status(app), what="your time")
+        status = _status(app)
+        assert "agent " in status and "real $1.75" in status  # 3 min at $35/h, no API price
+
+
+async def test_task_line_never_shows_an_unknown_price_as_zero(repo: Path) -> None:
+    app, _ = make_app(repo, [[text("done"), usage(1000, 10)]], model="openrouter/acme/unpriced-model")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "do it")
+        await answered(pilot)
+        await type_and_send(pilot, "/done")
+        await wait_for(pilot, lambda: app.stats.tasks[1].status == "done", what="task done")
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert "task 1 done · 0 follow-ups · API ≥ $0.0000 (+1 unpriced call)" in shown
+        assert "API $0.0000 " not in shown

@@ -85,7 +85,7 @@ def report(costs: Any, width: int = 80) -> RenderableType:
     if not data["groups"]:
         return Text("No model calls yet in this session: the report fills in as you work.", style="dim")
     parts = terminal_parts(data)
-    return Group(*charts(data, width), *parts)
+    return Group(*parts, Text(""), *charts(data, width))
 
 
 def summary_lines(costs: Any) -> list[str]:
