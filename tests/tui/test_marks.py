@@ -233,3 +233,57 @@ async def test_task_line_never_shows_an_unknown_price_as_zero(repo: Path) -> Non
         shown = screen_text(app)
         assert "task 1 done · 0 follow-ups · API ≥ $0.0000 (+1 unpriced call)" in shown
         assert "API $0.0000 " not in shown
+
+
+async def test_setup_panel_probes_local_servers(fake_server) -> None:
+    """A local backend was marked "usable now" without asking it; now it is probed (in a worker,
+    after the panel is up) and marked by the answer."""
+    import asyncio
+
+    from textual.app import App
+
+    from providers.catalogue import setup_hints
+    from tui.screens.setup import SetupScreen, local_bases, probe
+
+    hints = setup_hints({})
+    local = local_bases(hints)
+    assert local  # ollama, vllm, ... expect servers on this machine
+    up = next(iter(local))
+    release = asyncio.Event()
+
+    async def prober(url: str) -> bool:
+        await release.wait()  # the panel is painted before any answer
+        return url == local[up]
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(SetupScreen("no key set", hints, prober))
+
+    async with Host().run_test(size=(160, 50)) as pilot:
+        await pilot.pause(0.1)
+        assert "(checking…)" in screen_text(pilot.app)
+        release.set()
+        await wait_for(pilot, lambda: "(checking…)" not in screen_text(pilot.app), what="probed")
+        import io
+
+        from rich.console import Console
+
+        from tui.screens.setup import setup_text
+
+        screen = pilot.app.screen
+        console = Console(width=400, file=io.StringIO(), record=True)
+        console.print(setup_text(screen.problem, screen.hints, screen.probed))
+        lines = console.export_text().splitlines()
+        title = {h.backend: h.title for h in hints}
+        assert any("✓" in ln and title[up] in ln and "(answering)" in ln for ln in lines)
+        others = [b for b in local if b != up]
+        assert all(any("✗" in ln and title[b] in ln and "(not running)" in ln for ln in lines)
+                   for b in others)
+    # The real probe: a server that answers GET /models, and a port where nothing listens.
+    assert await probe(fake_server.url)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert not await probe(f"http://127.0.0.1:{closed}/v1", timeout=2)

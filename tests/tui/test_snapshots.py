@@ -72,7 +72,12 @@ def test_approval_modal(snap_compare) -> None:
     assert snap_compare(replay_app([fix_turn(approval=True)]), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_setup_panel(snap_compare) -> None:
+def test_setup_panel(snap_compare, monkeypatch) -> None:
+    async def nothing_runs_here(url: str) -> bool:  # local servers probed: pinned, not real
+        return False
+
+    monkeypatch.setattr("tui.screens.setup.probe", nothing_runs_here)
+
     async def run_before(pilot) -> None:
         from pilot_helpers import wait_for
 
