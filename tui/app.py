@@ -48,7 +48,7 @@ def _import_core() -> None:
 class AgentApp(App[int]):
     CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "agent"
-    COMMANDS = App.COMMANDS | {_palette}
+    COMMANDS = {_palette}  # only the agent's own commands: no second "Quit", no theme picker
     BINDINGS = [
         Binding("ctrl+c", "interrupt", "interrupt/quit", priority=True, show=False),
         Binding("ctrl+q", "quit_app", "quit", priority=True, show=False),

@@ -287,3 +287,30 @@ async def test_setup_panel_probes_local_servers(fake_server) -> None:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     assert not await probe(f"http://127.0.0.1:{closed}/v1", timeout=2)
+
+
+async def test_palette_has_the_agents_commands_only(repo: Path) -> None:
+    """Ctrl+P mixed in Textual's own commands (theme, screenshot, a second "Quit"), and had no
+    /check."""
+    from textual.command import CommandList, CommandPalette
+
+    from tui.commands import COMMANDS
+    from tui.palette import entries
+
+    app, _ = make_app(repo, [])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        commands = {command.strip().split()[0] for _, command, _ in entries(app)}
+        assert {f"/{c.name}" for c in COMMANDS} <= commands  # every slash command, /check included
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.pause(0.3)
+        shown = app.screen.query_one(CommandList)
+        titles = [str(shown.get_option_at_index(i).prompt) for i in range(shown.option_count)]
+        assert sum("Quit" in t for t in titles) == 1, titles
+        assert not any(word in t for t in titles for word in ("theme", "Screenshot", "Keys"))
+        await pilot.press(*"check")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette), what="palette closed")
+        assert app.prompt.text == "/check "  # left to finish, not run (which cleared the check)
