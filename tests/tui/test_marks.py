@@ -314,3 +314,22 @@ async def test_palette_has_the_agents_commands_only(repo: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette), what="palette closed")
         assert app.prompt.text == "/check "  # left to finish, not run (which cleared the check)
+
+
+async def test_counts_read_in_the_singular(repo: Path) -> None:
+    """"1 words", "1 steps", "follow-up(s)": a count of one reads as one."""
+    from agent import events as ev
+    from tui.stats import task_line
+
+    done = ev.TaskUpdated(1, "done", 2, 1, api_cost=0.01, real_cost=0.5, unpriced_calls=1)
+    assert task_line(done) == "task 1 done · 1 follow-up · API ≥ $0.0100 (+1 unpriced call) · real ≥ $0.50"
+    app, _ = make_app(repo, [[text("hi")]])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await type_and_send(pilot, "hello")
+        await answered(pilot)
+        app.conversation.handle(ev.Compacted("t9", 1, 900, 300, "gpt-oss-20b", "test"))
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert "1 step ·" in shown and "1 older message summarized" in shown
+        assert "(s)" not in shown

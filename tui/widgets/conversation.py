@@ -116,7 +116,7 @@ class Conversation(VerticalScroll, can_focus=True):
         elif isinstance(event, ev.Error):
             self.notice(f"error: {event.message}", "error")
         elif event.type == "compacted":
-            self.notice(f"context compacted: {event.folded_messages} older messages summarized "  # type: ignore[attr-defined]
+            self.notice(f"context compacted: {plural(event.folded_messages, 'older message')} summarized "  # type: ignore[attr-defined]
                         f"(~{event.before_tokens:,} → ~{event.after_tokens:,} tokens)", "info")  # type: ignore[attr-defined]
         elif event.type == "checkpoint_created":
             # Taken before any tool that may write, a command that only reads included: said
