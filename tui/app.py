@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # agent.events is imported after the first paint
 
 TICK = 1 / 20  # text deltas are batched into one layout per tick
 DOUBLE_PRESS = 2.0  # a second Ctrl+C within this many seconds quits
+clock = time.monotonic  # the running turn's time (snapshot tests pin it)
 
 
 def _palette() -> type:
@@ -246,7 +247,7 @@ class AgentApp(App[int]):
             conversation.notice(
                 f"agent {event.version} · {event.model} via {event.backend} · {event.root}{extra}", "banner")
         elif isinstance(event, ev.TurnStarted):
-            self.turn_running, self._turn_started = True, time.monotonic()
+            self.turn_running, self._turn_started = True, clock()
             self._set_state("working")
         elif isinstance(event, ev.TurnFinished):
             self.turn_running = False
@@ -283,7 +284,7 @@ class AgentApp(App[int]):
         if not self.conversation.is_attached:
             return  # shutting down
         self.conversation.flush()
-        running_ms = (time.monotonic() - self._turn_started) * 1000 if self.turn_running else 0.0
+        running_ms = (clock() - self._turn_started) * 1000 if self.turn_running else 0.0
         if self.turn_running and self.status_bar.state.startswith("working"):
             self._set_state(f"working {running_ms / 1000:.0f}s")
         self.status_bar.refresh_from(self.stats, self.model, running_ms)

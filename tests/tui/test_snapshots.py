@@ -18,6 +18,7 @@ from tui.history import History
 def pinned_clock(monkeypatch):
     ticks = itertools.count(0, 1.2)
     monkeypatch.setattr("tui.widgets.stream.clock", lambda: next(ticks))
+    monkeypatch.setattr("tui.app.clock", lambda: 1000.0)  # a running turn shows agent 0.0s
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
@@ -105,6 +106,7 @@ def _two_models() -> list[ev.Event]:
         ev.TurnStarted("t1", 1, "timeline previews", "gpt-oss-120b"),
         usage("t1", "gpt-oss-120b", 1, 11_152, 518, 0.0127, 1500, 14_000, (0.0127, 11_152, 518)),
         task(1, "done", 1, 14_000, 300_000, 0.0127),
+        ev.ModelSwitched("o4-mini", "openrouter/openai/o4-mini", "openrouter"),
         ev.TurnStarted("t2", 2, "timeline previews", "o4-mini"),
         usage("t2", "o4-mini", 1, 9_334, 6_327, 0.0775, 8000, 33_000, (0.0902, 20_486, 6_845)),
         ev.TurnStarted("t3", 2, "fix the tooltip", "o4-mini"),
