@@ -66,15 +66,23 @@ def plural(n: int, word: str) -> str:
 def task_line(task: Any) -> str:
     """The line shown when a task ends (a TaskUpdated). An unknown price is never shown as $0:
     the priced part is a lower bound and the unpriced calls are counted."""
-    from agent.report_render import money2, money4
+    from agent.report_render import money2
 
-    if task.unpriced_calls:
-        unpriced = f" (+{plural(task.unpriced_calls, 'unpriced call')})"
-        api, real = f"≥ {money4(task.api_cost)}{unpriced}", f"≥ {money2(task.real_cost)}"
-    else:
-        api, real = money4(task.api_cost), money2(task.real_cost)
+    api = api_text(task.api_cost, task.unpriced_calls, all_unpriced=task.api_cost == 0)
+    real = f"≥ {money2(task.real_cost)}" if task.unpriced_calls else money2(task.real_cost)
     return (f"task {task.task_id} {task.status} · {plural(task.followups, 'follow-up')} · "
             f"API {api} · real {real}")
+
+
+def api_text(known: float, unpriced: int, *, all_unpriced: bool) -> str:
+    """An API cost that may include calls without a price: "unknown" when none had one, a lower
+    bound with the unpriced calls counted when some had, never a plain $0."""
+    from agent.report_render import money4
+
+    if not unpriced:
+        return money4(known)
+    calls = plural(unpriced, "unpriced call")
+    return f"unknown ({calls})" if all_unpriced else f"≥ {money4(known)} (+{calls})"
 
 
 def fmt_tokens(n: float) -> str:

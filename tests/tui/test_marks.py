@@ -231,8 +231,14 @@ async def test_task_line_never_shows_an_unknown_price_as_zero(repo: Path) -> Non
         await wait_for(pilot, lambda: app.stats.tasks[1].status == "done", what="task done")
         await pilot.pause(0.1)
         shown = screen_text(app)
-        assert "task 1 done · 0 follow-ups · API ≥ $0.0000 (+1 unpriced call)" in shown
-        assert "API $0.0000 " not in shown
+        assert "task 1 done · 0 follow-ups · API unknown (1 unpriced call) · real ≥ $" in shown
+        assert "$0.0000" not in shown
+        status = _status(app)
+        assert "API unknown" in status and "real ≥$" in status and "API $0" not in status
+        from tui.screens.cost import summary_lines
+
+        summary = "\n".join(summary_lines(app.costs))
+        assert "API unknown" in summary and "total: API unknown (1 unpriced call)" in summary
 
 
 async def test_setup_panel_probes_local_servers(fake_server) -> None:

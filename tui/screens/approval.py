@@ -55,6 +55,9 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
             if self.grant:
                 yield Static(Text.assemble(("a", "bold"), " = don't ask again this session for ",
                                            (self.grant, "bold")), id="approval-grant")
+            else:  # say why `a` is missing: a push, a chain, a destructive command, a protected path
+                yield Static(Text("Approved once at a time: calls like this are never approved "
+                                  "for the whole session.", style="dim"), id="approval-grant")
             yield Input(placeholder="why not? (sent to the model) — Enter to deny", id="deny-reason")
             with Horizontal(id="approval-buttons"):
                 yield Button("\\[y] Approve once", id="once", variant="success")

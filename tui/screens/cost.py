@@ -91,7 +91,8 @@ def report(costs: Any, width: int = 80) -> RenderableType:
 def summary_lines(costs: Any) -> list[str]:
     """The short summary printed on the terminal after the app exits: the report's own groups
     and totals with the report's formatting (each line fits 80 columns for usual figures)."""
-    from agent.report_render import api_cost, debug_time, money2, money4, real_total
+    from agent.report_render import api_cost, debug_time, money2, real_total
+    from tui.stats import api_text
 
     if costs.session_id is None:
         return ["agent: no session was started"]
@@ -102,11 +103,9 @@ def summary_lines(costs: Any) -> list[str]:
     for g in data["groups"]:
         lines.append(f"  {g['key']}: {_n(g['tasks'], 'task')} · API {api_cost(g)} · "
                      f"debug {debug_time(g)} · real {real_total(g)}")
-    if t["unpriced_calls"]:
-        api = f"≥ {money4(t['api_cost_known'])} (+{_n(t['unpriced_calls'], 'unpriced call')})"
-        real = f"≥ {money2(t['real_total_known'])}"
-    else:
-        api, real = money4(t["api_cost_known"]), money2(t["real_total_known"])
+    api = api_text(t["api_cost_known"], t["unpriced_calls"],
+                   all_unpriced=t["unpriced_calls"] >= t["requests"])
+    real = f"≥ {money2(t['real_total_known'])}" if t["unpriced_calls"] else money2(t["real_total_known"])
     lines.append(f"  total: API {api} · real total {real}")
     lines.append(f"  details: agent report --session {costs.session_id}")
     return lines

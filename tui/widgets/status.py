@@ -60,9 +60,11 @@ class StatusBar(Widget):
             out.append((5, f"agent {_short(agent_ms)}", ""))
             out.append((3, f"you {_short(_your_ms(task))}", ""))
         out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
-        api = fmt_cost(stats.api_cost) + ("+?" if stats.unpriced else "")
+        # A call without a price is never counted as $0: unknown when none had one, else ≥ a bound.
+        bound = "≥" if stats.unpriced else ""
+        api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
         out.append((1, f"API {api}", ""))
-        out.append((0, f"real {fmt_cost(stats.real_total)}", "bold"))
+        out.append((0, f"real {bound}{fmt_cost(stats.real_total)}", "bold"))
         return out
 
     def render(self) -> Text:
