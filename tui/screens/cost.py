@@ -91,7 +91,7 @@ def report(costs: Any, width: int = 80) -> RenderableType:
 def summary_lines(costs: Any) -> list[str]:
     """The short summary printed on the terminal after the app exits: the report's own groups
     and totals with the report's formatting (each line fits 80 columns for usual figures)."""
-    from agent.report_render import api_cost, debug_time, money2, real_total
+    from agent.report_render import api_cost, debug_time, money2
     from tui.stats import api_text
 
     if costs.session_id is None:
@@ -102,7 +102,7 @@ def summary_lines(costs: Any) -> list[str]:
              f"{_n(t['requests'], 'request')}"]
     for g in data["groups"]:
         lines.append(f"  {g['key']}: {_n(g['tasks'], 'task')} · API {api_cost(g)} · "
-                     f"debug {debug_time(g)} · real {real_total(g)}")
+                     f"debug {debug_time(g)} · real {_real(g)}")
     api = api_text(t["api_cost_known"], t["unpriced_calls"],
                    all_unpriced=t["unpriced_calls"] >= t["requests"])
     real = f"≥ {money2(t['real_total_known'])}" if t["unpriced_calls"] else money2(t["real_total_known"])
@@ -141,3 +141,13 @@ class CostScreen(Screen):
 
     def action_refresh_report(self) -> None:
         self.query_one("#cost-report", Static).update(report(self.costs, self.size.width or 80))
+
+
+def _real(g: dict[str, Any]) -> str:
+    """A group's real total for one summary line: the known part as a bound when a price is
+    missing (the report's own cell adds "(API cost unknown)", too long for 80 columns)."""
+    from agent.report_render import money2
+
+    if g["real_total"] is None:
+        return f"≥ {money2(g['real_total_known'])}"
+    return money2(g["real_total"])

@@ -64,7 +64,8 @@ class StatusBar(Widget):
         bound = "≥" if stats.unpriced else ""
         api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
         out.append((1, f"API {api}", ""))
-        out.append((0, f"real {bound}{fmt_cost(stats.real_total)}", "bold"))
+        real = "unknown" if api == "unknown" and not stats.real_total else bound + fmt_cost(stats.real_total)
+        out.append((0, f"real {real}", "bold"))
         return out
 
     def render(self) -> Text:
