@@ -58,7 +58,7 @@ class StatusBar(Widget):
             out.append((4, f"{task.followups} follow-up{'s' if task.followups != 1 else ''}", ""))
             agent_ms = task.agent_ms + (self.running_ms if task.status == "active" else 0.0)
             out.append((5, f"agent {_short(agent_ms)}", ""))
-            out.append((3, f"you {_short(_your_ms(task))}", ""))
+            out.append((2, f"you {_short(_your_ms(task))}", ""))  # kept before tokens: it explains the real total
         out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
         # A call without a price is never counted as $0: unknown when none had one, else ≥ a bound.
         bound = "≥" if stats.unpriced else ""
