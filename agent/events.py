@@ -76,6 +76,10 @@ class ToolCallStarted(Event):
     call_id: str
     name: str
     arguments: Any  # parsed dict when valid JSON, else the raw string
+    # The tool's own description of the call (tools.base.Description): one line, and the
+    # project-relative paths it touches. Empty for a call that could not be parsed.
+    summary: str = ""
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,14 @@ class ToolCallFinished(Event):
     duration_ms: float
     # diff, files_changed, exit_code, full_output_path, truncated, denied ...
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the call did, as the tool describes it (every front-end shows these, none derives
+    # its own): one line, the paths changed, the unified diff, and its changed-line counts
+    # (None when the call changed no file).
+    summary: str = ""
+    paths: tuple[str, ...] = ()
+    diff: str = ""
+    added: int | None = None
+    removed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,17 @@ class ApprovalRequested(Event):
     arguments: Any
     reason: str
     destructive: bool = False  # a destructive command: front-ends offer no "approve for session"
+    # What the call would do, as the tool describes it: one line, the paths, the exact diff it
+    # would apply (edits) or the command, and the diff's changed-line counts.
+    summary: str = ""
+    paths: tuple[str, ...] = ()
+    preview: str = ""
+    added: int | None = None
+    removed: int | None = None
+    # What "approve for the session" would allow from now on, shown to the user
+    # ("run_command `pytest …`", "edit"); "" when this call cannot be granted (destructive,
+    # protected path, unparsable): then only "approve once" is offered.
+    grant: str = ""
 
 
 @dataclass(frozen=True)

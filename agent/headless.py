@@ -62,7 +62,7 @@ class _TextPrinter:
             host = f" at {event.host}" if event.host else ""
             w(f"agent {event.version} · {event.model} via {event.backend}{host} · {event.root}\n")
         elif isinstance(event, ev.ToolCallStarted):
-            w(f"▸ {event.name} {_short_args(event.arguments)}\n")
+            w(f"▸ {event.name} {event.summary or _short_args(event.arguments)}\n")
         elif isinstance(event, ev.ToolCallFinished):
             w(f"  {_tool_outcome(event)}\n")
         elif isinstance(event, ev.ModelRouted):
@@ -88,34 +88,17 @@ CHECK_TAIL_LINES = 20  # of a failed check's output, under its ✗ line
 
 
 def _tool_outcome(event: ev.ToolCallFinished) -> str:
-    """One line: the mark the TUI shows (a command that exits non-zero is a ✗) and a summary."""
-    meta = event.metadata or {}
-    first = (event.output.strip().splitlines() or [""])[0][:160]
-    if meta.get("denied"):
-        return f"✗ denied: {first}"
-    code = meta.get("exit_code")
-    if "exit_code" in meta and code != 0:
-        return f"✗ exit {code if code is not None else '(killed)'} · {first}"
-    if event.is_error:
-        return f"✗ {first}"
-    if "exit_code" in meta:
-        return f"✓ exit 0 · {first}" if first else "✓ exit 0"
-    return f"✓ {first}"
+    """One line: the same mark the TUI's card shows and the tool's own summary."""
+    from agent.describe import finished_mark
+
+    ok, label = finished_mark(event)
+    summary = event.summary or (event.output.strip().splitlines() or [""])[0][:160]
+    return f"{'✓' if ok else '✗'} {label}" + (f" · {summary}" if summary else "")
 
 
 def _short_args(arguments: Any) -> str:
-    if isinstance(arguments, dict):
-        for key in ("command", "path", "pattern"):
-            if key in arguments:
-                return str(arguments[key]).splitlines()[0][:120] if arguments[key] else ""
-        if "patch" in arguments:
-            files = [
-                line.split(":", 1)[1].strip()
-                for line in str(arguments["patch"]).splitlines()
-                if line.startswith(("*** Update File:", "*** Add File:", "*** Delete File:"))
-            ]
-            return ", ".join(files)[:120]
-    return str(arguments)[:120]
+    """Only for a call no tool described (an unknown tool, arguments that did not parse)."""
+    return " ".join(str(arguments).split())[:120]
 
 
 async def _drive(

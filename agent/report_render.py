@@ -217,7 +217,11 @@ def _scope_line(report: dict[str, Any]) -> str:
         parts.append(f"project {s['project']}")
     parts.append(f"by {s['by']}")
     t = report["totals"]
-    return f"{' · '.join(parts)} · {t['tasks']} task(s), {t['requests']} request(s)"
+    return f"{' · '.join(parts)} · {_n(t['tasks'], 'task')}, {_n(t['requests'], 'request')}"
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 # -- formats ----------------------------------------------------------------------------------
@@ -283,16 +287,16 @@ def render_csv(report: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def render_terminal(report: dict[str, Any], file: TextIO, *, width: int | None = None) -> None:
-    from rich.console import Console
+def terminal_parts(report: dict[str, Any]) -> list[Any]:
+    """The terminal report as rich renderables: `agent report`, the TUI's /cost screen and its
+    exit summary all show these, so they cannot disagree."""
     from rich.markup import escape
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    console = Console(file=file, width=width or console_width(file), highlight=False, soft_wrap=False)
-    console.print(f"[bold]Cost report[/bold] · {escape(_scope_line(report))}")
+    parts: list[Any] = [Text.from_markup(f"[bold]Cost report[/bold] · {escape(_scope_line(report))}")]
     if not report["groups"]:
-        console.print("No tasks recorded in this scope.")
-        return
+        return [*parts, Text("No tasks recorded in this scope.")]
     for t in tables(report):
         table = RichTable(title=t.title, title_justify="left", title_style="bold")
         for i, header in enumerate(t.headers):
@@ -300,11 +304,19 @@ def render_terminal(report: dict[str, Any], file: TextIO, *, width: int | None =
         # rich lays out every row; thousands (--by task) take seconds and nobody reads them here.
         for row in t.rows[:TERMINAL_ROWS]:
             table.add_row(*(escape(c) for c in row))
-        console.print(table)
+        parts.append(table)
         if len(t.rows) > TERMINAL_ROWS:
-            console.print(f"… {len(t.rows) - TERMINAL_ROWS:,} more rows: use --format md, csv, "
-                          "json or html for all of them")
-        for note in t.notes:
-            console.print(f"[dim]{escape(note)}[/dim]")
-    for w in report["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+            parts.append(Text(f"… {len(t.rows) - TERMINAL_ROWS:,} more rows: use --format md, csv, "
+                              "json or html for all of them"))
+        parts += [Text(note, style="dim") for note in t.notes]
+    parts += [Text.assemble(("warning:", "yellow"), f" {w}") for w in report["warnings"]]
+    return parts
+
+
+def render_terminal(report: dict[str, Any], file: TextIO, *, width: int | None = None) -> None:
+    from rich.console import Console
+
+    console = Console(file=file, width=width or console_width(file), highlight=False, soft_wrap=False)
+    for part in terminal_parts(report):
+        console.print(part)
+

@@ -26,6 +26,7 @@ from agent.secrets import Redactor, StreamRedactor, dotenv_values
 from agent.prompt import load_instructions, repo_info, system_prompt
 from agent.trust import key_bases
 from agent.journal import Journal, Resumed, repair_history, sessions_dir
+from agent.safety.grants import Grant, Grants, grant_for
 from agent.tasks import Task, TaskTracker
 from agent.turn import Turn, cancel_and_wait
 from agent.version import __version__
@@ -102,7 +103,9 @@ class Session:
         self._checkpoint_paused: set[str] = set()  # turns whose tree passed the file limit
         self.messages: list[dict[str, Any]] = []
         self.call_ids: set[str] = set()
-        self.approved_tools: set[str] = set()
+        # "Approve for the session": command prefixes and edit tools (agent.safety.grants).
+        self.grants = Grants()
+        self._offered_grants: dict[str, Grant | None] = {}
         # Sum of the calls whose price is known; `unpriced_calls` counts the others.
         self.total_cost = 0.0
         self.unpriced_calls = 0
@@ -444,7 +447,8 @@ class Session:
             "working tree is back to that state. Re-read files before editing them.]")})
 
     async def ask_approval(
-        self, turn_id: str, call_id: str, tool: str, arguments: Any, decision: Decision
+        self, turn_id: str, call_id: str, tool: str, arguments: Any, decision: Decision,
+        description: Any = None,
     ) -> Decision:
         if not self.interactive:
             return Decision(
@@ -454,12 +458,21 @@ class Session:
             )
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._approvals[call_id] = future
-        self.emit(ev.ApprovalRequested(turn_id, call_id, tool, arguments, decision.reason,
-                                       bool(getattr(decision, "destructive", False))))
+        destructive = bool(getattr(decision, "destructive", False))
+        d = description
+        grant = grant_for(tool, arguments, destructive=destructive, paths=d.paths if d else ())
+        self._offered_grants[call_id] = grant
+        self.emit(ev.ApprovalRequested(
+            turn_id, call_id, tool, arguments, decision.reason, destructive,
+            summary=self.redact(d.summary) if d else "", paths=d.paths if d else (),
+            preview=self.redact(d.preview) if d else "", added=d.added if d else None,
+            removed=d.removed if d else None, grant=grant.describe() if grant else "",
+        ))
         try:
             return await future
         finally:
             self._approvals.pop(call_id, None)
+            self._offered_grants.pop(call_id, None)
 
     # -- op handling -------------------------------------------------------------------------
     async def _op_loop(self) -> None:
@@ -485,7 +498,9 @@ class Session:
                 self.emit(ev.Warning(f"no approval is pending for call {op.call_id}"))
                 return
             if op.decision == "session":
-                self.approved_tools.add(self._tool_of(op.call_id))
+                grant = self._offered_grants.get(op.call_id)
+                if grant is not None:  # else it could not be granted: allowed once only
+                    self.grants.add(grant)
                 future.set_result(Decision("allow"))
             elif op.decision == "once":
                 future.set_result(Decision("allow"))
@@ -520,13 +535,6 @@ class Session:
                 self.emit(ev.Warning("no task yet: nothing to correct"))
             else:
                 self._emit_task(task)
-
-    def _tool_of(self, call_id: str) -> str:
-        for message in reversed(self.messages):
-            for call in message.get("tool_calls") or []:
-                if call["id"] == call_id:
-                    return call["function"]["name"]
-        return ""
 
     def _switch_model(self, spec: str, *, announce: bool = True) -> None:
         from providers.catalogue import resolve_model

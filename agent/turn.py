@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from agent import events as ev
 from agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
+from agent.describe import describe_call, outcome
 from agent.leaks import find_leaked_call
 from agent.safety.loops import RepeatDetector
 from agent.safety.rules import decide_call
 from agent.secrets import StreamRedactor
+from tools.base import Description
 from providers.base import (
     Finish,
     ProviderError,
@@ -281,14 +283,17 @@ class Turn:
             shown_args: Any = json.loads(raw_args) if raw_args.strip() else {}
         except (json.JSONDecodeError, AttributeError):
             shown_args = raw_args
-        self.s.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args))
         t0 = time.monotonic()
         try:
             tool, params = self.s.registry.parse_call(name, raw_args)
         except ToolCallError as exc:
+            self.s.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args))
             self.consecutive_tool_errors += 1
             self._finish_call(call_id, name, f"Error: {exc}", True, t0, {"invalid_call": True})
             return
+        described = await describe_call(tool, params, self.s.root)
+        self.s.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args,
+                                       self.s.redact(described.summary), described.paths))
         self.consecutive_tool_errors = 0
         repeat = self.repeats.observe(tool.name, params)
         if repeat is not None:
@@ -298,11 +303,13 @@ class Turn:
         decision = decide_call(
             self.s.approval, tool.name, tool.mutating, params, self.s.rules,
             interactive=self.s.interactive,
-            approved_for_session=tool.name in self.s.approved_tools, root=self.s.root,
+            approved_for_session=self.s.grants.covers(tool.name, params, paths=described.paths),
+            root=self.s.root,
         )
         destructive = bool(getattr(decision, "destructive", False))
         if decision.action == "ask":
-            decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args, decision)
+            decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args,
+                                                 decision, described)
         if decision.action == "deny":
             text = f"Denied: {decision.reason}. Do not retry this call as-is."
             self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
@@ -323,15 +330,18 @@ class Turn:
                 self.files_changed.append(path)
             if path not in self.s.touched_files:
                 self.s.touched_files.append(path)
-        self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata)
+        self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata,
+                          outcome(described, result))
 
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,
-                     metadata: dict[str, Any]) -> None:
+                     metadata: dict[str, Any], described: Description | None = None) -> None:
         output = self.s.redact(output)
         self.s.append_message({"role": "tool", "tool_call_id": call_id, "content": output})
+        d = described or Description((output.strip().splitlines() or [""])[0][:160])
         self.s.emit(ev.ToolCallFinished(
             self.turn_id, call_id, name, output, is_error, (time.monotonic() - t0) * 1000,
-            dict(metadata),
+            dict(metadata), self.s.redact(d.summary), d.paths, self.s.redact(d.preview),
+            d.added, d.removed,
         ))
 
     def _answer_pending(self, text: str) -> None:

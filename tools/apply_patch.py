@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from tools.patch_apply import FileChange, PatchApplyError, commit, plan
 from tools.patch_diff import file_diff
 from tools.patch_parser import PatchSyntaxError, parse_patch
@@ -50,6 +50,32 @@ class ApplyPatch(Tool):
         return await asyncio.to_thread(apply_patch_text, params.patch, Path(ctx.root))
 
 
+    def describe(self, params: ToolParams, root: Path) -> Description:
+        """The exact diff the patch would make, from the same plan that applies it."""
+        assert isinstance(params, ApplyPatchParams)
+        try:
+            changes = plan(parse_patch(params.patch), Path(os.path.realpath(root)))
+        except (PatchSyntaxError, PatchApplyError) as e:
+            return Description(f"patch (will fail: {str(e).splitlines()[0][:80]})",
+                               preview=params.patch)
+        return _describe(changes)
+
+
+def _describe(changes: list[FileChange]) -> Description:
+    names, diffs, paths = [], [], []
+    added = removed = 0
+    for c in changes:
+        paths += [c.rel, c.target_rel] if c.kind == "R" else [c.rel]
+        if c.kind == "M" and c.new == c.old:
+            continue
+        diff, a, r = file_diff(c)
+        diffs.append(diff)
+        added, removed = added + a, removed + r
+        names.append(f"{c.rel} -> {c.target_rel}" if c.kind == "R" else c.rel)
+    summary = f"{', '.join(names) or 'no change'} +{added} -{removed}"
+    return Description(summary, tuple(dict.fromkeys(paths)), "".join(diffs), added, removed)
+
+
 def apply_patch_text(text: str, root: Path) -> ToolResult:
     """Parse, verify and commit `text` under `root`; always returns a ToolResult."""
     try:
@@ -84,6 +110,8 @@ def _success(changes: list[FileChange]) -> ToolResult:
         files += [c.rel, c.target_rel] if c.kind == "R" else [c.rel]
     n = len(diffs)
     header = f"Applied patch to {n} file{'s' if n != 1 else ''}:"
+    d = _describe(changes)
     return ToolResult(
-        "\n".join([header, *lines]), metadata={"diff": "".join(diffs), "files_changed": files}
+        "\n".join([header, *lines]), metadata={"diff": "".join(diffs), "files_changed": files},
+        description=Description(d.summary, tuple(files), d.preview, d.added, d.removed),
     )

@@ -54,6 +54,24 @@ class ToolContext:
         return d
 
 
+@dataclass(frozen=True)
+class Description:
+    """What a call does (before it runs) or did (after), told once by the tool itself so the
+    tool card, the approval dialog and headless output show the same thing.
+
+    summary: one line ("calc.py +1 -1", "pytest -q", "'TODO' in src")
+    paths:   project-relative files it touches (or touched)
+    preview: the unified diff of the change (edits) or the command text; "" when none
+    added/removed: changed line counts of `preview` when it is a diff, else None
+    """
+
+    summary: str = ""
+    paths: tuple[str, ...] = ()
+    preview: str = ""
+    added: int | None = None
+    removed: int | None = None
+
+
 @dataclass
 class ToolResult:
     output: str
@@ -62,6 +80,8 @@ class ToolResult:
     #   diff: unified diff of the change; files_changed: list[str] (repo-relative);
     #   exit_code: int; full_output_path: str; truncated: bool.
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the call did, in the tool's own words (None: the core derives a plain one).
+    description: Description | None = None
 
 
 class Tool:
@@ -72,6 +92,20 @@ class Tool:
 
     async def run(self, params: ToolParams, ctx: ToolContext) -> ToolResult:  # pragma: no cover
         raise NotImplementedError
+
+    def describe(self, params: ToolParams, root: Path) -> Description:
+        """What this call would do, without doing it (cheap; file tools read, never write).
+        The default names the first of command/path/pattern; tools with more to say override."""
+        args = params.model_dump()
+        for key in ("command", "path", "pattern"):
+            value = args.get(key)
+            if value:
+                first = str(value).splitlines()[0][:200]
+                if key == "pattern" and args.get("path") not in (None, "", "."):
+                    first += f" in {args['path']}"
+                paths = (str(args["path"]),) if key == "path" else ()
+                return Description(first, paths, str(value) if key == "command" else "")
+        return Description(", ".join(f"{k}={v}" for k, v in args.items() if v is not None)[:200])
 
     @classmethod
     def schema(cls) -> dict[str, Any]:

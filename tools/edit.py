@@ -4,9 +4,10 @@ from __future__ import annotations
 import asyncio
 import difflib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from tools.fileops import atomic_write, diff_stats, unified_diff
 from tools.filesets import BINARY_SNIFF_BYTES
 from tools.paths import PathError, display, resolve_in_root
@@ -35,53 +36,86 @@ class Edit(Tool):
         return await asyncio.to_thread(self._run, params, ctx)
 
     def _run(self, params: EditParams, ctx: ToolContext) -> ToolResult:
-        root = Path(os.path.realpath(ctx.root))
+        planned = _plan(params, Path(os.path.realpath(ctx.root)))
+        if isinstance(planned, ToolResult):
+            return planned
         try:
-            path = resolve_in_root(root, params.path)
-        except PathError as e:
-            return ToolResult(str(e), is_error=True)
-        rel = display(root, path)
-        if path.is_dir():
-            return ToolResult(f"{rel} is a directory", is_error=True)
-        if not path.exists():
-            return ToolResult(f"{params.path}: no such file (use write_file to create one)",
-                              is_error=True)
-        if params.old_string == "":
-            return ToolResult("old_string is empty; give the exact text to replace "
-                              "(or use write_file for a new file)", is_error=True)
-        if params.old_string == params.new_string:
-            return ToolResult("old_string and new_string are identical; nothing to change",
-                              is_error=True)
-        try:
-            data = path.read_bytes()
+            atomic_write(planned.path, planned.updated.encode("utf-8", "surrogateescape"))
         except OSError as e:
-            return ToolResult(f"cannot read {rel}: {e.strerror}", is_error=True)
-        if b"\0" in data[:BINARY_SNIFF_BYTES]:
-            return ToolResult(f"{rel} is a binary file; edit only changes text", is_error=True)
-        # surrogateescape: bytes that are not UTF-8 survive the round trip untouched.
-        text = data.decode("utf-8", "surrogateescape")
-        new = params.new_string.encode("utf-8", "replace").decode("utf-8")
-        old, new, count = _find(text, params.old_string, new)
-        if count == 0:
-            return ToolResult(f"old_string not found in {rel}.{_hint(text, params.old_string)}",
-                              is_error=True)
-        if count > 1 and not params.replace_all:
-            lines = _match_lines(text, old)
-            shown = ", ".join(map(str, lines[:20])) + (", ..." if len(lines) > 20 else "")
-            return ToolResult(
-                f"old_string occurs {count} times in {rel} (lines {shown}); include more "
-                "surrounding text to make it unique, or set replace_all=true", is_error=True)
-        first_line = text.count("\n", 0, text.find(old)) + 1
-        updated = text.replace(old, new) if params.replace_all else text.replace(old, new, 1)
-        try:
-            atomic_write(path, updated.encode("utf-8", "surrogateescape"))
-        except OSError as e:
-            return ToolResult(f"cannot write {rel}: {e.strerror or e}", is_error=True)
-        diff = unified_diff(rel, text, updated)
+            return ToolResult(f"cannot write {planned.rel}: {e.strerror or e}", is_error=True)
+        d = planned.description()
+        count = planned.count
+        where = f"{count} places" if count > 1 else f"line {planned.first_line}"
+        return ToolResult(f"Edited {planned.rel} at {where} (+{d.added} -{d.removed} lines)",
+                          metadata={"diff": d.preview, "files_changed": [planned.rel],
+                                    "replacements": count},
+                          description=d)
+
+    def describe(self, params: ToolParams, root: Path) -> Description:
+        assert isinstance(params, EditParams)
+        planned = _plan(params, Path(os.path.realpath(root)))
+        if isinstance(planned, ToolResult):  # will fail: say why, show what was asked
+            return Description(f"{params.path} (will fail: {planned.output.splitlines()[0][:80]})",
+                               (params.path,), unified_diff(params.path, params.old_string,
+                                                            params.new_string))
+        return planned.description()
+
+
+@dataclass
+class _Planned:
+    path: Path
+    rel: str
+    text: str
+    updated: str
+    count: int
+    first_line: int
+
+    def description(self) -> Description:
+        diff = unified_diff(self.rel, self.text, self.updated)
         added, removed = diff_stats(diff)
-        where = f"{count} places" if count > 1 else f"line {first_line}"
-        return ToolResult(f"Edited {rel} at {where} (+{added} -{removed} lines)",
-                          metadata={"diff": diff, "files_changed": [rel], "replacements": count})
+        return Description(f"{self.rel} +{added} -{removed}", (self.rel,), diff, added, removed)
+
+
+def _plan(params: EditParams, root: Path) -> _Planned | ToolResult:
+    """The edited text, computed in memory (nothing written); a ToolResult error when refused."""
+    try:
+        path = resolve_in_root(root, params.path)
+    except PathError as e:
+        return ToolResult(str(e), is_error=True)
+    rel = display(root, path)
+    if path.is_dir():
+        return ToolResult(f"{rel} is a directory", is_error=True)
+    if not path.exists():
+        return ToolResult(f"{params.path}: no such file (use write_file to create one)",
+                          is_error=True)
+    if params.old_string == "":
+        return ToolResult("old_string is empty; give the exact text to replace "
+                          "(or use write_file for a new file)", is_error=True)
+    if params.old_string == params.new_string:
+        return ToolResult("old_string and new_string are identical; nothing to change",
+                          is_error=True)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return ToolResult(f"cannot read {rel}: {e.strerror}", is_error=True)
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return ToolResult(f"{rel} is a binary file; edit only changes text", is_error=True)
+    # surrogateescape: bytes that are not UTF-8 survive the round trip untouched.
+    text = data.decode("utf-8", "surrogateescape")
+    new = params.new_string.encode("utf-8", "replace").decode("utf-8")
+    old, new, count = _find(text, params.old_string, new)
+    if count == 0:
+        return ToolResult(f"old_string not found in {rel}.{_hint(text, params.old_string)}",
+                          is_error=True)
+    if count > 1 and not params.replace_all:
+        lines = _match_lines(text, old)
+        shown = ", ".join(map(str, lines[:20])) + (", ..." if len(lines) > 20 else "")
+        return ToolResult(
+            f"old_string occurs {count} times in {rel} (lines {shown}); include more "
+            "surrounding text to make it unique, or set replace_all=true", is_error=True)
+    first_line = text.count("\n", 0, text.find(old)) + 1
+    updated = text.replace(old, new) if params.replace_all else text.replace(old, new, 1)
+    return _Planned(path, rel, text, updated, count, first_line)
 
 
 def _find(text: str, old: str, new: str) -> tuple[str, str, int]:

@@ -5,7 +5,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from tools.fileops import atomic_write, diff_stats, unified_diff
 from tools.paths import PathError, display, resolve_in_root
 
@@ -65,10 +65,27 @@ class WriteFile(Tool):
             atomic_write(path, data)
         except OSError as e:
             return ToolResult(f"cannot write {rel}: {e.strerror or e}", is_error=True)
-        diff = unified_diff(rel, old, data.decode("utf-8"))
-        added, removed = diff_stats(diff)
+        d = _description(rel, old, data.decode("utf-8"))
         nlines = params.content.count("\n") + (not params.content.endswith("\n")
                                                and bool(params.content))
-        verb = "Created" if old is None else f"Overwrote (+{added} -{removed} lines)"
+        verb = "Created" if old is None else f"Overwrote (+{d.added} -{d.removed} lines)"
         return ToolResult(f"{verb} {rel}: {nlines} lines, {len(data)} bytes",
-                          metadata={"diff": diff, "files_changed": [rel]})
+                          metadata={"diff": d.preview, "files_changed": [rel]}, description=d)
+
+    def describe(self, params: ToolParams, root: Path) -> Description:
+        assert isinstance(params, WriteFileParams)
+        root = Path(os.path.realpath(root))
+        try:
+            path = resolve_in_root(root, params.path)
+            rel = display(root, path)
+            old = path.read_bytes().decode("utf-8", "replace") if path.is_file() else None
+        except (PathError, OSError):
+            return Description(params.path, (params.path,))
+        return _description(rel, old, params.content.encode("utf-8", "replace").decode("utf-8"))
+
+
+def _description(rel: str, old: str | None, new: str) -> Description:
+    diff = unified_diff(rel, old, new)
+    added, removed = diff_stats(diff)
+    summary = f"{rel} (new) +{added}" if old is None else f"{rel} +{added} -{removed}"
+    return Description(summary, (rel,), diff, added, removed)

@@ -22,7 +22,10 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
     elif name == "cost":
         from tui.screens.cost import CostScreen
 
-        app.push_screen(CostScreen(app.stats))
+        if app.costs is None:
+            conversation.notice("/cost needs a running session: nothing is measured yet", "warning")
+            return
+        app.push_screen(CostScreen(app.costs))
     elif name == "interrupt":
         app.interrupt()
     elif name not in BY_NAME:

@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 
 from tui.history import History
-from tui.stats import SessionStats
+from tui.stats import SessionStats, plural
 from tui.widgets.conversation import Conversation
 from tui.widgets.prompt import PromptArea, PromptInput
 from tui.widgets.status import StatusBar
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # agent.events is imported after the first paint
 
 TICK = 1 / 20  # text deltas are batched into one layout per tick
 DOUBLE_PRESS = 2.0  # a second Ctrl+C within this many seconds quits
+clock = time.monotonic  # the running turn's time (snapshot tests pin it)
 
 
 def _palette() -> type:
@@ -48,7 +49,7 @@ def _import_core() -> None:
 class AgentApp(App[int]):
     CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "agent"
-    COMMANDS = App.COMMANDS | {_palette}
+    COMMANDS = {_palette}  # only the agent's own commands: no second "Quit", no theme picker
     BINDINGS = [
         Binding("ctrl+c", "interrupt", "interrupt/quit", priority=True, show=False),
         Binding("ctrl+q", "quit_app", "quit", priority=True, show=False),
@@ -79,7 +80,8 @@ class AgentApp(App[int]):
         self.resume = resume  # agent.journal.Resumed: the conversation to continue
         self.recorder: Any = None
         self.session: Any = None
-        self.stats = SessionStats(getattr(settings, "hourly_rate", 35.0))
+        self.stats = SessionStats(getattr(settings, "hourly_rate", 35.0))  # the status bar's figures
+        self.costs: Any = None  # /cost and the exit summary: `agent report` of this session
         self.model = getattr(settings, "model", "")
         self.models_seen: list[str] = []
         self.ready = False  # the session is started and its provider warmed
@@ -88,6 +90,7 @@ class AgentApp(App[int]):
         self.setup_problem: str | None = None
         self._history = history
         self._last_interrupt = 0.0
+        self._interrupting: Any = None  # the "interrupting…" notice, until the turn ends
         self._quitting = False
         self._pump_worker: Any = None
         self._turn_started = 0.0
@@ -146,8 +149,10 @@ class AgentApp(App[int]):
             self._set_state("setup needed")
             return
         from agent import events as ev
+        from tui.screens.cost import session_costs
 
         self.session = session
+        self.costs = session_costs(self.settings)
         if self.resume is not None:
             self._show_resumed(self.resume)
         try:
@@ -195,7 +200,7 @@ class AgentApp(App[int]):
             fields = {k: tuple(v) if isinstance(v, list) else v
                       for k, v in record.items() if k not in ("v", "type")}
             try:
-                self.stats.feed(cls(**fields))
+                self.fold(cls(**fields))
             except TypeError:  # a journal from another version: skip what does not fit
                 continue
         self.conversation.show_history(resumed.messages)
@@ -237,11 +242,21 @@ class AgentApp(App[int]):
     # -- events ---------------------------------------------------------------------------------
     async def _pump(self, session: Any) -> None:
         while (event := await session.next_event()) is not None:
-            self.stats.feed(event)
+            self.fold(event)
             try:
                 self._on_event(event)
             except Exception as exc:  # noqa: BLE001 - one bad render must not stop the stream
                 self.conversation.notice(f"display error on {event.type}: {exc}", "error")
+
+    def fold(self, event: ev.Event) -> None:
+        """Every event into the session's figures: the status bar's and the cost report's."""
+        self.stats.feed(event)
+        if self.costs is not None:
+            try:
+                self.costs(event)
+            except Exception as exc:  # noqa: BLE001 - the report must never stop the stream
+                self.costs = None
+                self.conversation.notice(f"the cost report stopped: {exc}", "error")
 
     def _on_event(self, event: ev.Event) -> None:
         from agent import events as ev
@@ -258,12 +273,15 @@ class AgentApp(App[int]):
                 f"agent {event.version} · {event.model} via {event.backend}{host} · {event.root}{extra}",
                 "banner")
         elif isinstance(event, ev.TurnStarted):
-            self.turn_running, self._turn_started = True, time.monotonic()
+            self.turn_running, self._turn_started = True, clock()
             self._set_state("working")
         elif isinstance(event, ev.TurnFinished):
             self.turn_running = False
             self._set_state("ready" if self.ready else "connecting…")
             self._close_approvals()
+            if self._interrupting is not None:  # the turn-end line now says "interrupted"
+                self._interrupting.remove()
+                self._interrupting = None
         elif isinstance(event, ev.ApprovalRequested):
             self._set_state("approval needed")
             self._ask_approval(event)
@@ -275,9 +293,9 @@ class AgentApp(App[int]):
         elif event.type == "model_routed":
             self._set_model(event.model)  # type: ignore[attr-defined]
         elif isinstance(event, ev.TaskUpdated) and event.status != "active":
-            conversation.notice(
-                f"task {event.task_id} {event.status} · {event.followups} follow-up(s) · "
-                f"API ${event.api_cost:.4f} · real ${event.real_cost:.2f}", "task")
+            from tui.stats import task_line
+
+            conversation.notice(task_line(event), "task")
 
     def _set_model(self, model: str) -> None:
         self.model = model
@@ -292,9 +310,10 @@ class AgentApp(App[int]):
         if not self.conversation.is_attached:
             return  # shutting down
         self.conversation.flush()
+        running_ms = (clock() - self._turn_started) * 1000 if self.turn_running else 0.0
         if self.turn_running and self.status_bar.state.startswith("working"):
-            self._set_state(f"working {time.monotonic() - self._turn_started:.0f}s")
-        self.status_bar.refresh_from(self.stats, self.model)
+            self._set_state(f"working {running_ms / 1000:.0f}s")
+        self.status_bar.refresh_from(self.stats, self.model, running_ms)
         if self._stall is not None:
             self._stall.after_flush(self)
 
@@ -359,21 +378,32 @@ class AgentApp(App[int]):
 
     # -- keys -----------------------------------------------------------------------------------
     async def action_interrupt(self) -> None:
+        """Ctrl+C: interrupt a running turn; when idle, ask for a second press to quit."""
         now = time.monotonic()
-        busy = self.turn_running or bool(self.queued)
-        if busy and now - self._last_interrupt > DOUBLE_PRESS:
-            self._last_interrupt = now
-            self.interrupt()
+        if now - self._last_interrupt <= DOUBLE_PRESS:
+            await self.action_quit_app()
             return
-        await self.action_quit_app()
+        self._last_interrupt = now
+        if self.turn_running or self.queued:
+            self.interrupt()
+        else:  # the hint sits where the eye already is, and goes when the chance has passed
+            before = self.status_bar.state
+            self._set_state("Press Ctrl+C again to quit")
+            self.set_timer(DOUBLE_PRESS, lambda: self.status_bar.state.startswith("Press Ctrl+C")
+                           and self._set_state(before))
 
     def interrupt(self) -> None:
         from agent.ops import Interrupt
 
-        self.queued.clear()
+        dropped, self.queued = len(self.queued), []
         if self.session is not None and self.turn_running:
             self.session.submit(Interrupt())
-        self.conversation.notice("interrupting… (Ctrl+C again to quit)", "warning")
+            self._set_state("interrupting…")
+            if self._interrupting is None:
+                self._interrupting = self.conversation.notice(
+                    "interrupting… (Ctrl+C again to quit)", "warning")
+        elif dropped:
+            self.conversation.notice(f"dropped {plural(dropped, 'queued prompt')}", "warning")
 
     async def action_quit_app(self) -> None:
         if self._quitting:
@@ -426,6 +456,9 @@ def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume
     app.run()
     if app.recorder is not None:
         app.recorder.close()
-    for line in app.stats.summary_lines():
-        print(line)
+    if app.costs is not None:
+        from tui.screens.cost import summary_lines
+
+        for line in summary_lines(app.costs):
+            print(line)
     return app.return_code or 0

@@ -20,6 +20,7 @@ def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:
     for name in dict.fromkeys((*PROFILE_NAMES, *app.models_seen)):
         yield f"Switch model: {name}", f"/model {name}", "use this model from the next request"
     yield "Switch model to another id…", "/model ", "type a profile or any litellm model id"
+    yield "Set the check command…", "/check ", "a command that must pass when the agent says done"
     yield "Correct debug time…", "/debug ", "+3m adds, 5m sets the total"
     yield "Undo the last change", "/undo", "revert the agent's last edit"
     yield "Cost report", "/cost", "this session's tables and charts"
@@ -29,6 +30,11 @@ def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:
 
 class AgentCommands(Provider):
     def _run(self, command: str) -> None:
+        if command.endswith(" "):  # needs an argument: put it in the prompt to finish
+            prompt = self.app.prompt  # type: ignore[attr-defined]
+            prompt.set_text(command)
+            prompt.focus()
+            return
         self.app.run_command_text(command)  # type: ignore[attr-defined]
 
     async def discover(self) -> Hits:

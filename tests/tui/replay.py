@@ -49,19 +49,24 @@ def fix_turn(approval: bool = False) -> list[ev.Event]:
         ev.ReasoningDelta(t, "Patch calc.py, then run the tests."),
         ev.AssistantMessage(t, 1, "", "The test fails because add() subtracts.", ("call_patch",)),
         usage(t, "gpt-oss-120b", 1, 1200, 40, 0.0001, 620, 1400, (0.0001, 1200, 40)),
-        ev.ToolCallStarted(t, "call_patch", "apply_patch", {"patch": PATCH}),
+        ev.ToolCallStarted(t, "call_patch", "apply_patch", {"patch": PATCH}, "calc.py +1 -1",
+                           ("calc.py",)),
     ]
     if approval:
-        return events + [ev.ApprovalRequested(t, "call_patch", "apply_patch", {"patch": PATCH},
-                                              "approval mode suggest asks before apply_patch")]
+        return events + [ev.ApprovalRequested(
+            t, "call_patch", "apply_patch", {"patch": PATCH},
+            "approval mode suggest asks before apply_patch", summary="calc.py +1 -1",
+            paths=("calc.py",), preview=DIFF, added=1, removed=1,
+            grant="apply_patch (outside protected paths)")]
     return events + [
         ev.ToolCallFinished(t, "call_patch", "apply_patch", "Done: calc.py", False, 12.0,
-                            {"diff": DIFF, "files_changed": ["calc.py"]}),
-        ev.ToolCallStarted(t, "call_test", "run_command", {"command": "pytest -q"}),
+                            {"diff": DIFF, "files_changed": ["calc.py"]}, "calc.py +1 -1",
+                            ("calc.py",), DIFF, 1, 1),
+        ev.ToolCallStarted(t, "call_test", "run_command", {"command": "pytest -q"}, "pytest -q"),
         ev.ToolOutputDelta("call_test", ".                                    [100%]\n"),
         ev.ToolOutputDelta("call_test", "1 passed in 0.02s\n"),
         ev.ToolCallFinished(t, "call_test", "run_command", ".  [100%]\n1 passed in 0.02s\n[exit code 0]",
-                            False, 820.0, {"exit_code": 0}),
+                            False, 820.0, {"exit_code": 0}, "pytest -q · exit 0"),
         *[ev.AssistantDelta(t, ANSWER[i:i + 7]) for i in range(0, len(ANSWER), 7)],
         ev.AssistantMessage(t, 2, ANSWER),
         usage(t, "gpt-oss-120b", 2, 1500, 90, 0.0002, 480, 2100, (0.0003, 2700, 130)),

@@ -193,10 +193,14 @@ async def test_second_ctrl_c_quits(repo: Path) -> None:
     assert app.return_code == 0
 
 
-async def test_ctrl_c_when_idle_quits(repo: Path) -> None:
+async def test_ctrl_c_when_idle_asks_then_quits(repo: Path) -> None:
+    """One Ctrl+C at an idle prompt used to quit at once; now it says how, and a second quits."""
     app, _ = make_app(repo, [])
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.2)
+        assert app.is_running and "Press Ctrl+C again to quit" in screen_text(app)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: not app.is_running, what="app exit")
 
@@ -389,8 +393,11 @@ async def test_cost_report_screen(repo: Path) -> None:
 
         await wait_for(pilot, lambda: isinstance(app.screen, CostScreen), what="cost screen")
         shown = screen_text(app)
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        shown += screen_text(app)
         for expected in ("Results in brief", "Single-prompt success", "Cost per task", "Real total",
-                         "Value ranking", "gpt-oss-120b", fmt_cost(app.stats.api_cost), "12k", "█"):
+                         "Ranking", "gpt-oss-120b", fmt_cost(app.stats.api_cost), "12,000", "█"):
             assert expected in shown, expected
         await pilot.press("escape")
         assert not isinstance(app.screen, CostScreen)
@@ -450,13 +457,15 @@ async def test_ctrl_c_during_approval_closes_the_modal(repo: Path) -> None:
 
 
 async def test_destructive_command_cannot_be_approved_for_the_session() -> None:
-    from types import SimpleNamespace
-
     from textual.app import App
 
+    from agent import events as ev
+
     decided: list = []
-    event = SimpleNamespace(call_id="c1", name="run_command", arguments={"command": "rm -rf build"},
-                            reason="a destructive command", destructive=True, turn_id="t1")
+    # Even were a grant offered, a destructive command is approved once at a time.
+    event = ev.ApprovalRequested("t1", "c1", "run_command", {"command": "rm -rf build"},
+                                 "a destructive command", True, summary="rm -rf build",
+                                 grant="`rm …`")
 
     class Host(App):
         def on_mount(self) -> None:

@@ -1,6 +1,7 @@
 """The TUI's parts on their own: markdown splitting and streaming, stats, commands, history, diffs."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from agent import events as ev
 from tui.commands import completions, parse
 from tui.history import History
 from tui.stats import SessionStats, fmt_cost, fmt_duration
-from tui.widgets.diff import colored_diff, preview, proposed_change
+from tui.widgets.diff import colored_diff, preview
 from tui.widgets.status import StatusBar
 from tui.widgets.stream import AnswerMarkdown, StreamingMarkdown, split_settled
 
@@ -97,7 +98,7 @@ def _events() -> list[ev.Event]:
     ]
 
 
-def test_stats_fold_events_per_model() -> None:
+def test_stats_fold_events_for_the_status_bar() -> None:
     stats = SessionStats(hourly_rate=35.0)
     for event in _events():
         stats.feed(event)
@@ -106,16 +107,31 @@ def test_stats_fold_events_per_model() -> None:
     assert stats.api_cost == pytest.approx(0.06) and stats.unpriced == 1
     # developer time: 10 min + 1 min at $35/h, on top of the API cost
     assert stats.real_total == pytest.approx(0.06 + 11 / 60 * 35)
-    models = {f.model: f for f in stats.per_model()}
-    assert models["gpt-oss-120b"].single_prompt == 1 and models["gpt-oss-120b"].tasks == 1
-    assert models["o4-mini"].followups == 1 and models["o4-mini"].done_tasks == 0
-    assert models["o4-mini"].first_response_ms == 800
-    assert models["o4-mini"].unpriced == 1 and models["o4-mini"].api_cost == pytest.approx(0.05)
-    # ranked by real cost per task: o4-mini's task has less developer time so far
-    assert [f.model for f in stats.per_model()] == ["o4-mini", "gpt-oss-120b"]
-    summary = "\n".join(stats.summary_lines())
-    assert "2 task(s) · 3 request(s)" in summary and "(+1 unpriced calls)" in summary
-    assert "task 1 [done] gpt-oss-120b" in summary and "task 2 [active] o4-mini · 1 follow-up" in summary
+
+
+def test_cost_report_and_exit_summary_are_agent_report_of_the_session() -> None:
+    """/cost used to show per-request averages as "per task" and unknown prices as $0."""
+    from agent.config import Settings
+    from tui.screens.cost import session_costs, session_report, summary_lines
+
+    costs = session_costs(Settings())
+    for event in _events():
+        costs(event)
+    report = session_report(costs)
+    groups = {g["key"]: g for g in report["groups"]}
+    # o4-mini's task: two requests of 2000 and 1000 input tokens = 3000 per task, not 1500.
+    assert groups["o4-mini"]["tokens"]["input_per_task"] == 3000
+    assert groups["o4-mini"]["api_cost"] is None and groups["o4-mini"]["unpriced_calls"] == 1
+    summary = "\n".join(summary_lines(costs))
+    assert "2 tasks · 3 requests" in summary and "(+1 unpriced" in summary
+    assert "$0.0000" not in summary and "details: agent report --session s1" in summary
+    console = Console(width=120, record=True, file=io.StringIO())
+    from tui.screens.cost import report as render
+
+    console.print(render(costs, 120))
+    shown = console.export_text()
+    assert "Input tokens (per task)" in shown and "3,000" in shown
+    assert "≥ $0.0500 (+1 unpriced)" in shown  # never a plain $0.05 nor $0
 
 
 def test_formatting() -> None:
@@ -159,25 +175,22 @@ def test_history_is_per_project(tmp_path: Path) -> None:
     assert a != b and a.parent == tmp_path / "history"
 
 
-def test_colored_diff_and_previews(tmp_path: Path) -> None:
+def test_colored_diff_and_previews() -> None:
     text = colored_diff("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n context\n")
     styles = {text.plain[s.start:s.end]: str(s.style) for s in text.spans}
     assert styles["-old"] == "red" and styles["+new"] == "green" and styles["@@ -1 +1 @@"] == "cyan"
     assert "more line" in colored_diff("\n".join(f"+{i}" for i in range(50)), max_lines=10).plain
-    (tmp_path / "a.txt").write_text("keep\nold\n")
-    write = proposed_change("write_file", {"path": "a.txt", "content": "keep\nnew\n"}, tmp_path)
-    assert write is not None and "-old" in write and "+new" in write and " keep" in write
-    new = proposed_change("write_file", {"path": "b.txt", "content": "x\n"}, tmp_path)
-    assert new is not None and new.startswith("new file b.txt") and "+x" in new
-    edit = proposed_change("edit", {"path": "a.txt", "old_string": "old", "new_string": "new"})
-    assert edit is not None and "-old" in edit and "+new" in edit
-    outside = proposed_change("write_file", {"path": "../secret", "content": "x"}, tmp_path)
-    assert outside is not None and outside.startswith("new file")  # never reads outside the root
-    assert proposed_change("run_command", {"command": "ls"}) is None
     console = Console(width=60, record=True, file=None)
-    console.print(preview("run_command", {"command": "pytest -q", "timeout": 30}))
+    asked = ev.ApprovalRequested("t", "c", "run_command", {"command": "pytest -q", "timeout": 30},
+                                 "asks", summary="pytest -q", preview="pytest -q")
+    console.print(preview(asked))
     shown = console.export_text()
     assert "pytest -q" in shown and "timeout: 30" in shown
+    # An edit shows the tool's own diff (the exact change), not one rebuilt from the arguments.
+    edit = ev.ApprovalRequested("t", "c", "edit", {"path": "a", "old_string": "x", "new_string": "y"},
+                                "asks", preview="--- a/a\n+++ b/a\n@@ -1 +1 @@\n-real\n+line\n",
+                                added=1, removed=1)
+    assert "-real" in preview(edit).plain  # type: ignore[union-attr]
 
 
 def test_status_bar_fits_narrow_terminals() -> None:
@@ -187,11 +200,11 @@ def test_status_bar_fits_narrow_terminals() -> None:
     bar = StatusBar()
     bar.stats, bar.model = stats, "o4-mini"
     parts = [p for _, p, _ in bar.parts()]
-    assert parts[0] == "o4-mini" and parts[-1].startswith("real $")
+    assert parts[0] == "o4-mini" and parts[-1].startswith("real ≥$")  # one call had no price
     assert "1 follow-up" in parts and "task 2" in parts
     widths = {}
     for width in (40, 80, 160):
         text = widths[width] = bar.line(width).plain
-        assert len(text) <= width and "o4-mini" in text and "real $" in text
+        assert len(text) <= width and "o4-mini" in text and "real ≥$" in text
     assert "follow-up" in widths[160] and "follow-up" not in widths[40]
 

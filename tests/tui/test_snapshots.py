@@ -18,6 +18,7 @@ from tui.history import History
 def pinned_clock(monkeypatch):
     ticks = itertools.count(0, 1.2)
     monkeypatch.setattr("tui.widgets.stream.clock", lambda: next(ticks))
+    monkeypatch.setattr("tui.app.clock", lambda: 1000.0)  # a running turn shows agent 0.0s
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
@@ -72,7 +73,12 @@ def test_approval_modal(snap_compare) -> None:
     assert snap_compare(replay_app([fix_turn(approval=True)]), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_setup_panel(snap_compare) -> None:
+def test_setup_panel(snap_compare, monkeypatch) -> None:
+    async def nothing_runs_here(url: str) -> bool:  # local servers probed: pinned, not real
+        return False
+
+    monkeypatch.setattr("tui.screens.setup.probe", nothing_runs_here)
+
     async def run_before(pilot) -> None:
         from pilot_helpers import wait_for
 
@@ -100,6 +106,7 @@ def _two_models() -> list[ev.Event]:
         ev.TurnStarted("t1", 1, "timeline previews", "gpt-oss-120b"),
         usage("t1", "gpt-oss-120b", 1, 11_152, 518, 0.0127, 1500, 14_000, (0.0127, 11_152, 518)),
         task(1, "done", 1, 14_000, 300_000, 0.0127),
+        ev.ModelSwitched("o4-mini", "openrouter/openai/o4-mini", "openrouter"),
         ev.TurnStarted("t2", 2, "timeline previews", "o4-mini"),
         usage("t2", "o4-mini", 1, 9_334, 6_327, 0.0775, 8000, 33_000, (0.0902, 20_486, 6_845)),
         ev.TurnStarted("t3", 2, "fix the tooltip", "o4-mini"),
@@ -116,7 +123,7 @@ def test_cost_report(snap_compare) -> None:
 
         await started(pilot)
         for event in _two_models():
-            pilot.app.stats.feed(event)
+            pilot.app.fold(event)
         pilot.app.prompt.set_text("/cost")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CostScreen), what="cost screen")

@@ -1,7 +1,10 @@
 """The approval modal: what the tool wants to do, and three answers.
 
-y approves once, a approves this tool for the rest of the session, n asks for a reason and
-denies (the reason goes back to the model). Escape denies without a reason: the safe default.
+y approves once; a approves what the dialog names for the rest of the session (a command
+prefix such as `pytest …`, or an edit tool outside protected paths: ApprovalRequested.grant),
+offered only when the core says the call can be granted; n asks for a reason and denies (the
+reason goes back to the model). Escape denies without a reason: the safe default. The title,
+paths and diff are the tool's own description of the call (ApprovalRequested fields).
 """
 from __future__ import annotations
 
@@ -41,14 +44,20 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
         e = self.event
         with Vertical(id="approval"):
             # A command is shown whole below; for file tools the title names the files.
-            target = "" if e.name == "run_command" else summarize_args(e.name, e.arguments)
+            target = "" if e.name == "run_command" else (e.summary or summarize_args(e.arguments))
             title = Text.assemble(("Approve ", "bold"), (e.name, "bold yellow"), "?  ", target)
             yield Static(title, id="approval-title")
             if e.reason:
                 style = "bold red" if getattr(e, "destructive", False) else "dim"
                 yield Static(Text(e.reason, style=style), id="approval-reason")
             with VerticalScroll(id="approval-body"):
-                yield Static(preview(e.name, e.arguments, self.root), id="approval-preview")
+                yield Static(preview(e), id="approval-preview")
+            if self.grant:
+                yield Static(Text.assemble(("a", "bold"), " = don't ask again this session for ",
+                                           (self.grant, "bold")), id="approval-grant")
+            else:  # say why `a` is missing: a push, a chain, a destructive command, a protected path
+                yield Static(Text("Approved once at a time: calls like this are never approved "
+                                  "for the whole session.", style="dim"), id="approval-grant")
             yield Input(placeholder="why not? (sent to the model) — Enter to deny", id="deny-reason")
             with Horizontal(id="approval-buttons"):
                 yield Button("\\[y] Approve once", id="once", variant="success")
@@ -69,16 +78,22 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
     def destructive(self) -> bool:
         return bool(getattr(self.event, "destructive", False))
 
+    @property
+    def grant(self) -> str:
+        """What `a` would grant; "" when the core offers no grant (destructive, protected path,
+        a chained or wrapped command): then only "approve once" is possible."""
+        return "" if self.destructive else getattr(self.event, "grant", "")
+
     def on_mount(self) -> None:
         self.query_one("#deny-reason").display = False
-        # A destructive command is approved one at a time, never for the whole session.
-        self.query_one("#session").display = not self.destructive
+        # Destructive commands, protected paths, chains: approved one at a time only.
+        self.query_one("#session").display = bool(self.grant)
         self.query_one("#once", Button).focus()
 
     def action_decide(self, decision: str) -> None:
         if self.query_one("#deny-reason").display:
             return  # typing a reason: letters are text, not answers
-        if decision == "session" and self.destructive:
+        if decision == "session" and not self.grant:
             return
         self.dismiss((decision, ""))
 
@@ -106,5 +121,5 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
         event.stop()
         if event.button.id == "deny":
             self.action_deny()
-        elif event.button.id in ("once", "session"):
+        elif event.button.id == "once" or (event.button.id == "session" and self.grant):
             self.dismiss((event.button.id, ""))

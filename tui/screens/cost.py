@@ -1,14 +1,16 @@
-"""The cost report: the seed review's tables for this session's models, and bar charts.
+"""The cost report (/cost) and the summary printed when the app exits.
 
-Built only from the events the app has seen (`SessionStats`); tasks count for the model that
-served most of their requests.
+Both are `agent report` for this session: the app folds every event into a LedgerRecorder over
+an in-memory ledger (`session_costs`), and the same `build_report` and `terminal_parts` render
+it. So per-task figures are per task (not per-request averages), an unknown price reads
+"unknown" or "≥ $x (+n unpriced)" and never $0, and the TUI cannot disagree with the report.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,10 +18,23 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.stats import ModelFigures, SessionStats, fmt_cost, fmt_duration, fmt_tokens
-
 CSS = Path(__file__).resolve().parent.parent / "cost.tcss"
 EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def session_costs(settings: Any) -> Any:
+    """A recorder over an in-memory ledger, fed by the app with every event of the session."""
+    from agent.ledger import Ledger
+    from agent.recorder import LedgerRecorder
+
+    # No git lookups: the report shows no commit, and a subprocess would stall the UI loop.
+    return LedgerRecorder(Ledger(":memory:"), settings, interactive=True, git=lambda root: None)
+
+
+def session_report(costs: Any) -> dict[str, Any]:
+    from agent.report import Scope, build_report
+
+    return build_report(costs.ledger.conn, Scope(session=costs.session_id))
 
 
 def bar(value: float, maximum: float, width: int) -> str:
@@ -34,95 +49,70 @@ def bar(value: float, maximum: float, width: int) -> str:
     return "█" * full + (EIGHTHS[frac] if frac else "")
 
 
-def _ms(v: float | None) -> str:
-    return fmt_duration(v) if v is not None else "-"
-
-
-def _success(f: ModelFigures) -> str:
-    if not f.done_tasks:
-        return "-"
-    if f.done_tasks == 1:
-        return "yes" if f.single_prompt else f"no ({f.followups + 1} prompts)"
-    return f"{f.single_prompt}/{f.done_tasks}"
-
-
-def _table(title: str, models: list[ModelFigures], rows: list[tuple[str, list[str]]]) -> Group:
-    # The title sits above the table: as a Rich table title it would wrap to the table's width.
-    table = Table(expand=False, show_lines=False, header_style="bold")
-    table.add_column("Metric", no_wrap=True)
-    for f in models:
-        table.add_column(f.model, justify="right", no_wrap=True)
-    for label, values in rows:
-        table.add_row(label, *values)
-    return Group(Text(title, style="bold"), table)
-
-
-def _ranking(models: list[ModelFigures]) -> list[str]:
-    ranked = [f for f in models if f.real_per_task is not None]
-    out = []
-    for f in models:
-        if f.real_per_task is None:
-            out.append("-")
-        elif len(ranked) == 1:
-            out.append("only model")
-        else:
-            place = ranked.index(f) + 1
-            out.append("best value" if place == 1 else f"#{place}")
-    return out
-
-
-def report(stats: SessionStats, width: int = 80) -> RenderableType:
-    models = stats.per_model()
-    if not models:
-        return Text("No model calls yet in this session: the report fills in as you work.", style="dim")
-    results = _table("Results in brief", models, [
-        ("First response time", [_ms(f.first_response_ms) for f in models]),
-        ("Total completion time", [_ms(f.agent_ms / f.tasks) if f.tasks else "-" for f in models]),
-        ("Single-prompt success", [_success(f) for f in models]),
-        ("Follow-ups", [str(f.followups) for f in models]),
-    ])
-    tokens = _table("Token usage and cost per task", models, [
-        ("Avg tokens per request", [fmt_tokens(f.avg_input + f.avg_output) for f in models]),
-        ("Input tokens", [fmt_tokens(f.avg_input) for f in models]),
-        ("Output tokens", [fmt_tokens(f.avg_output) for f in models]),
-        ("Requests", [str(f.requests) for f in models]),
-        ("Cost per task", [fmt_cost(f.cost_per_task) for f in models]),
-    ])
-    real = _table(f"Real development cost (developer time at ${stats.hourly_rate:g}/h)", models, [
-        ("API cost", [fmt_cost(f.api_cost) + (" +?" if f.unpriced else "") for f in models]),
-        ("Debug/polish time", [fmt_duration(f.debug_ms) for f in models]),
-        ("Developer cost", [fmt_cost(f.developer_cost) for f in models]),
-        ("Real total", [fmt_cost(f.real_cost) for f in models]),
-        ("Value ranking", _ranking(models)),
-    ])
-    charts = [
-        _chart("Real total per task", models, lambda f: f.real_per_task, fmt_cost, width),
-        _chart("API cost", models, lambda f: f.api_cost, fmt_cost, width),
-        _chart("First response time", models, lambda f: f.first_response_ms, _ms, width),
-    ]
-    totals = Text.assemble(
-        ("Session  ", "bold"),
-        f"{len(stats.tasks)} task(s) · {stats.requests} request(s) · "
-        f"{fmt_tokens(stats.input_tokens)} in / {fmt_tokens(stats.output_tokens)} out · "
-        f"API {fmt_cost(stats.api_cost)}" + (f" (+{stats.unpriced} unpriced)" if stats.unpriced else "")
-        + f" · real total {fmt_cost(stats.real_total)}",
-    )
-    return Group(totals, Text(""), results, Text(""), tokens, Text(""), real, Text(""), *charts)
-
-
-def _chart(title, models, value_of, fmt, width: int) -> Group:
-    values = [(f.model, value_of(f)) for f in models]
-    label_w = max(len(m) for m, _ in values)
-    maximum = max((v for _, v in values if v is not None), default=0) or 0
-    bar_w = max(10, min(50, width - label_w - 16))
+def _chart(title: str, values: list[tuple[str, float | None, str]], width: int) -> Group:
+    label_w = max(len(name) for name, _, _ in values)
+    maximum = max((v for _, v, _ in values if v is not None), default=0) or 0
+    bar_w = max(10, min(50, width - label_w - 24))
     lines = [Text(title, style="bold")]
-    for model, v in values:
-        line = Text(f"  {model:<{label_w}} ")
-        line.append(bar(v or 0, maximum, bar_w), style="cyan")
-        line.append(f" {fmt(v)}")
+    for name, value, shown in values:
+        line = Text(f"  {name:<{label_w}} ")
+        line.append(bar(value or 0, maximum, bar_w), style="cyan")
+        line.append(f" {shown}")
         lines.append(line)
     lines.append(Text(""))
     return Group(*lines)
+
+
+def charts(report: dict[str, Any], width: int) -> list[Group]:
+    from agent.report_render import api_cost, money2, secs
+
+    groups = report["groups"]
+    if not groups:
+        return []
+    real = [(g["key"], g["real_total_known"] / g["tasks"],
+             money2(g["real_total_per_task"]) if g["real_total_per_task"] is not None
+             else f"≥ {money2(g['real_total_known'] / g['tasks'])}") for g in groups]
+    api = [(g["key"], g["api_cost_known"], api_cost(g)) for g in groups]
+    first = [(g["key"], g["first_token_ms"]["avg"], secs(g["first_token_ms"]["avg"])) for g in groups]
+    return [_chart("Real total per task", real, width), _chart("API cost", api, width),
+            _chart("First response time", first, width)]
+
+
+def report(costs: Any, width: int = 80) -> RenderableType:
+    from agent.report_render import terminal_parts
+
+    data = session_report(costs)
+    if not data["groups"]:
+        return Text("No model calls yet in this session: the report fills in as you work.", style="dim")
+    parts = terminal_parts(data)
+    return Group(*parts, Text(""), *charts(data, width))
+
+
+def summary_lines(costs: Any) -> list[str]:
+    """The short summary printed on the terminal after the app exits: the report's own groups
+    and totals with the report's formatting (each line fits 80 columns for usual figures)."""
+    from agent.report_render import api_cost, debug_time, money2
+    from tui.stats import api_text
+
+    if costs.session_id is None:
+        return ["agent: no session was started"]
+    data = session_report(costs)
+    t = data["totals"]
+    lines = [f"agent session {costs.session_id} · {_n(t['tasks'], 'task')} · "
+             f"{_n(t['requests'], 'request')}"]
+    for g in data["groups"]:
+        lines.append(f"  {g['key']}: {_n(g['tasks'], 'task')} · API {api_cost(g)} · "
+                     f"debug {debug_time(g)} · real {_real(g)}")
+    api = api_text(t["api_cost_known"], t["unpriced_calls"],
+                   all_unpriced=t["unpriced_calls"] >= t["requests"])
+    real = f"≥ {money2(t['real_total_known'])}" if t["unpriced_calls"] else money2(t["real_total_known"])
+    lines.append(f"  total: API {api} · real total {real}")
+    lines.append(f"  details: agent report --session {costs.session_id}")
+    return lines
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class CostScreen(Screen):
@@ -132,9 +122,9 @@ class CostScreen(Screen):
         Binding("r", "refresh_report", "refresh"),
     ]
 
-    def __init__(self, stats: SessionStats) -> None:
+    def __init__(self, costs: Any) -> None:
         super().__init__()
-        self.stats = stats
+        self.costs = costs
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Cost report", "bold"), ("   esc back · r refresh", "dim")),
@@ -150,4 +140,14 @@ class CostScreen(Screen):
         self.action_refresh_report()
 
     def action_refresh_report(self) -> None:
-        self.query_one("#cost-report", Static).update(report(self.stats, self.size.width or 80))
+        self.query_one("#cost-report", Static).update(report(self.costs, self.size.width or 80))
+
+
+def _real(g: dict[str, Any]) -> str:
+    """A group's real total for one summary line: the known part as a bound when a price is
+    missing (the report's own cell adds "(API cost unknown)", too long for 80 columns)."""
+    from agent.report_render import money2
+
+    if g["real_total"] is None:
+        return f"≥ {money2(g['real_total_known'])}"
+    return money2(g["real_total"])

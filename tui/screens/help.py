@@ -20,12 +20,12 @@ KEYS = (
     ("Ctrl+J", "new line (also Alt+Enter, Shift+Enter where the terminal reports it, or \\ Enter)"),
     ("Up / Down", "prompt history (on the first / last line)"),
     ("Tab", "complete a /command; otherwise move focus"),
-    ("Ctrl+C", "interrupt the running turn; again (or when idle) to quit"),
+    ("Ctrl+C", "interrupt the running turn; press twice to quit"),
     ("Ctrl+Q", "quit"),
     ("Ctrl+P", "command palette"),
     ("PageUp / PageDown", "scroll the conversation"),
     ("Enter on a tool card", "expand / fold its output"),
-    ("y / a / n", "approval: once / for the session / deny with a reason"),
+    ("y / a / n", "approval: once / don't ask again for what it names / deny with a reason"),
 )
 
 

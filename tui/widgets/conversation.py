@@ -44,7 +44,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._answer: StreamingMarkdown | None = None
         self._reasoning: Reasoning | None = None
         self._live_cards: set[str] = set()
-        self._checkpointed_turns: set[str] = set()  # one notice per turn, not per command
+        self._checkpoint: ev.Event | None = None  # CheckpointCreated during the running turn
 
     # -- items ---------------------------------------------------------------------------------
     def add(self, widget: Widget) -> Widget:
@@ -59,11 +59,18 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
         # Reading the conversation and starting to type goes straight to the prompt.
+        prompt = self.app.prompt  # type: ignore[attr-defined]
         if event.is_printable and event.character:
             event.stop()
-            prompt = self.app.prompt  # type: ignore[attr-defined]
             prompt.focus()
             prompt.insert(event.character)
+        elif event.key == "enter" and prompt.text.strip():
+            # The rest of a quickly typed message that reached a focused card: Enter sends it
+            # (a card's own Enter binding would toggle the card, or be lost once focus moved).
+            event.stop()
+            event.prevent_default()
+            prompt.focus()
+            prompt.submit()
 
     @property
     def streaming(self) -> bool:
@@ -101,7 +108,7 @@ class Conversation(VerticalScroll, can_focus=True):
         elif isinstance(event, ev.ApprovalRequested):
             card = self.cards.get(event.call_id)
             if card is not None:
-                card.set_waiting(True)
+                card.set_waiting(True, event.preview)
         elif isinstance(event, ev.TurnFinished):
             self._end_turn(event)
         elif isinstance(event, ev.Warning):
@@ -109,13 +116,12 @@ class Conversation(VerticalScroll, can_focus=True):
         elif isinstance(event, ev.Error):
             self.notice(f"error: {event.message}", "error")
         elif event.type == "compacted":
-            self.notice(f"context compacted: {event.folded_messages} older messages summarized "  # type: ignore[attr-defined]
+            self.notice(f"context compacted: {plural(event.folded_messages, 'older message')} summarized "  # type: ignore[attr-defined]
                         f"(~{event.before_tokens:,} → ~{event.after_tokens:,} tokens)", "info")  # type: ignore[attr-defined]
         elif event.type == "checkpoint_created":
-            turn = getattr(event, "turn_id", "")
-            if turn not in self._checkpointed_turns:
-                self._checkpointed_turns.add(turn)
-                self.notice("checkpoint saved before the agent's changes · /undo reverts them", "info")
+            # Taken before any tool that may write, a command that only reads included: said
+            # at the turn's end, and only when the turn changed files.
+            self._checkpoint = event
         elif event.type == "checkpoint_restored":
             self._restored(event)
         elif event.type == "model_routed":
@@ -173,7 +179,7 @@ class Conversation(VerticalScroll, can_focus=True):
                         args = json.loads(str(args))
                     except ValueError:
                         pass
-                    self.notice(f"▸ {fn.get('name', '?')}  {summarize_args(str(fn.get('name')), args)}", "info")
+                    self.notice(f"▸ {fn.get('name', '?')}  {summarize_args(args)}", "info")
 
     def _answer_stream(self) -> StreamingMarkdown:
         from tui.widgets.stream import StreamingMarkdown
@@ -218,6 +224,10 @@ class Conversation(VerticalScroll, can_focus=True):
         if event.reason not in ("done", "interrupted", "error") and event.text:
             parts.append(event.text)
         self.add(Static(Text("─ " + " · ".join(parts), style=style), classes="turn-end"))
+        if self._checkpoint is not None and event.files_changed:
+            self.notice(f"checkpoint {self._checkpoint.checkpoint_id} saved before these changes · "  # type: ignore[attr-defined]
+                        "/undo reverts them", "info")
+        self._checkpoint = None
 
     def flush(self) -> None:
         """Push queued text and output into the widgets (the app's tick)."""

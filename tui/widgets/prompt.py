@@ -41,11 +41,16 @@ class PromptInput(TextArea):
         )
         self.prompt_history = history
         self.popup: OptionList | None = None
+        self._popup_for: str | None = None  # the text the completion list was built for
         self.models: tuple[str, ...] = ()
 
     # -- keys -----------------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
+        if self.popup is not None and self.popup.display and self._popup_for != self.text:
+            # Typed faster than TextArea.Changed arrives: the list shows completions of older
+            # text. Rebuild it now, so Enter never takes a completion of what was not typed.
+            self.update_completions()
         popup = self.popup if self.popup is not None and self.popup.display else None
         if popup is not None and key in ("up", "down"):
             self._stop(event)
@@ -57,7 +62,7 @@ class PromptInput(TextArea):
             self._stop(event)
             self.set_text(chosen)
             if key == "enter" and not chosen.endswith(" "):
-                self._submit()
+                self.submit()
             return
         if popup is not None and key == "escape":
             self._stop(event)
@@ -68,7 +73,7 @@ class PromptInput(TextArea):
             if self.text.endswith("\\") and self.cursor_location == self.document.end:
                 self.replace("\n", (self.cursor_location[0], self.cursor_location[1] - 1), self.cursor_location)
                 return
-            self._submit()
+            self.submit()
             return
         if key in NEWLINE_KEYS:
             self._stop(event)
@@ -93,7 +98,7 @@ class PromptInput(TextArea):
         event.stop()
         event.prevent_default()
 
-    def _submit(self) -> None:
+    def submit(self) -> None:
         text = self.text
         if not text.strip():
             return
@@ -112,6 +117,9 @@ class PromptInput(TextArea):
         self.update_completions()
 
     def update_completions(self) -> None:
+        if self._popup_for == self.text and (self.popup is None or self.popup.display):
+            return  # already showing this text's completions (keeps the highlighted choice)
+        self._popup_for = self.text
         if not self.text.startswith("/"):
             if self.popup is not None:
                 self.popup.display = False

@@ -1,4 +1,9 @@
-"""The always-visible status bar: model, task, follow-ups, agent time, tokens, API and real cost.
+"""The always-visible status bar: model, task, follow-ups, agent time, your time, tokens, API and
+real cost.
+
+Agent time ticks while a turn runs (the task's recorded time plus the running turn's). "you" is
+the developer's measured debug time plus corrections: it is what, beside the API cost, makes the
+real total climb between prompts, so it is shown apart from the agent's time.
 
 Parts are dropped from the least to the most important when the terminal is narrow, so the line
 never wraps (80 columns keeps model, task, tokens and both costs).
@@ -23,16 +28,18 @@ class StatusBar(Widget):
         super().__init__(**kwargs)
         self.stats: SessionStats | None = None
         self.model = ""
+        self.running_ms = 0.0  # the running turn's time so far, not yet in the task's figures
         self._key = None
 
-    def refresh_from(self, stats: SessionStats, model: str) -> None:
+    def refresh_from(self, stats: SessionStats, model: str, running_ms: float = 0.0) -> None:
         """Re-render only when a shown figure changed (called on every tick)."""
-        self.stats, self.model = stats, model
+        self.stats, self.model, self.running_ms = stats, model, running_ms
         task = stats.task
         key = (
             model, stats.input_tokens, stats.output_tokens, round(stats.api_cost, 6),
-            round(stats.real_total, 4), stats.unpriced,
-            (task.task_id, task.status, task.followups, int(task.agent_ms / 100)) if task else None,
+            round(stats.real_total, 4), stats.unpriced, int(running_ms / 1000),
+            (task.task_id, task.status, task.followups, int(task.agent_ms / 100),
+             int(_your_ms(task) / 1000)) if task else None,
         )
         if key != self._key:
             self._key = key
@@ -49,11 +56,16 @@ class StatusBar(Widget):
             label = f"task {task.task_id}" + ("" if task.status == "active" else f" {task.status}")
             out.append((1, label, ""))
             out.append((4, f"{task.followups} follow-up{'s' if task.followups != 1 else ''}", ""))
-            out.append((5, f"agent {fmt_duration(task.agent_ms)}", ""))
+            agent_ms = task.agent_ms + (self.running_ms if task.status == "active" else 0.0)
+            out.append((5, f"agent {_short(agent_ms)}", ""))
+            out.append((2, f"you {_short(_your_ms(task))}", ""))  # kept before tokens: it explains the real total
         out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
-        api = fmt_cost(stats.api_cost) + ("+?" if stats.unpriced else "")
+        # A call without a price is never counted as $0: unknown when none had one, else ≥ a bound.
+        bound = "≥" if stats.unpriced else ""
+        api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
         out.append((1, f"API {api}", ""))
-        out.append((0, f"real {fmt_cost(stats.real_total)}", "bold"))
+        real = "unknown" if api == "unknown" and not stats.real_total else bound + fmt_cost(stats.real_total)
+        out.append((0, f"real {real}", "bold"))
         return out
 
     def render(self) -> Text:
@@ -81,5 +93,14 @@ class StatusBar(Widget):
         return text
 
 
+def _your_ms(task) -> float:  # noqa: ANN001 - a TaskUpdated
+    return max(0.0, task.debug_ms + task.debug_correction_ms)
+
+
 def _width(parts: list[tuple[int, str, str]]) -> int:
     return 1 + sum(len(p[1]) for p in parts) + 3 * (len(parts) - 1)
+
+
+def _short(ms: float) -> str:
+    """Seconds at least: "0.4s" rather than "400ms", which read like a frozen figure."""
+    return f"{ms / 1000:.1f}s" if ms < 1000 else fmt_duration(ms)

@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from agent import events as ev
-from tui.widgets.diff import colored_diff, diff_stats, proposed_change
+from tui.widgets.diff import colored_diff
 
 LIVE_LINES = 8  # tail of a running command's output
 SHORT_LINES = 12  # a finished card, collapsed
@@ -24,25 +24,15 @@ LONG_LINES = 400  # a finished card, expanded (the full output is in the tool's 
 QUIET_TOOLS = frozenset({"read_file", "list_files", "search"})  # results hidden until expanded
 
 
-def summarize_args(name: str, arguments: Any) -> str:
-    """One line naming what the call acts on: the command, the path, the pattern, the files."""
-    if not isinstance(arguments, dict):
-        return str(arguments).splitlines()[0][:200] if arguments else ""
-    if name == "apply_patch" and isinstance(arguments.get("patch"), str):
-        files = [
-            line.split(":", 1)[1].strip()
-            for line in arguments["patch"].splitlines()
-            if line.startswith(("*** Update File:", "*** Add File:", "*** Delete File:"))
-        ]
-        return ", ".join(files)
-    for key in ("command", "path", "pattern"):
-        value = arguments.get(key)
-        if value:
-            first = str(value).splitlines()[0]
-            if key == "pattern" and arguments.get("path") not in (None, "", "."):
-                first += f"  in {arguments['path']}"
-            return first
-    return ", ".join(f"{k}={v}" for k, v in arguments.items())[:200]
+def summarize_args(arguments: Any) -> str:
+    """A fallback title for a call the core could not describe (unparsable arguments, or a
+    resumed conversation's history): the first line of what the model sent."""
+    if isinstance(arguments, dict):
+        for key in ("command", "path", "pattern"):
+            if arguments.get(key):
+                return str(arguments[key]).splitlines()[0][:200]
+        return ", ".join(f"{k}={str(v).splitlines()[0] if v else v}" for k, v in arguments.items())[:200]
+    return (str(arguments).splitlines() or [""])[0][:200]
 
 
 def tail_lines(text: str, n: int) -> tuple[str, int]:
@@ -60,7 +50,9 @@ class ToolCard(Vertical, can_focus=True):
         self.call_id = event.call_id
         self.tool = event.name
         self.arguments = event.arguments
+        self.summary = getattr(event, "summary", "") or summarize_args(event.arguments)
         self.root = root
+        self.preview = ""  # the diff an edit waiting for approval would apply
         self.output = ""
         self.finished: ev.ToolCallFinished | None = None
         self.waiting_approval = False
@@ -82,9 +74,8 @@ class ToolCard(Vertical, can_focus=True):
     def _title_text(self) -> Text:
         text = Text()
         text.append(self.tool, style="bold")
-        summary = summarize_args(self.tool, self.arguments)
-        if summary:
-            text.append("  " + summary)
+        if self.summary:
+            text.append("  " + self.summary)
         return text
 
     # -- updates from events -------------------------------------------------------------------
@@ -92,8 +83,10 @@ class ToolCard(Vertical, can_focus=True):
         self.output += text
         self._dirty = True
 
-    def set_waiting(self, waiting: bool) -> None:
+    def set_waiting(self, waiting: bool, preview: str = "") -> None:
         self.waiting_approval = waiting
+        if preview and self.tool != "run_command":
+            self.preview = preview
         self.set_class(waiting, "-waiting")
         self._dirty = True
 
@@ -133,37 +126,27 @@ class ToolCard(Vertical, can_focus=True):
             if self.waiting_approval:
                 return "waiting for approval", "bold yellow"
             return "running…", "dim"
-        meta = done.metadata
+        from agent.describe import finished_mark
+
+        ok, label = finished_mark(done)
         seconds = f"{done.duration_ms / 1000:.1f}s"
-        if meta.get("denied"):
-            return "✗ denied", "bold red"
-        if meta.get("not_run"):
-            return "✗ not run", "yellow"
-        if "exit_code" in meta and meta["exit_code"] is not None:
-            code = meta["exit_code"]
-            return f"{'✓' if code == 0 else '✗'} exit {code} · {seconds}", "green" if code == 0 else "bold red"
-        if done.is_error:
-            return f"✗ error · {seconds}", "bold red"
-        if meta.get("diff"):
-            added, removed = diff_stats(meta["diff"])
-            return f"✓ +{added} -{removed}", "green"
-        lines = len(done.output.splitlines())
-        return f"✓ {lines} line{'s' if lines != 1 else ''}", "green"
+        style = "green" if ok else ("yellow" if label == "not run" else "bold red")
+        if label.startswith(("exit", "error")):
+            label = f"{label} · {seconds}"
+        return f"{'✓' if ok else '✗'} {label}", style
 
     def _body_text(self) -> Text | None:
         done = self.finished
         limit = LONG_LINES if self.expanded else SHORT_LINES
         if done is None:
             if self.waiting_approval:
-                change = proposed_change(self.tool, self.arguments, self.root)
-                return colored_diff(change, max_lines=limit) if change else None
+                return colored_diff(self.preview, max_lines=limit) if self.preview else None
             if not self.output:
                 return None
             shown, hidden = tail_lines(self.output, LIVE_LINES)
             return _with_hidden(Text(shown, style="dim"), hidden, before=True)
-        diff = done.metadata.get("diff")
-        if diff and not done.is_error:
-            return colored_diff(diff, max_lines=limit)
+        if done.diff and not done.is_error:
+            return colored_diff(done.diff, max_lines=limit)
         if self.tool in QUIET_TOOLS and not done.is_error and not self.expanded:
             return None
         text = done.output or self.output
