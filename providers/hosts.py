@@ -50,6 +50,10 @@ class HostProfile:
     cost_field: str | None = None
     # Runs on the user's machine: nothing billed per token.
     local: bool = False
+    # litellm provider prefix to call this host through instead of the catalogue's litellm id
+    # (None: the id as is). The Hugging Face router is plain OpenAI-compatible, while litellm's
+    # `huggingface/` route first asks huggingface.co which provider serves the model.
+    litellm_prefix: str | None = None
     sources: tuple[str, ...] = ()
 
     @property
@@ -80,6 +84,7 @@ HOSTS: Mapping[str, HostProfile] = MappingProxyType({h.name: h for h in (
     _H("cerebras", "Cerebras",
        sources=("inference-docs.cerebras.ai/capabilities/reasoning (gpt-oss: message.reasoning)",)),
     _H("huggingface", "Hugging Face router", reasoning_in=("reasoning", "reasoning_content"),
+       litellm_prefix="openai",
        sources=("huggingface.co/docs/inference-providers (OpenAI-compatible router; the field "
                 "follows the provider behind it)",)),
     _H("vllm", "vLLM", reasoning_in=("reasoning", "reasoning_content"), local=True,

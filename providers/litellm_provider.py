@@ -146,8 +146,9 @@ class LiteLLMProvider:
 
     def build_kwargs(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                      model: ResolvedModel, key: str | None) -> dict[str, Any]:
+        prefix = profile_of(model).litellm_prefix
         kwargs: dict[str, Any] = {
-            "model": model.litellm_id,
+            "model": f"{prefix}/{model.wire_model}" if prefix and model.wire_model else model.litellm_id,
             # litellm reports reasoning as `reasoning_content` whatever the wire said, so the
             # echo field is the catalogue's per-backend one.
             "messages": prepare_messages(messages, model.reasoning_field, profile_of(model)),

@@ -125,8 +125,12 @@ def test_api_base_serves_any_spec_openai_compatibly():
     assert (m.backend, m.api_base, m.wire_model, m.profile) == (CUSTOM_BACKEND, "http://127.0.0.1:9/v1", "o4-mini", "o4-mini")
     assert m.params.max_tokens_field == "max_completion_tokens" and m.api_key_env == CUSTOM_KEY_ENV
     assert m.free and price_for_model(m).input == 0  # a loopback server bills nothing
+    # A paid gateway (a LiteLLM proxy) naming a model litellm knows is billed at its price...
     remote = resolve_model("o4-mini", api_base="https://llm.example.com/v1", env={})
-    assert remote.price_id is None and price_for_model(remote) is None  # unknown host: no invented price
+    assert remote.price_id == "o4-mini" and not remote.free
+    # ...and an unknown name there has no invented price.
+    unknown = resolve_model("my-model", api_base="https://llm.example.com/v1", env={})
+    assert unknown.price_id is None and price_for_model(unknown) is None
     raw = resolve_model("my-model", api_base="http://127.0.0.1:9/v1", env={})
     assert raw.wire_model == "my-model" and raw.litellm_id == "openai/my-model" and raw.profile is None
     # Served names are kept verbatim (vLLM serves "openai/gpt-oss-20b"); litellm prefixes go.
