@@ -332,8 +332,10 @@ def resolve_model(
 def apply_host(model: ResolvedModel, *, host: str | None = None,
                api_base_local: bool | None = None) -> ResolvedModel:
     """Fill in the model's host profile, its reasoning field, and whether it is billed."""
-    from providers.hosts import host_for, is_local_url
+    from providers.hosts import HOSTS, host_for, is_local_url
 
+    if host and host.lower() not in HOSTS and host.lower() not in ("local", "llama.cpp", "lm_studio"):
+        raise UnknownModelError(f"unknown api_host {host!r}: choose one of {', '.join(HOSTS)}")
     profile = host_for(model.backend if model.backend != CUSTOM_BACKEND else None,
                        model.api_base, host)
     changes: dict = {"host": profile.name}
