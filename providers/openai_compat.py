@@ -208,6 +208,10 @@ class OpenAICompatProvider:
         default = model.reasoning_field or host.reasoning_out
         return self._seen_fields.get((model.backend, model.api_base), default)
 
+    def seen_reasoning_field(self, model: ResolvedModel) -> str | None:
+        """The reasoning spelling this endpoint was seen streaming (None: none yet)."""
+        return self._seen_fields.get((model.backend, model.api_base))
+
     def build_body(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                    model: ResolvedModel, *, stream: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {

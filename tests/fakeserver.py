@@ -380,6 +380,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None, b"")
+        shape = self.fake.shape
+        if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
+            return self._text(404, "404 page not found")  # Ollama's router outside /v1
         if self.path.rstrip("/").endswith("/models"):
             data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.fake.models]
             self._json(200, {"object": "list", "data": data})
