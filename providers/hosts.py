@@ -144,7 +144,14 @@ def is_local_url(api_base: str | None) -> bool:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return ip.is_loopback or ip.is_private or ip.is_link_local
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:  # ::ffff:8.8.8.8 is "private" to older Pythons; judge the IPv4 inside
+        ip = mapped
+    if ip.is_loopback:
+        return True
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return False
+    return ip.is_private or ip.is_link_local
 
 
 def guess_host(api_base: str | None) -> HostProfile:

@@ -27,19 +27,34 @@ def _get(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
+# No single response is billed for more tokens than this; a bigger figure is a broken or hostile
+# server, and believing it would blow the ledger (and a negative one would defeat --max-cost).
+MAX_TOKENS = 100_000_000
+MAX_COST = 10_000.0  # USD for one call
+
+
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    """A token count: a finite number in [0, MAX_TOKENS], else 0 (never negative, NaN or bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if value != value or value in (float("inf"), float("-inf")):
+        return 0
+    return min(max(0, int(value)), MAX_TOKENS)
 
 
 def _cost(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    """A billed cost: finite, in [0, MAX_COST]; anything else is no figure (None), not a guess."""
     if isinstance(value, str):  # a few proxies send the cost as a decimal string
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
             return None
-    return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    if value != value or value < 0 or value > MAX_COST:
+        return None
+    return value
 
 
 def usage_from(obj: Any, host: HostProfile | None = None) -> Usage:
