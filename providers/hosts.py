@@ -109,6 +109,10 @@ HOSTS: Mapping[str, HostProfile] = MappingProxyType({h.name: h for h in (
        null_content_ok=False),
 )})
 GENERIC = HOSTS["generic"]
+# A model litellm reaches through its own provider API (Anthropic, Gemini, ...): litellm owns the
+# wire there, so messages go as the core keeps them (null content is fine for litellm).
+NATIVE = HostProfile("litellm-native", "litellm provider", reasoning_in=ALL_REASONING_FIELDS,
+                     reasoning_out="reasoning_content")
 
 # Catalogue backend name -> host.
 _BACKEND_HOSTS = MappingProxyType({"local": "ollama"})
@@ -186,5 +190,7 @@ def host_for(backend: str | None, api_base: str | None = None, explicit: str | N
 
 def profile_of(model: object) -> HostProfile:
     """The host profile of a ResolvedModel (its `host`, else from backend and api_base)."""
+    if getattr(model, "openai_compatible", True) is False:
+        return NATIVE
     return host_for(getattr(model, "backend", None), getattr(model, "api_base", None),
                     getattr(model, "host", "") or None)
