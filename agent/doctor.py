@@ -98,6 +98,16 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         return [Finding(t.name, "key", False,
                         f"no key: export {t.key_envs[0]}=...{where}")]
     found = [Finding(t.name, "key", True, f"key in {key_env}" if key_env else "no key needed")]
+    if t.models:
+        from agent.doctor_hosts import host_line
+        from providers.hosts import guess_host, profile_of
+
+        model, host = t.models[0], profile_of(t.models[0])
+        # Named by api_host: a custom URL whose host is not what the URL alone suggests.
+        explicit = (model.backend == "openai-compatible" and host.name != "generic"
+                    and host is not guess_host(model.api_base))
+        found.append(Finding(t.name, "host", None,
+                             host_line(host, t.api_base, host.name if explicit else None)))
     headers = {"Authorization": f"Bearer {env[key_env]}"} if key_env else {}
     url = t.api_base.rstrip("/") + "/models"
     try:

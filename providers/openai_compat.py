@@ -335,8 +335,9 @@ async def _drain_usage(lines: Any) -> Usage | None:
                 obj = json.loads(data)
             except ValueError:
                 continue
-            if isinstance(obj, Mapping) and isinstance(obj.get("usage"), Mapping):
-                usage = usage_from(obj["usage"])  # a failed stream: any spelling counts
+            found = usage_in_chunk(obj, GENERIC) if isinstance(obj, Mapping) else None
+            if found is not None:  # a failed stream: usage in any known place counts
+                usage = usage_from(found)
     except (StopAsyncIteration, httpx.HTTPError):
         pass
     return usage
