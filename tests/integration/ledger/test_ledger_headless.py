@@ -238,6 +238,8 @@ def test_host_without_usage_is_estimated_in_the_ledger(repo: Path) -> None:
     assert usage and usage[0]["estimated"] is True and usage[0]["input_tokens"] > 0
     (call,) = query(repo, "SELECT * FROM calls")
     assert call["usage_estimated"] == 1 and call["output_tokens"] > 0
+    report = json.loads(run_agent(repo, "report", "--format", "json").stdout)
+    assert any("1 call(s) to gpt-oss-20b came without usage" in w for w in report["warnings"])
 
 
 def test_ledger_off_writes_nothing_but_report_still_works(repo: Path, fake_server) -> None:
