@@ -250,6 +250,7 @@ def main(argv: Sequence[str]) -> int:
                                 "2 nothing configured")
     p.add_argument("--backend", help="check only this backend")
     p.add_argument("--api-base", help="check this OpenAI-compatible endpoint")
+    p.add_argument("--api-host", metavar="HOST", help="the server behind --api-base (vllm, ollama, llamacpp, ...)")
     p.add_argument("-m", "--model", help="with --api-base: the model to check (default: the three profiles)")
     p.add_argument("-C", "--cd", metavar="DIR", help="project directory (for its config)")
     p.add_argument("--all", action="store_true", help="also check backends that are not configured")

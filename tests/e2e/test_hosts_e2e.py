@@ -74,3 +74,21 @@ def test_openrouter_billed_cost_is_kept_beside_the_computed_one(repo: Path, path
     (call,) = query(repo, "SELECT * FROM calls")
     assert call["provider_cost"] == pytest.approx(0.00123)
     assert call["cost"] is not None
+
+
+def test_unknown_api_host_is_a_clear_usage_error(repo: Path):
+    proc = run_agent(repo, "-p", "x", "--model", "gpt-oss-20b", "--api-base",
+                     "http://127.0.0.1:9/v1", "--api-host", "vlm")
+    assert proc.returncode == 2
+    assert "unknown api_host 'vlm'" in proc.stderr and "vllm" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_doctor_cli_names_the_vllm_fix(repo: Path):
+    with FakeOpenAIServer(host="vllm", misconfig="no_auto_tool_choice",
+                          models=["openai/gpt-oss-20b"]) as server:
+        proc = run_agent(repo, "doctor", "--api-base", server.url, "--api-host", "vllm",
+                         "--model", "openai/gpt-oss-20b")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "host profile: vLLM (from api_host)" in proc.stdout
+    assert "--enable-auto-tool-choice --tool-call-parser openai" in proc.stdout
