@@ -51,6 +51,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-base", help="an OpenAI-compatible base URL (Ollama, vLLM, llama.cpp, LM Studio, ...)"
     )
+    parser.add_argument(
+        "--api-host", metavar="HOST",
+        help="the server behind --api-base when its URL does not tell (vllm, ollama, llamacpp, "
+        "lmstudio, openrouter, groq, ...): its wire quirks are then handled",
+    )
     parser.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
     parser.add_argument(
         "--sandbox", choices=["off", "auto", "on"],
@@ -164,6 +169,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "model": args.model,
         "backend": args.backend,
         "api_base": args.api_base,
+        "api_host": getattr(args, "api_host", None),
         "approval": args.approval,
         "provider": args.provider,
         "sandbox": args.sandbox,

@@ -149,7 +149,7 @@ def _preflight(models: list[str], settings: Any) -> None:
 
     for spec in models:
         try:
-            model = resolve_model(spec, backend=settings.backend, api_base=settings.api_base)
+            model = resolve_model(spec, **settings.model_kwargs())
         except ValueError as exc:
             raise UsageError(f"{spec}: {exc}") from None
         hint = missing_key(model)

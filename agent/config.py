@@ -28,6 +28,12 @@ class Settings:
     model: str = "auto"
     backend: str | None = None
     api_base: str | None = None
+    # The host behind api_base when it can't be guessed (providers/hosts.py: vllm, ollama,
+    # llamacpp, lmstudio, openrouter, groq, ...); its wire quirks are then followed.
+    api_host: str | None = None
+    # A custom api_base bills nothing (true) or is paid (false); unset: free for loopback and
+    # private addresses, else priced from the model id when litellm knows it.
+    api_base_local: bool | None = None
     # Which client serves OpenAI-compatible backends: the fast direct one or litellm.
     provider: str = "auto"
     max_steps: int = 40
@@ -89,11 +95,18 @@ class Settings:
 
 _NOT_SETTINGS = frozenset({"sources", "project_trust"})
 
+    def model_kwargs(self) -> dict[str, Any]:
+        """What resolve_model needs from the settings besides the spec."""
+        return {"backend": self.backend, "api_base": self.api_base, "host": self.api_host,
+                "api_base_local": self.api_base_local}
+
 
 _ENV = {
     "AGENT_MODEL": "model",
     "AGENT_BACKEND": "backend",
     "AGENT_API_BASE": "api_base",
+    "AGENT_API_HOST": "api_host",
+    "AGENT_API_BASE_LOCAL": "api_base_local",
     "AGENT_PROVIDER": "provider",
     "AGENT_MAX_STEPS": "max_steps",
     "AGENT_MAX_COST": "max_cost",

@@ -5,8 +5,13 @@ For every backend that is configured (a key is set, it is the configured --backe
   key        the key variable is set (keys are never printed, only their variable names);
   reachable  GET {api_base}/models answers (short timeout), and accepts the key;
   listed     each profile's model name on that backend is in the list;
-  tool call  one tiny streamed request offering a `ping` tool gets a `ping` call back
-             (a real request: a fraction of a cent on paid backends; --no-call skips it).
+  tool call  a tool-call round trip: a tiny streamed request offering a `ping` tool gets a
+             `ping` call back, then its result goes back (with the model's reasoning, as the
+             agent sends it) and the model answers (two real requests: a fraction of a cent on
+             paid backends; --no-call skips them). Known gpt-oss server misconfigurations
+             (vLLM without tool calling, llama.cpp without --jinja, Ollama's native route) are
+             recognised by the server's error text and named with the fix
+             (agent/doctor_hosts.py), and the reasoning field the server uses is reported.
 Backends that are not configured get one line saying how to configure them.
 Exit code: 0 all checks passed · 1 something failed · 2 nothing is configured.
 """
@@ -65,8 +70,9 @@ def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False)
 
     if settings.api_base:
         specs = list(PROFILES) if settings.model in (None, "", "auto") else [settings.model]
-        models = tuple(resolve_model(s, backend=settings.backend, api_base=settings.api_base,
-                                     env=env) for s in specs)
+        kwargs = settings.model_kwargs() if hasattr(settings, "model_kwargs") else {
+            "backend": settings.backend, "api_base": settings.api_base}
+        models = tuple(resolve_model(s, **kwargs, env=env) for s in specs)
         return [Target(models[0].backend, settings.api_base, models, (CUSTOM_KEY_ENV,))]
     hints = {h.backend: h.line for h in setup_hints(env)}
     out = []
@@ -106,6 +112,16 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
                         "you set (an untrusted project's api_base is ignored)")]
     found = [Finding(t.name, "key", True,
                      f"key in {key_env}, sent only to {dest}" if key_env else f"no key needed · {dest}")]
+    if t.models:
+        from agent.doctor_hosts import host_line
+        from providers.hosts import guess_host, profile_of
+
+        model, host = t.models[0], profile_of(t.models[0])
+        # Named by api_host: a custom URL whose host is not what the URL alone suggests.
+        explicit = (model.backend == "openai-compatible" and host.name != "generic"
+                    and host is not guess_host(model.api_base))
+        found.append(Finding(t.name, "host", None,
+                             host_line(host, t.api_base, host.name if explicit else None)))
     headers = {"Authorization": f"Bearer {env[key_env]}"} if key_env else {}
     url = t.api_base.rstrip("/") + "/models"
     try:
@@ -128,6 +144,11 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
             ids = None
         found.append(Finding(t.name, "reachable", True, f"{url} answers"))
     else:
+        from agent.doctor_hosts import diagnose
+
+        diag = diagnose(resp.status_code, resp.text, t.api_base)
+        if diag is not None:
+            return [*found, Finding(t.name, "reachable", False, diag.message)]
         found.append(Finding(t.name, "reachable", None,
                              f"{url} answered HTTP {resp.status_code}: cannot list its models"))
     for model in t.models:
@@ -141,42 +162,79 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         if ids is not None:
             found.append(Finding(t.name, "listed", True, f"{label} is listed"))
         if call:
-            found.append(await _tool_call(t, model, env, call_timeout, user_bases))
+            found.extend(await _tool_call(t, model, env, call_timeout, user_bases))
     return found
 
 
 async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
-                     timeout: float, user_bases: Sequence[str]) -> Finding:
-    from providers.base import ProviderError, ToolCallDelta
+                     timeout: float, user_bases: Sequence[str]) -> list[Finding]:
+    """The round trip: ping call, then its result back (as the agent sends it), then an answer."""
+    from agent.doctor_hosts import diagnose, reasoning_note
+    from providers.base import ProviderError, ReasoningDelta, ToolCallDelta
     from providers.factory import make_provider
+    from providers.hosts import profile_of
     from providers.keyroute import KeyRouteError
 
     try:
         provider = make_provider(model, env=env, user_bases=tuple(user_bases))
     except KeyRouteError as exc:
-        return Finding(t.name, "tool_call", False, f"{model.label}: {exc}")
+        return [Finding(t.name, "tool_call", False, f"{model.label}: {exc}")]
     names: dict[int, str] = {}
-    try:
-        async def collect() -> None:
-            async for delta in provider.stream(PING_MESSAGES, [PING_TOOL], model):
-                if isinstance(delta, ToolCallDelta) and delta.name:
+    ids: dict[int, str] = {}
+    reasoning: list[str] = []
+    answered: list[bool] = []
+
+    async def collect(messages: list[dict[str, Any]]) -> None:
+        async for delta in provider.stream(messages, [PING_TOOL], model):
+            if isinstance(delta, ToolCallDelta):
+                if delta.name:
                     names[delta.index] = names.get(delta.index, "") + delta.name
-        await asyncio.wait_for(collect(), timeout)
-    except ProviderError as exc:
-        return Finding(t.name, "tool_call", False, f"{model.label}: the request failed: {exc.line()}")
+                if delta.id:
+                    ids[delta.index] = delta.id
+            elif isinstance(delta, ReasoningDelta):
+                reasoning.append(delta.text)
+            answered.append(True)
+
+    def failed(exc: ProviderError, step: str) -> list[Finding]:
+        diag = diagnose(exc.status, exc.message, model.api_base or "", model.wire_model)
+        text = diag.message if diag else f"the request failed: {exc.line()}"
+        return [Finding(t.name, "tool_call", False, f"{model.label}: {step}{text}")]
+
+    try:
+        try:
+            await asyncio.wait_for(collect(PING_MESSAGES), timeout)
+        except ProviderError as exc:
+            return failed(exc, "")
+        if "ping" not in names.values():
+            got = ", ".join(sorted(set(names.values()))) or "no tool call"
+            return [Finding(t.name, "tool_call", False,
+                            f"{model.label}: asked to call `ping`, got {got}: tool calling does "
+                            "not work with this model here (vLLM: --enable-auto-tool-choice "
+                            "--tool-call-parser openai; llama.cpp: --jinja)")]
+        index = next(i for i, n in names.items() if n == "ping")
+        call_id = ids.get(index) or "call_doctor_ping"
+        # Stored as agent/turn.py stores it: content None, reasoning as reasoning_content.
+        history = [*PING_MESSAGES, {
+            "role": "assistant", "content": None, "reasoning_content": "".join(reasoning),
+            "tool_calls": [{"id": call_id, "type": "function",
+                            "function": {"name": "ping", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": call_id, "content": "pong"}]
+        try:
+            await asyncio.wait_for(collect(history), timeout)
+        except ProviderError as exc:
+            return failed(exc, "the tool result was refused: ")
     except TimeoutError:
-        return Finding(t.name, "tool_call", False,
-                       f"{model.label}: no answer within {timeout:g}s: the server is overloaded "
-                       "or the model is still loading; try again")
+        return [Finding(t.name, "tool_call", False,
+                        f"{model.label}: no answer within {timeout:g}s: the server is overloaded "
+                        "or the model is still loading; try again")]
     finally:
         await provider.aclose()
-    if "ping" in names.values():
-        return Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works")
-    got = ", ".join(sorted(set(names.values()))) or "no tool call"
-    return Finding(t.name, "tool_call", False,
-                   f"{model.label}: asked to call `ping`, got {got}: tool calling does not work "
-                   "with this model here (for a local server, enable its tool/function calling, "
-                   "e.g. llama.cpp --jinja)")
+    host = profile_of(model)
+    seen = getattr(provider, "seen_reasoning_field", lambda m: None)(model)
+    echoed = getattr(provider, "reasoning_field", lambda m: model.reasoning_field)(model)
+    ok, note = reasoning_note(host, seen, echoed, bool("".join(reasoning)))
+    return [Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works"),
+            Finding(t.name, "reasoning", ok, f"{model.label}: {note}")]
 
 
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
@@ -210,6 +268,7 @@ def main(argv: Sequence[str]) -> int:
                                 "2 nothing configured")
     p.add_argument("--backend", help="check only this backend")
     p.add_argument("--api-base", help="check this OpenAI-compatible endpoint")
+    p.add_argument("--api-host", metavar="HOST", help="the server behind --api-base (vllm, ollama, llamacpp, ...)")
     p.add_argument("-m", "--model", help="with --api-base: the model to check (default: the three profiles)")
     p.add_argument("-C", "--cd", metavar="DIR", help="project directory (for its config)")
     p.add_argument("--all", action="store_true", help="also check backends that are not configured")

@@ -155,6 +155,8 @@ class UsageUpdated(Event):
     session_output_tokens: int
     purpose: str = "turn"  # "turn" | "compaction" | "failed_attempt" (billed, then failed)
     local: bool = False  # a local backend: its cost is 0 because nothing is billed, not unknown
+    # The host reported no usage: the token counts were estimated locally (about 4 chars/token).
+    estimated: bool = False
 
 
 @dataclass(frozen=True)

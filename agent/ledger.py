@@ -140,6 +140,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX routes_task ON routes(task_id)",
         "CREATE INDEX checks_task ON checks(task_id)",
     ),
+    # v4: a call whose host reported no usage has locally estimated token counts.
+    (
+        "ALTER TABLE calls ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -149,6 +153,7 @@ CALL_FIELDS = (
     "session_id", "task_id", "turn_id", "at", "project", "git_commit", "model", "litellm_id",
     "backend", "local", "purpose", "input_tokens", "cached_input_tokens", "output_tokens",
     "reasoning_tokens", "cost", "provider_cost", "ttft_ms", "ttft_text_ms", "duration_ms",
+    "usage_estimated",
 )
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) VALUES ({', '.join('?' * len(CALL_FIELDS))})"
@@ -362,7 +367,13 @@ class Ledger:
     def add_call(self, **fields: Any) -> int:
         fields.setdefault("at", time.time())
         fields["local"] = int(bool(fields.get("local")))
+        fields["usage_estimated"] = int(bool(fields.get("usage_estimated")))
         fields.setdefault("purpose", "turn")
+        if self.version < 4:  # a ledger opened at an older schema (tests pin migrations)
+            names = CALL_FIELDS[:-1]
+            sql = f"INSERT INTO calls ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            cur = self.conn.execute(sql, tuple(fields.get(k) for k in names))
+            return int(cur.lastrowid or 0)
         cur = self.conn.execute(_INSERT_CALL, tuple(fields.get(k) for k in CALL_FIELDS))
         return int(cur.lastrowid or 0)
 

@@ -147,6 +147,7 @@ class LedgerRecorder:
             cached_input_tokens=e.cached_input_tokens, output_tokens=e.output_tokens,
             reasoning_tokens=e.reasoning_tokens, cost=e.cost, provider_cost=e.provider_cost,
             ttft_ms=e.ttft_ms, ttft_text_ms=e.ttft_text_ms, duration_ms=e.duration_ms,
+            usage_estimated=e.estimated,
         )
 
     def _model_routed(self, e: ev.ModelRouted) -> None:

@@ -235,6 +235,13 @@ def build_report(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
         f"SELECT c.litellm_id, COUNT(*) FROM calls c JOIN tasks t ON t.id = c.task_id{where}"
         f"{' AND' if where else ' WHERE'} c.cost IS NULL GROUP BY c.litellm_id ORDER BY 1", args,
     ).fetchall()
+    estimated: list[Any] = []
+    if any(r[1] == "usage_estimated" for r in conn.execute("PRAGMA table_info(calls)")):
+        estimated = conn.execute(
+            f"SELECT c.model, COUNT(*) FROM calls c JOIN tasks t ON t.id = c.task_id{where}"
+            f"{' AND' if where else ' WHERE'} c.usage_estimated = 1 GROUP BY c.model ORDER BY 1",
+            args,
+        ).fetchall()
     groups = [_group(t, call_rows.get(t["k"])) for t in task_rows]
     # Rank by real total per task: the known part when a price is missing (flagged in warnings).
     groups.sort(key=lambda g: (g["real_total_known"] / g["tasks"], g["key"]))
@@ -259,6 +266,10 @@ def build_report(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
             f"{n} call(s) to {model_id} have no known price: their cost is unknown, not 0, and "
             "rankings use the priced part. Set a price under [prices] in .agent/config.toml."
             for model_id, n in unpriced
+        ] + [
+            f"{n} call(s) to {model} came without usage from the host: their tokens (and cost) "
+            "are estimated locally, about 4 characters a token."
+            for model, n in estimated
         ],
     }
 

@@ -88,8 +88,7 @@ class Session:
             # Routing, pins, the check and escalation; "auto" starts on the first usable tier.
             self.flow = TaskFlow(self)
             self.model = resolve_model(
-                self.flow.initial_spec(), backend=settings.backend, api_base=settings.api_base,
-                env=self.env,
+                self.flow.initial_spec(), **settings.model_kwargs(), env=self.env,
             )
             check_key_route(self.model, self.env, self.key_bases)
         except ValueError as exc:
@@ -245,7 +244,7 @@ class Session:
         backend = self.model.backend if self.model.profile else self.settings.backend
         try:
             model = resolve_model(
-                "gpt-oss-20b", backend=backend, api_base=self.settings.api_base, env=self.env
+                "gpt-oss-20b", **{**self.settings.model_kwargs(), "backend": backend}, env=self.env
             )
         except ValueError:
             return self.model
@@ -540,9 +539,7 @@ class Session:
         from providers.catalogue import resolve_model
 
         try:
-            model = resolve_model(
-                spec, backend=self.settings.backend, api_base=self.settings.api_base, env=self.env
-            )
+            model = resolve_model(spec, **self.settings.model_kwargs(), env=self.env)
         except ValueError as exc:
             self.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
             return

@@ -50,7 +50,7 @@ class TaskFlow:
         from providers.catalogue import resolve_model
 
         st = self.s.settings
-        return resolve_model(spec, backend=st.backend, api_base=st.api_base, env=self.s.env)
+        return resolve_model(spec, **st.model_kwargs(), env=self.s.env)
 
     def _usable(self, spec: str) -> tuple[ResolvedModel | None, str]:
         """(model, "") when it can be called here; (None or the model, why not) otherwise."""

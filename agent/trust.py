@@ -45,6 +45,8 @@ HARMLESS = frozenset({
 # Need trust: they decide what runs, where requests and keys go, what is asked, what is kept.
 NEEDS_TRUST = frozenset({
     "backend", "api_base", "provider",   # where the user's key is sent
+    "api_host",                          # how requests are shaped for that host
+    "api_base_local",                    # true prices every call at $0: defeats max_cost
     "approval", "rules",                 # what runs without asking
     "sandbox", "sandbox_network",        # containment of commands
     "checkpoints",                       # whether /undo can restore

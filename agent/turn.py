@@ -269,7 +269,8 @@ class Turn:
             ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
             session_cost=self.s.total_cost, session_input_tokens=self.s.total_input,
             session_output_tokens=self.s.total_output, purpose=purpose,
-            local=model.free,
+            # A local server the user priced in [prices] is billed after all: not "local".
+            local=model.free and not cost, estimated=usage.estimated,
         ))
 
     # -- one tool call -----------------------------------------------------------------------

@@ -39,6 +39,8 @@ class Usage:
     reasoning_tokens: int = 0
     # Cost the provider itself reported (OpenRouter's usage.cost), when it did.
     provider_cost: float | None = None
+    # True when the host reported no usage and these counts were estimated locally.
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,17 @@ class ResolvedModel:
     price_id: str | None = None
     # Local servers (Ollama, vLLM, ...) cost nothing per token.
     free: bool = False
+    # Name of the host profile (providers.hosts.HOSTS) whose wire quirks requests follow;
+    # "" derives it from backend and api_base (providers.hosts.host_for).
+    host: str = ""
+    # Name shown for a raw model (banner, ledger, report, TUI) when it differs from litellm_id:
+    # the served name at a custom base URL, so `openai/gpt-oss-20b` never shows (or is picked
+    # again) as litellm's `openai/openai/gpt-oss-20b`.
+    display: str = ""
 
     @property
     def label(self) -> str:
-        return self.profile or self.litellm_id
+        return self.profile or self.display or self.litellm_id
 
 
 class Provider(Protocol):

@@ -318,6 +318,58 @@ def resolve_model(
     backend: str | None = None,
     api_base: str | None = None,
     env: Mapping[str, str] | None = None,
+    host: str | None = None,
+    api_base_local: bool | None = None,
+) -> ResolvedModel:
+    """Resolve a profile name or litellm model id to a ResolvedModel, with its host profile
+    (providers.hosts) applied: `host` names it (config `api_host`), else the backend's, else a
+    guess from `api_base`. `api_base_local` marks a custom base URL free (None: automatic for
+    loopback and private addresses). See `_resolve` for how the spec is read."""
+    model = _resolve(spec, backend=backend, api_base=api_base, env=env)
+    return apply_host(model, host=host, api_base_local=api_base_local)
+
+
+def apply_host(model: ResolvedModel, *, host: str | None = None,
+               api_base_local: bool | None = None) -> ResolvedModel:
+    """Fill in the model's host profile, its reasoning field, and whether it is billed."""
+    from providers.hosts import HOSTS, host_for, is_local_url
+
+    if host and host.lower() not in HOSTS and host.lower() not in ("local", "llama.cpp", "lm_studio"):
+        raise UnknownModelError(f"unknown api_host {host!r}: choose one of {', '.join(HOSTS)}")
+    profile = host_for(model.backend if model.backend != CUSTOM_BACKEND else None,
+                       model.api_base, host)
+    changes: dict = {"host": profile.name}
+    if (model.profile is None and model.openai_compatible and model.backend != "openai"
+            and model.wire_model and model.litellm_id == f"openai/{model.wire_model}"):
+        changes["display"] = model.wire_model  # litellm's "openai/" prefix is not its name
+    if model.openai_compatible:
+        changes["reasoning_field"] = profile.reasoning_out
+    if model.backend == CUSTOM_BACKEND or host:
+        local = is_local_url(model.api_base) if api_base_local is None else api_base_local
+        free = bool(local or model.free)
+        changes["free"] = free
+        if not free and model.price_id is None:
+            changes["price_id"] = _custom_price_id(model)
+    return replace(model, **changes)
+
+
+def _custom_price_id(model: ResolvedModel) -> str | None:
+    """A paid custom base URL (a LiteLLM proxy, a hosted gateway) is billed at the litellm
+    price of the model it names, when litellm's price file knows that id."""
+    from providers.prices import price_for
+
+    for cand in (model.wire_model, model.litellm_id.removeprefix("openai/")):
+        if cand and price_for(cand) is not None:
+            return cand
+    return None
+
+
+def _resolve(
+    spec: str,
+    *,
+    backend: str | None = None,
+    api_base: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ResolvedModel:
     """Resolve a profile name or litellm model id to a ResolvedModel.
 

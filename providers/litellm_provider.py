@@ -13,12 +13,15 @@ import asyncio
 import json
 import os
 import re
+from dataclasses import replace
 from typing import Any, AsyncIterator, Mapping
 
 from providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
+from providers.hosts import HostProfile, profile_of
+from providers.usage import estimate_usage, usage_from, usage_in_chunk
 from providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
     request_params, status_hint, tool_params,
@@ -57,14 +60,55 @@ def _int(value: Any) -> int:
 
 
 def usage_from_litellm(usage: Any) -> Usage:
-    cost = _get(usage, "cost")
-    return Usage(
-        input_tokens=_int(_get(usage, "prompt_tokens")),
-        output_tokens=_int(_get(usage, "completion_tokens")),
-        cached_input_tokens=_int(_get(_get(usage, "prompt_tokens_details"), "cached_tokens")),
-        reasoning_tokens=_int(_get(_get(usage, "completion_tokens_details"), "reasoning_tokens")),
-        provider_cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-    )
+    return usage_from(usage)
+
+
+class RawTap:
+    """Sees each chunk as the host sent it, before litellm rewrites it.
+
+    litellm drops what it does not model (OpenRouter's usage.cost, Groq's x_groq.usage) and,
+    when it finds no usage, substitutes its own count. The tap reads usage where the host
+    profile says it arrives, so both clients report the host's own figures. It hooks the two
+    stream kinds litellm 1.82.6 hands out: the OpenAI SDK's AsyncStream (pydantic chunks, extra
+    fields kept) and litellm's BaseModelResponseIterator (a `chunk_parser(dict)` per chunk).
+    """
+
+    def __init__(self, host: HostProfile) -> None:
+        self.host = host
+        self.installed = False
+        self.usage: Any = None
+
+    def observe(self, chunk: Any) -> None:
+        if hasattr(chunk, "model_dump"):
+            try:
+                chunk = chunk.model_dump()
+            except Exception:  # noqa: BLE001 - an odd object: nothing to learn from it
+                return
+        if isinstance(chunk, Mapping):
+            found = usage_in_chunk(chunk, self.host)
+            if found is not None:
+                self.usage = found
+
+    def install(self, response: Any) -> None:
+        inner = getattr(response, "completion_stream", None)
+        if inner is None:
+            return
+        parser = getattr(inner, "chunk_parser", None)
+        if callable(parser) and hasattr(inner, "streaming_response"):
+            def chunk_parser(chunk: Any, _orig: Any = parser) -> Any:
+                self.observe(chunk)
+                return _orig(chunk=chunk)
+
+            inner.chunk_parser = chunk_parser
+            self.installed = True
+        elif hasattr(inner, "__aiter__"):
+            async def tapped() -> Any:
+                async for chunk in inner:
+                    self.observe(chunk)
+                    yield chunk
+
+            response.completion_stream = tapped()
+            self.installed = True
 
 
 # "litellm.RateLimitError: RateLimitError: OpenAIException - slow down" -> "slow down"
@@ -102,11 +146,12 @@ class LiteLLMProvider:
 
     def build_kwargs(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                      model: ResolvedModel, key: str | None) -> dict[str, Any]:
+        prefix = profile_of(model).litellm_prefix
         kwargs: dict[str, Any] = {
-            "model": model.litellm_id,
+            "model": f"{prefix}/{model.wire_model}" if prefix and model.wire_model else model.litellm_id,
             # litellm reports reasoning as `reasoning_content` whatever the wire said, so the
             # echo field is the catalogue's per-backend one.
-            "messages": prepare_messages(messages, model.reasoning_field),
+            "messages": prepare_messages(messages, model.reasoning_field, profile_of(model)),
             "stream": True,
             "stream_options": {"include_usage": True},
             "timeout": self.idle_timeout,
@@ -161,11 +206,15 @@ class LiteLLMProvider:
         lit = _litellm()
         key = self._key(model)
         kwargs = self.build_kwargs(messages, tools, model, key)
+        host = profile_of(model)
+        tap = RawTap(host)
         finish: str | None = None
         usage: Usage | None = None
         saw_tools = False
+        produced: list[str] = []
         try:
             response = await lit.acompletion(**kwargs)
+            tap.install(response)
             async for chunk in response:
                 u = _get(chunk, "usage")
                 if u is not None and (_get(u, "prompt_tokens") or _get(u, "completion_tokens")):
@@ -176,9 +225,11 @@ class LiteLLMProvider:
                     delta = _get(choice, "delta")
                     text = _get(delta, "reasoning_content") or _get(delta, "reasoning")
                     if isinstance(text, str) and text:
+                        produced.append(text)
                         yield ReasoningDelta(text)
                     content = _get(delta, "content")
                     if isinstance(content, str) and content:
+                        produced.append(content)
                         yield TextDelta(content)
                     for pos, tc in enumerate(_get(delta, "tool_calls") or ()):
                         fn = _get(tc, "function")
@@ -187,6 +238,7 @@ class LiteLLMProvider:
                             args = json.dumps(args)
                         idx = _get(tc, "index")
                         saw_tools = True
+                        produced.append((_get(fn, "name") or "") + (args if isinstance(args, str) else ""))
                         yield ToolCallDelta(index=idx if isinstance(idx, int) else pos,
                                             id=_get(tc, "id") or None, name=_get(fn, "name") or None,
                                             arguments=args if isinstance(args, str) else "")
@@ -205,8 +257,13 @@ class LiteLLMProvider:
         if finish is None:
             raise ProviderError("stream ended early", backend=model.backend, model=model.label,
                                 retryable=True)
-        if usage is not None:
-            yield usage
+        if tap.usage is not None:
+            usage = usage_from(tap.usage, host)  # the host's own figures and billed cost
+        elif tap.installed or usage is None:
+            # The host sent none: litellm's substitute (or ours) is an estimate; say so.
+            usage = (replace(usage, estimated=True) if usage is not None
+                     else estimate_usage(kwargs["messages"], kwargs.get("tools") or (), produced))
+        yield usage
         if finish == "function_call" or (finish == "stop" and saw_tools):
             finish = "tool_calls"
         yield Finish(finish)

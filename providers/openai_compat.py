@@ -21,6 +21,8 @@ from providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
+from providers.hosts import ALL_REASONING_FIELDS, GENERIC, HostProfile, profile_of
+from providers.usage import estimate_usage, usage_from, usage_in_chunk
 from providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
     prepare_messages, redact, request_params, status_hint, tool_params,
@@ -30,31 +32,18 @@ DEFAULT_IDLE_TIMEOUT = 120.0  # reasoning models can think silently for a long t
 DEFAULT_CONNECT_TIMEOUT = 15.0
 
 
-def usage_from(obj: Mapping[str, Any]) -> Usage:
-    """OpenAI usage JSON (plus OpenRouter's `cost`) to a Usage."""
-    def num(d: Any, key: str) -> int:
-        v = d.get(key) if isinstance(d, Mapping) else None
-        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
-
-    cost = obj.get("cost")
-    return Usage(
-        input_tokens=num(obj, "prompt_tokens"),
-        output_tokens=num(obj, "completion_tokens"),
-        cached_input_tokens=num(obj.get("prompt_tokens_details"), "cached_tokens"),
-        reasoning_tokens=num(obj.get("completion_tokens_details"), "reasoning_tokens"),
-        provider_cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-    )
-
-
 @dataclass
 class StreamState:
     """What one response has shown so far; decides how the stream ended."""
 
+    host: HostProfile = GENERIC
     finish: str | None = None
     usage: Usage | None = None
     done: bool = False
     saw_tool_calls: bool = False
     reasoning_field: str | None = None
+    # Everything the model produced, for a local usage estimate when the host sends none.
+    produced: list[str] = field(default_factory=list)
     _ids: dict[str, int] = field(default_factory=dict)
     _last_index: int = 0
 
@@ -74,21 +63,22 @@ class StreamState:
     def deltas(self, chunk: Mapping[str, Any]) -> list[StreamDelta]:
         """Normalize one chunk (streamed `delta` or a whole `message`)."""
         out: list[StreamDelta] = []
-        usage = chunk.get("usage")
-        if isinstance(usage, Mapping):
-            self.usage = usage_from(usage)
+        usage = usage_in_chunk(chunk, self.host)
+        if usage is not None:  # cumulative hosts repeat it: the last one counts
+            self.usage = usage_from(usage, self.host)
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or choice.get("message") or {}
-            for key in REASONING_KEYS:
-                text = delta.get(key)
-                if isinstance(text, str) and text:
+            text, key = reasoning_text(delta, self.host)
+            if text:
+                if key in REASONING_KEYS:
                     self.reasoning_field = key
-                    out.append(ReasoningDelta(text))
-                    break  # a server sending both spellings sends the same text twice
+                self.produced.append(text)
+                out.append(ReasoningDelta(text))
             content = delta.get("content")
             if isinstance(content, str) and content:
+                self.produced.append(content)
                 out.append(TextDelta(content))
             for tc in delta.get("tool_calls") or ():
                 if not isinstance(tc, Mapping):
@@ -98,6 +88,7 @@ class StreamState:
                 if isinstance(args, (dict, list)):  # a few servers send parsed JSON
                     args = json.dumps(args)
                 self.saw_tool_calls = True
+                self.produced.append((fn.get("name") or "") + (args if isinstance(args, str) else ""))
                 out.append(ToolCallDelta(
                     index=self.tool_index(tc),
                     id=tc.get("id") or None, name=fn.get("name") or None,
@@ -107,8 +98,12 @@ class StreamState:
                 self.finish = str(choice["finish_reason"])
         return out
 
-    def ending(self) -> list[StreamDelta]:
+    def ending(self, body: Mapping[str, Any] | None = None) -> list[StreamDelta]:
         out: list[StreamDelta] = []
+        if self.usage is None and body is not None:
+            # The host sent no usage (LM Studio, a proxy that strips it): count it here.
+            self.usage = estimate_usage(body.get("messages") or (), body.get("tools") or (),
+                                        self.produced)
         if self.usage is not None:
             out.append(self.usage)
         reason = self.finish or ("tool_calls" if self.saw_tool_calls else "stop")
@@ -116,6 +111,26 @@ class StreamState:
             reason = "tool_calls"  # some servers say "stop" after tool calls
         out.append(Finish(reason))
         return out
+
+
+def reasoning_text(delta: Mapping[str, Any], host: HostProfile) -> tuple[str, str | None]:
+    """The reasoning text of one delta/message and the field it came in.
+
+    The host's own fields are tried first, then every other spelling (hosts rename them). A
+    server sending two spellings sends the same text twice, so only the first is taken.
+    OpenRouter's `reasoning_details` is a list of parts ({"type": "reasoning.text", "text"}).
+    """
+    order = tuple(host.reasoning_in) + tuple(k for k in ALL_REASONING_FIELDS if k not in host.reasoning_in)
+    for key in order:
+        value = delta.get(key)
+        if isinstance(value, str) and value:
+            return value, key
+        if isinstance(value, list):
+            parts = [p.get("text") or p.get("summary") or "" for p in value if isinstance(p, Mapping)]
+            text = "".join(p for p in parts if isinstance(p, str))
+            if text:
+                return text, key
+    return "", None
 
 
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -184,15 +199,24 @@ class OpenAICompatProvider:
         return env.get(model.api_key_env) or None
 
     def reasoning_field(self, model: ResolvedModel) -> str | None:
-        if model.reasoning_field is None:
+        """The field reasoning is echoed in: the host's, or the spelling this endpoint was seen
+        streaming (a server that writes `reasoning_content` only is an older version that reads
+        it back too)."""
+        host = profile_of(model)
+        if host.reasoning_out is None or model.reasoning_field is None:
             return None
-        return self._seen_fields.get((model.backend, model.api_base), model.reasoning_field)
+        default = model.reasoning_field or host.reasoning_out
+        return self._seen_fields.get((model.backend, model.api_base), default)
+
+    def seen_reasoning_field(self, model: ResolvedModel) -> str | None:
+        """The reasoning spelling this endpoint was seen streaming (None: none yet)."""
+        return self._seen_fields.get((model.backend, model.api_base))
 
     def build_body(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                    model: ResolvedModel, *, stream: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": model.wire_model or model.litellm_id.split("/", 1)[-1],
-            "messages": prepare_messages(messages, self.reasoning_field(model)),
+            "messages": prepare_messages(messages, self.reasoning_field(model), profile_of(model)),
         }
         if stream:
             body["stream"] = True
@@ -216,7 +240,7 @@ class OpenAICompatProvider:
             headers["Authorization"] = f"Bearer {key}"
         url = model.api_base.rstrip("/") + "/chat/completions"
         body = self.build_body(messages, tools, model)
-        state = StreamState()
+        state = StreamState(host=profile_of(model))
         try:
             async with self._http().stream("POST", url, json=body, headers=headers) as resp:
                 if resp.status_code >= 400:
@@ -279,7 +303,7 @@ class OpenAICompatProvider:
             raise self._error(model, "stream ended early", key=key, retryable=True)
         if state.reasoning_field:
             self._seen_fields[(model.backend, model.api_base)] = state.reasoning_field
-        for d in state.ending():
+        for d in state.ending(body):
             yield d
 
     def _chunk(self, obj: Any, state: StreamState, model: ResolvedModel, key: str | None) -> list[StreamDelta]:
@@ -311,8 +335,9 @@ async def _drain_usage(lines: Any) -> Usage | None:
                 obj = json.loads(data)
             except ValueError:
                 continue
-            if isinstance(obj, Mapping) and isinstance(obj.get("usage"), Mapping):
-                usage = usage_from(obj["usage"])
+            found = usage_in_chunk(obj, GENERIC) if isinstance(obj, Mapping) else None
+            if found is not None:  # a failed stream: usage in any known place counts
+                usage = usage_from(found)
     except (StopAsyncIteration, httpx.HTTPError):
         pass
     return usage

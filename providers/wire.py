@@ -11,7 +11,9 @@ import time
 from typing import Any, Iterable, Mapping
 
 from providers.base import ResolvedModel
+from providers.hosts import ALL_REASONING_FIELDS, HostProfile
 
+# Spellings of reasoning text as a plain string (reasoning_details is a list of parts).
 REASONING_KEYS = ("reasoning_content", "reasoning")
 # 408 timeout, 409 conflict (OpenAI uses it for transient lock errors), 425 too early,
 # 429 rate limit, and every 5xx are worth retrying; other 4xx mean "fix the request".
@@ -24,24 +26,38 @@ def is_retryable_status(status: int | None) -> bool:
 
 
 def prepare_messages(
-    messages: Iterable[Mapping[str, Any]], reasoning_field: str | None
+    messages: Iterable[Mapping[str, Any]], reasoning_field: str | None,
+    host: HostProfile | None = None,
 ) -> list[dict[str, Any]]:
-    """Copy messages for the wire, echoing reasoning only where the model needs it.
+    """Copy messages for the wire, echoing reasoning only where the model needs it, in the shape
+    the host accepts.
 
     gpt-oss must see its own reasoning for the tool-call chain of the current turn (assistant
     messages with tool_calls after the last user message); elsewhere reasoning is dropped, as the
     model was trained, and it saves tokens. The core stores it as `reasoning_content`.
+    With a host profile: `content` is "" instead of null where the host rejects null (Ollama's
+    400 "invalid message content type: <nil>"), and a tool-call message never carries content
+    and reasoning together where the host rejects that (llama.cpp's 500): the content, which is
+    the model's commentary there, is folded into the reasoning.
     """
     msgs = [dict(m) for m in messages]
     last_user = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=-1)
+    echo = host is None or host.echo_reasoning
     for i, msg in enumerate(msgs):
         if msg.get("role") != "assistant":
             continue
-        text = next((msg[k] for k in REASONING_KEYS if isinstance(msg.get(k), str) and msg[k]), None)
-        for key in REASONING_KEYS:
+        text = next((msg[k] for k in ALL_REASONING_FIELDS
+                     if isinstance(msg.get(k), str) and msg[k]), None)
+        for key in ALL_REASONING_FIELDS:
             msg.pop(key, None)
-        if text and reasoning_field and i > last_user and msg.get("tool_calls"):
+        if text and echo and reasoning_field and i > last_user and msg.get("tool_calls"):
+            content = msg.get("content")
+            if host is not None and not host.content_with_reasoning_ok and content:
+                text = f"{text}\n\n{content}" if isinstance(content, str) else text
+                msg["content"] = None
             msg[reasoning_field] = text
+        if host is not None and not host.null_content_ok and msg.get("content") is None:
+            msg["content"] = ""
     return msgs
 
 

@@ -38,6 +38,12 @@ from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 
+try:  # as a module in tests, or run as a script from tests/
+    from fakehosts import MISCONFIGS, SHAPES, HostShape, echoed_reasoning, rejection, shape_usage
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    from fakehosts import MISCONFIGS, SHAPES, HostShape, echoed_reasoning, rejection, shape_usage
+
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
 
 
@@ -126,7 +132,18 @@ class FakeOpenAIServer:
         models: Iterable[str] = ("gpt-oss-20b", "gpt-oss-120b", "o4-mini"),
         require_key: str | None = None,
         log_path: str | None = None,
+        host: str | None = None,
+        misconfig: str | None = None,
     ) -> None:
+        if host is not None and host not in SHAPES:
+            raise ValueError(f"unknown host shape {host!r}: one of {sorted(SHAPES)}")
+        if misconfig is not None and misconfig not in MISCONFIGS:
+            raise ValueError(f"unknown misconfig {misconfig!r}: one of {sorted(MISCONFIGS)}")
+        # Answer as this real host does (tests/fakehosts.py); None: the plain fake.
+        self.shape: HostShape | None = SHAPES[host] if host else None
+        self.misconfig = misconfig
+        # Per chat request: the reasoning the host read back from its assistant tool-call messages.
+        self.echoed: list[list[str]] = []
         self._lock = threading.Lock()
         self._queue: deque[FakeTurn] = deque(turns)
         self._by_model: dict[str, deque[FakeTurn]] = {}
@@ -259,11 +276,14 @@ def _finish(turn: FakeTurn) -> str:
     return turn.finish_reason or ("tool_calls" if turn.tool_calls else "stop")
 
 
-def stream_events(turn: FakeTurn, body: dict[str, Any], n: int) -> list[dict | str]:
+def stream_events(turn: FakeTurn, body: dict[str, Any], n: int,
+                  shape: HostShape | None = None) -> list[dict | str]:
     """The SSE data payloads for a turn (dicts, or raw strings for faults), before [DONE]."""
     cid, model = f"chatcmpl-fake-{n}", str(body.get("model", "fake"))
     events: list[dict | str] = [_chunk(cid, model, {"role": "assistant", "content": ""})]
-    events += [_chunk(cid, model, {turn.reasoning_field: p}) for p in _split(turn.reasoning, turn.piece)]
+    rfield = turn.reasoning_field if shape is None else shape.reasoning_field
+    if rfield:  # OpenAI streams no reasoning text at all
+        events += [_chunk(cid, model, {rfield: p}) for p in _split(turn.reasoning, turn.piece)]
     events += [_chunk(cid, model, {"content": p}) for p in _split(turn.content, turn.piece)]
     for i, tc in enumerate(turn.tool_calls):
         first = {"index": i, "id": tc.id or f"call_{n}_{i}", "type": "function",
@@ -273,7 +293,9 @@ def stream_events(turn: FakeTurn, body: dict[str, Any], n: int) -> list[dict | s
             events.append(_chunk(cid, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
     events.append(_chunk(cid, model, {}, _finish(turn)))
     wants = bool((body.get("stream_options") or {}).get("include_usage"))
-    if turn.usage if turn.usage is not None else wants:
+    if shape is not None and turn.usage is not False:
+        events = shape_usage(shape, events, _usage(turn))  # type: ignore[arg-type]
+    elif turn.usage if turn.usage is not None else wants:
         events.append(_chunk(cid, model, None, usage=_usage(turn)))
     if turn.stream_error_at is not None:
         err = {"error": {"code": turn.stream_error_code, "message": turn.error_message}}
@@ -283,10 +305,12 @@ def stream_events(turn: FakeTurn, body: dict[str, Any], n: int) -> list[dict | s
     return events
 
 
-def completion(turn: FakeTurn, body: dict[str, Any], n: int) -> dict[str, Any]:
+def completion(turn: FakeTurn, body: dict[str, Any], n: int,
+               shape: HostShape | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": turn.content or None}
-    if turn.reasoning:
-        message[turn.reasoning_field] = turn.reasoning
+    rfield = turn.reasoning_field if shape is None else shape.reasoning_field
+    if turn.reasoning and rfield:
+        message[rfield] = turn.reasoning
     if turn.tool_calls:
         message["tool_calls"] = [
             {"id": tc.id or f"call_{n}_{i}", "type": "function",
@@ -339,6 +363,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _text(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _error(self, status: int, message: str, etype: str, headers: dict[str, str] | None = None) -> None:
         self._json(status, {"error": {"message": message, "type": etype, "code": None}}, headers)
 
@@ -348,6 +380,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None, b"")
+        shape = self.fake.shape
+        if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
+            return self._text(404, "404 page not found")  # Ollama's router outside /v1
         if self.path.rstrip("/").endswith("/models"):
             data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.fake.models]
             self._json(200, {"object": "list", "data": data})
@@ -361,6 +396,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         self._record(body, raw)
+        shape = self.fake.shape
+        if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
+            return self._text(404, "404 page not found")  # Ollama's router outside /v1 and /api
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}", "not_found")
         if not isinstance(body, dict):
@@ -368,6 +406,14 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.fake.require_key
         if key is not None and self.headers.get("Authorization") != f"Bearer {key}":
             return self._error(401, "Incorrect API key provided.", "invalid_api_key")
+        if self.fake.misconfig and body.get("tools"):
+            return self._json(*MISCONFIGS[self.fake.misconfig])
+        if shape is not None:
+            refused = rejection(shape, body)
+            if refused is not None:
+                return self._json(*refused)
+            with self.fake._lock:
+                self.fake.echoed.append(echoed_reasoning(shape, body))
         turn = self.fake._next_turn(body.get("model"))
         if turn is None:
             return self._error(400, "fake server: no scripted turn left", "script_exhausted")
@@ -378,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {} if turn.retry_after is None else {"Retry-After": str(turn.retry_after)}
             return self._error(turn.status, turn.error_message, turn.error_type, headers)
         if not body.get("stream"):
-            return self._json(200, completion(turn, body, n))
+            return self._json(200, completion(turn, body, n, shape))
         self._stream(turn, body, n)
 
     def _stream(self, turn: FakeTurn, body: dict[str, Any], n: int) -> None:
@@ -402,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
 
         try:
-            events = stream_events(turn, body, n)
+            events = stream_events(turn, body, n, self.fake.shape)
             mid = len(events) // 2
             for _ in range(turn.keepalive):
                 write(KEEPALIVE)
@@ -440,9 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", help="append every request as a JSON line to this file")
     ap.add_argument("--require-key", help="answer 401 unless this bearer key is sent")
+    ap.add_argument("--host", choices=sorted(SHAPES), help="answer as this real host does")
+    ap.add_argument("--misconfig", choices=sorted(MISCONFIGS), help="a misconfigured server")
     args = ap.parse_args(argv)
     turns, by_model, models = _load_script(args.script) if args.script else ([], {}, None)
     server = FakeOpenAIServer(port=args.port, require_key=args.require_key, log_path=args.log,
+                              host=args.host, misconfig=args.misconfig,
                               **({"models": models} if models else {}))
     server.add(*turns)
     for name, model_turns in by_model.items():

@@ -266,13 +266,16 @@ class AgentApp(App[int]):
         if self._stall is not None:
             self._stall.on_event(event, self)
         if isinstance(event, ev.SessionStarted):
-            self._set_model(event.model)
+            # With routing, no model is chosen until a task is routed: say so, not the first tier.
+            routed = str(getattr(self.settings, "model", "")).strip() == "auto"
+            self._set_model("auto" if routed else event.model)
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
             host = f" at {event.host}" if getattr(event, "host", "") else ""
             conversation.notice(
                 f"agent {event.version} · {event.model} via {event.backend}{host} · {event.root}{extra}",
                 "banner")
         elif isinstance(event, ev.TurnStarted):
+            self._set_model(event.model)  # the model this turn actually runs on
             self.turn_running, self._turn_started = True, clock()
             self._set_state("working")
         elif isinstance(event, ev.TurnFinished):

@@ -268,10 +268,12 @@ async def _run_once(base: Path, server: FakeOpenAIServer, kind: str, seed: int) 
         lost.append("a tool call cut off mid-stream was executed")
     if _tree(outside) != outside_before or (root / ".git" / "config").read_text() != "[core]\n":
         lost.append("a file outside the project (or in .git) changed")
-    # Usage: the session's totals equal what the server delivered.
+    # Usage: the session's totals equal what the server delivered, plus the local estimates
+    # for responses that came without usage (marked `estimated`, never a silent 0).
     delivered = [u for u in server.delivered_usage if u]
-    if session.total_input != sum(u["prompt_tokens"] for u in delivered) or \
-            session.total_output != sum(u["completion_tokens"] for u in delivered):
+    guessed = [e for e in events if isinstance(e, ev.UsageUpdated) and e.estimated]
+    if session.total_input != sum(u["prompt_tokens"] for u in delivered) + sum(e.input_tokens for e in guessed) or \
+            session.total_output != sum(u["completion_tokens"] for u in delivered) + sum(e.output_tokens for e in guessed):
         lost.append(f"usage mismatch: session {session.total_input}/{session.total_output}, "
                     f"server {sum(u['prompt_tokens'] for u in delivered)}/{sum(u['completion_tokens'] for u in delivered)}")
     # No process survives.

@@ -23,8 +23,10 @@ def doctor(ts, env=None, **kw) -> tuple[int, str]:
 
 
 def ping(server, *models: str) -> None:
+    """Each model calls `ping`, then answers once the result comes back (the round trip)."""
     for m in models:
-        server.add(FakeTurn(tool_calls=[FakeToolCall("ping", {})]), model=m)
+        server.add(FakeTurn(tool_calls=[FakeToolCall("ping", {})]), FakeTurn(content="pong"),
+                   model=m)
 
 
 def test_every_check_passes_against_a_working_server(fake_server) -> None:
@@ -35,8 +37,10 @@ def test_every_check_passes_against_a_working_server(fake_server) -> None:
     assert out.count("tool call round trip works") == 3 and out.count("is listed") == 3
     assert "✗" not in out
     bodies = fake_server.chat_bodies
-    assert [b["model"] for b in bodies] == list(PROFILES)
+    assert [b["model"] for b in bodies] == [p for p in PROFILES for _ in (1, 2)]
     assert all(b["tools"][0]["function"]["name"] == "ping" for b in bodies)
+    assert all(b["messages"][-1] == {"role": "tool", "tool_call_id": b["messages"][-2]["tool_calls"][0]["id"],
+                                     "content": "pong"} for b in bodies[1::2])
 
 
 def test_unlisted_models_and_a_model_that_will_not_call_tools_are_named() -> None:
@@ -48,7 +52,7 @@ def test_unlisted_models_and_a_model_that_will_not_call_tools_are_named() -> Non
     assert "✗ openai-compatible: gpt-oss-120b is not listed" in out
     assert "gpt-oss-20b: asked to call `ping`, got no tool call" in out
     assert "✓ openai-compatible: o4-mini: tool call round trip works" in out
-    assert len(server.chat_bodies) == 2  # no request for the unlisted model
+    assert len(server.chat_bodies) == 3  # 20b once, o4-mini's round trip; none for the unlisted
 
 
 def _target(url: str, *, key_required: bool, name: str = "groq") -> Target:

@@ -505,3 +505,19 @@ async def test_resume_shows_the_conversation_and_its_figures(repo: Path) -> None
         await answered(pilot)
         contents = [m.get("content") for m in provider.calls[0].messages]
         assert "The **first** answer." in contents  # the model sees the earlier conversation
+
+
+async def test_status_bar_shows_the_routed_model_of_the_running_task(repo: Path) -> None:
+    """With `auto`, the header names the model the task was routed to, not the session's first
+    tier; and it follows the task while it runs (issue 11: it said 120b while 20b ran)."""
+    app, provider = make_app(repo, [[text("fixed the typo")]], model="auto")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.1)
+        assert screen_text(app).splitlines()[-1].lstrip().startswith("auto")  # nothing routed yet
+        await type_and_send(pilot, "fix the typo in calc.py")
+        await answered(pilot)
+        ran = provider.calls[0].model.label
+        assert ran == "gpt-oss-20b"  # a short typo task routes to the light tier
+        assert app.model == ran
+        assert screen_text(app).splitlines()[-1].lstrip().startswith(ran)

@@ -191,7 +191,9 @@ def test_stopped_task_is_abandoned_with_its_reason(repo: Path, fake_server) -> N
 
 
 def test_unknown_price_and_local_backend(repo: Path, fake_server) -> None:
-    (repo.parent / "cfg" / "config.toml").write_text("")  # no prices: openai-compatible is unknown
+    # No prices, and the server marked paid (a loopback base URL is free by default): an
+    # openai-compatible model litellm has no price for is unknown, never $0.
+    (repo.parent / "cfg" / "config.toml").write_text("api_base_local = false\n")
     fake_server.add(FakeTurn(content="a"), FakeTurn(content="b"))
     assert run_agent(repo, "-p", "x", "--model", "gpt-oss-120b", "--api-base",
                      fake_server.url).returncode == 0
@@ -204,6 +206,41 @@ def test_unknown_price_and_local_backend(repo: Path, fake_server) -> None:
     assert "| gpt-oss-20b | $0 (local) |" in md
     (call,) = query(repo, "SELECT * FROM calls WHERE local = 1")
     assert call["cost"] == 0.0
+
+
+def test_loopback_base_url_is_free_and_served_name_shown_once(repo: Path, fake_server) -> None:
+    """`--model openai/gpt-oss-20b --api-base http://127.0.0.1:...`: the name on the wire is the
+    served name, shown as such (never litellm's `openai/openai/...`), and the call is local."""
+    (repo / ".agent" / "config.toml").write_text("")
+    fake_server.add(FakeTurn(content="a", prompt_tokens=50, completion_tokens=7))
+    proc = run_agent(repo, "-p", "x", "--model", "openai/gpt-oss-20b", "--api-base",
+                     fake_server.url, "--output-format", "json", "--report")
+    assert proc.returncode == 0, proc.stderr
+    assert fake_server.chat_bodies[0]["model"] == "openai/gpt-oss-20b"
+    # Every shown name is the served one (litellm_id stays litellm's own id, for the litellm path).
+    assert "openai/openai" not in proc.stderr and json.loads(proc.stdout)["model"] == "openai/gpt-oss-20b"
+    (call,) = query(repo, "SELECT * FROM calls")
+    assert call["model"] == "openai/gpt-oss-20b" and call["local"] == 1 and call["cost"] == 0.0
+    md = run_agent(repo, "report", "--format", "md").stdout
+    assert "| openai/gpt-oss-20b | $0 (local) |" in md and "openai/openai" not in md
+
+
+def test_host_without_usage_is_estimated_in_the_ledger(repo: Path) -> None:
+    """LM Studio streams no usage: the call is counted locally and marked estimated."""
+    from fakeserver import FakeOpenAIServer
+
+    (repo / ".agent" / "config.toml").write_text('api_host = "lmstudio"\n')
+    with FakeOpenAIServer(host="lmstudio") as server:
+        server.add(FakeTurn(content="a reasonably long answer from a server without usage"))
+        proc = run_agent(repo, "-p", "x", "--model", "gpt-oss-20b", "--api-base", server.url,
+                         "--output-format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    usage = [json.loads(l) for l in proc.stdout.splitlines() if '"usage_updated"' in l]
+    assert usage and usage[0]["estimated"] is True and usage[0]["input_tokens"] > 0
+    (call,) = query(repo, "SELECT * FROM calls")
+    assert call["usage_estimated"] == 1 and call["output_tokens"] > 0
+    report = json.loads(run_agent(repo, "report", "--format", "json").stdout)
+    assert any("1 call(s) to gpt-oss-20b came without usage" in w for w in report["warnings"])
 
 
 def test_ledger_off_writes_nothing_but_report_still_works(repo: Path, fake_server) -> None:

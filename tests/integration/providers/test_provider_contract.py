@@ -143,7 +143,9 @@ async def test_reasoning_echoed_only_for_the_current_tool_call_chain(fake_server
     ]
     await collect(make_provider(model, force=kind, env=ENV), model, messages, TOOLS)
     sent = fake_server.chat_bodies[0]["messages"]
-    assert sent[6].get("reasoning_content") == "I should read a.py"
+    # An unknown OpenAI-compatible server gets `reasoning` (what vLLM, Ollama, OpenRouter, Groq
+    # read back) and "" for null content (Ollama rejects null): see providers/hosts.py GENERIC.
+    assert sent[6].get("reasoning") == "I should read a.py" and sent[6]["content"] == ""
     for i in (2, 4):
         assert "reasoning_content" not in sent[i] and "reasoning" not in sent[i]
     assert sent[6]["tool_calls"][0]["id"] == "c1"

@@ -124,7 +124,13 @@ def test_api_base_serves_any_spec_openai_compatibly():
     m = resolve_model("o4-mini", api_base="http://127.0.0.1:9/v1/", env={})
     assert (m.backend, m.api_base, m.wire_model, m.profile) == (CUSTOM_BACKEND, "http://127.0.0.1:9/v1", "o4-mini", "o4-mini")
     assert m.params.max_tokens_field == "max_completion_tokens" and m.api_key_env == CUSTOM_KEY_ENV
-    assert m.price_id is None and price_for_model(m) is None  # unknown host: no invented price
+    assert m.free and price_for_model(m).input == 0  # a loopback server bills nothing
+    # A paid gateway (a LiteLLM proxy) naming a model litellm knows is billed at its price...
+    remote = resolve_model("o4-mini", api_base="https://llm.example.com/v1", env={})
+    assert remote.price_id == "o4-mini" and not remote.free
+    # ...and an unknown name there has no invented price.
+    unknown = resolve_model("my-model", api_base="https://llm.example.com/v1", env={})
+    assert unknown.price_id is None and price_for_model(unknown) is None
     raw = resolve_model("my-model", api_base="http://127.0.0.1:9/v1", env={})
     assert raw.wire_model == "my-model" and raw.litellm_id == "openai/my-model" and raw.profile is None
     # Served names are kept verbatim (vLLM serves "openai/gpt-oss-20b"); litellm prefixes go.
@@ -151,7 +157,9 @@ def test_api_base_serves_any_spec_openai_compatibly():
 def test_raw_litellm_ids(spec, backend, wire, compat, key_env):
     m = resolve_model(spec, env={})
     assert (m.backend, m.wire_model, m.openai_compatible, m.api_key_env) == (backend, wire, compat, key_env)
-    assert m.profile is None and m.label == m.litellm_id
+    assert m.profile is None
+    # Shown as it is served: a local server's name, not litellm's "openai/" id.
+    assert m.label == (wire if backend == "local" else m.litellm_id)
 
 
 def test_backend_with_a_model_name_of_its_own():

@@ -13,12 +13,15 @@ from providers.openai_compat import OpenAICompatProvider
 MODEL = resolve_model("gpt-oss-20b", api_base="http://127.0.0.1:1/v1", env={})
 
 
-async def run(handler, model=MODEL):
+async def run(handler, model=MODEL, keep_estimates=False):
+    """The deltas, without the local usage estimate a stream without usage gets (SSE parsing is
+    what these tests check; tests/unit/providers/test_hosts.py covers the estimate)."""
     p = OpenAICompatProvider(env={}, transport=httpx.MockTransport(handler))
     try:
-        return [d async for d in p.stream([{"role": "user", "content": "x"}], [], model)]
+        out = [d async for d in p.stream([{"role": "user", "content": "x"}], [], model)]
     finally:
         await p.aclose()
+    return [d for d in out if keep_estimates or not (isinstance(d, Usage) and d.estimated)]
 
 
 def sse(*payloads, done=True, sep="\n"):

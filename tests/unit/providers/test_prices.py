@@ -51,7 +51,7 @@ def test_model_prices():
     assert price_for_model(resolve_model("gpt-oss-20b", backend="local", env={})) is FREE
     # OpenRouter's o4-mini is billed at OpenAI's list price (explicit in the catalogue).
     assert price_for_model(resolve_model("o4-mini", env={})) == price_for("o4-mini")
-    assert price_for_model(resolve_model("gpt-oss-20b", api_base="http://127.0.0.1:1/v1", env={})) is None
+    assert price_for_model(resolve_model("gpt-oss-20b", api_base="https://gw.example.com/v1", env={})) is None
 
 
 def test_cost_of_a_call():
