@@ -92,13 +92,13 @@ class Settings:
     # when these Settings were not built by load_settings. Never settable from a file.
     project_trust: Any = field(default=None, repr=False, compare=False)
 
-
-_NOT_SETTINGS = frozenset({"sources", "project_trust"})
-
     def model_kwargs(self) -> dict[str, Any]:
         """What resolve_model needs from the settings besides the spec."""
         return {"backend": self.backend, "api_base": self.api_base, "host": self.api_host,
                 "api_base_local": self.api_base_local}
+
+
+_NOT_SETTINGS = frozenset({"sources", "project_trust"})
 
 
 _ENV = {

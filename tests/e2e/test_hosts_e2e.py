@@ -29,7 +29,8 @@ def test_ollama_reasoning_only_step_then_nudge_does_not_lose_the_task(repo: Path
     """gpt-oss ends a step with reasoning only; the agent nudges and asks again. Ollama's /v1
     refuses the stored `content: null` with 400 "invalid message content type: <nil>": the
     task used to die there (exit 3)."""
-    (repo / ".agent" / "config.toml").write_text(f'api_host = "ollama"\nprovider = "{path}"\n')
+    (repo.parent / "cfg").mkdir(exist_ok=True)  # the user's config: a project's needs trust
+    (repo.parent / "cfg" / "config.toml").write_text(f'api_host = "ollama"\nprovider = "{path}"\n')
     with FakeOpenAIServer(host="ollama", models=["gpt-oss:20b"]) as server:
         server.add(FakeTurn(reasoning="I think the bug is in add."),  # no text, no call
                    FakeTurn(reasoning="Read it.", tool_calls=[FakeToolCall("read_file", {"path": "calc.py"})]),

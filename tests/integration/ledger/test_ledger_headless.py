@@ -211,7 +211,7 @@ def test_unknown_price_and_local_backend(repo: Path, fake_server) -> None:
 def test_loopback_base_url_is_free_and_served_name_shown_once(repo: Path, fake_server) -> None:
     """`--model openai/gpt-oss-20b --api-base http://127.0.0.1:...`: the name on the wire is the
     served name, shown as such (never litellm's `openai/openai/...`), and the call is local."""
-    (repo / ".agent" / "config.toml").write_text("")
+    (repo.parent / "cfg" / "config.toml").write_text("")  # no prices
     fake_server.add(FakeTurn(content="a", prompt_tokens=50, completion_tokens=7))
     proc = run_agent(repo, "-p", "x", "--model", "openai/gpt-oss-20b", "--api-base",
                      fake_server.url, "--output-format", "json", "--report")
@@ -229,7 +229,8 @@ def test_host_without_usage_is_estimated_in_the_ledger(repo: Path) -> None:
     """LM Studio streams no usage: the call is counted locally and marked estimated."""
     from fakeserver import FakeOpenAIServer
 
-    (repo / ".agent" / "config.toml").write_text('api_host = "lmstudio"\n')
+    (repo.parent / "cfg").mkdir(exist_ok=True)  # the user's config: a project's needs trust
+    (repo.parent / "cfg" / "config.toml").write_text('api_host = "lmstudio"\n')
     with FakeOpenAIServer(host="lmstudio") as server:
         server.add(FakeTurn(content="a reasonably long answer from a server without usage"))
         proc = run_agent(repo, "-p", "x", "--model", "gpt-oss-20b", "--api-base", server.url,
