@@ -1,0 +1,371 @@
+"""Map a drifted edit's indentation onto the file's, or say that it cannot be done safely.
+
+When a patch (or an edit's old_string) matched the file only by ignoring indentation, its added
+lines are written in the patch's indentation, not the file's. Each unchanged or removed line pairs
+a patch indentation with the file's real one; from those pairs this module derives the mapping
+(per level, or a consistent scale + offset such as 2 -> 4 spaces, tabs <-> spaces, a dedented
+patch) and applies it to the added lines.
+
+Several readings can fit the same pairs: a level the context never shows can follow from
+different scale/offset pairs, and the model may have drifted only its context while writing the
+added lines in the file's own indentation. Every reading is computed; when they disagree, the
+ones whose result breaks the file's indentation structure least win, and a tie is refused
+(IndentError), because writing a guess would be silently wrong code.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+
+TAB_WIDTH = 8
+# A line ending in one of these may be followed by a deeper one (block, bracket, continuation).
+_OPENERS = (":", "{", "(", "[", ",", "\\", "=", "=>", "->", "+", "-", "*", "|", "&", "and", "or")
+
+
+class IndentError(ValueError):
+    """The added lines' indentation cannot be mapped onto the file without guessing."""
+
+
+def leading_ws(s: str) -> str:
+    return s[: len(s) - len(s.lstrip())]
+
+
+def width(ws: str) -> int:
+    return len(ws.replace("\t", " " * TAB_WIDTH))
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the file indents: its character ('' when unknown) and its unit in that character."""
+
+    char: str
+    unit: int | None
+
+    @property
+    def unit_width(self) -> int | None:
+        return None if self.unit is None else self.unit * (TAB_WIDTH if self.char == "\t" else 1)
+
+
+def file_style(bodies: list[str]) -> Style:
+    tabs = spaces = 0
+    steps: Counter[int] = Counter()
+    prev = 0
+    for b in bodies:
+        if not b.strip():
+            continue
+        ws = leading_ws(b)
+        if ws.startswith("\t"):
+            tabs += 1
+        elif ws:
+            spaces += 1
+        if ws and set(ws) == {" "}:
+            if len(ws) > prev:
+                steps[len(ws) - prev] += 1
+            prev = len(ws)
+        elif not ws:
+            prev = 0
+    if tabs > spaces:
+        return Style("\t", 1)
+    if not spaces:
+        return Style("", None)
+    common = [s for s, _ in steps.most_common(3) if s in (1, 2, 3, 4, 8)]
+    return Style(" ", common[0] if common else None)
+
+
+def _count(ws: str, char: str) -> int | None:
+    """Indentation as a count of `char`, or None when it uses another character."""
+    if not ws:
+        return 0
+    return len(ws) if char and set(ws) == {char} else None
+
+
+@dataclass
+class Seq:
+    """The edited region in file order, for judging candidate indentations.
+
+    `items` holds (' ', file line) for unchanged lines, ('-', file line) for removed ones and
+    ('+', k) for the k-th added line; `before`/`after` are the file's own lines around it.
+    """
+
+    before: list[str]
+    items: list[tuple[str, str | int]]
+    after: list[str]
+
+
+def map_indentation(
+    pairs: list[tuple[str, str]], added: list[str], seq: Seq, style: Style
+) -> list[str]:
+    """The file indentation for each added line (`added` holds their full patch text).
+
+    `pairs` are (patch line, file line) for the matched non-blank lines. Raises IndentError.
+    """
+    texts = list(added)
+    ws_added = [leading_ws(a) for a in texts]
+    pairs = [(leading_ws(p), leading_ws(f)) for p, f in pairs]
+    if all(p == f for p, f in pairs):
+        return ws_added  # the context did not drift; added lines stay as written
+    needed = [i for i, t in enumerate(texts) if t.strip()]
+    cands = _candidates(pairs, [ws_added[i] for i in needed], style)
+    results: dict[tuple[str, ...], list[str]] = {}
+    for name, mapped in cands:
+        if mapped is not None:
+            results.setdefault(tuple(mapped), []).append(name)
+    if len(results) > 1 or results.get(tuple(ws_added[i] for i in needed)) == ["as written"]:
+        # Readings disagree, or the only one left is "as written" (context drifted, added lines
+        # not): judge them by the file's structure, and never take "as written" unchecked.
+        scored = {r: _violations(seq, dict(zip(needed, r)), texts, style) for r in results}
+        best = min(scored.values(), default=0)
+        results = {r: n for r, n in results.items() if scored[r] == best}
+        if results and best and list(results.values()) == [["as written"]]:
+            results = {}
+    if not results:
+        raise IndentError(_unmappable(pairs, [texts[i] for i in needed]))
+    if len(results) > 1:
+        raise IndentError(_ambiguous(pairs, needed, texts, results))
+    out = ["" for _ in texts]
+    for i, ws in zip(needed, next(iter(results))):
+        out[i] = ws
+    return out
+
+
+def _candidates(
+    pairs: list[tuple[str, str]], ws_added: list[str], style: Style
+) -> list[tuple[str, list[str] | None]]:
+    """(name, mapped indentation) for each reading of the pairs; None where it cannot map."""
+    seen: dict[str, set[str]] = {}
+    for p, f in pairs:
+        seen.setdefault(p, set()).add(f)
+    # A patch level that stands for two file levels (an aligned continuation line, say) maps
+    # nothing; an added line at that level is then unmappable.
+    exact = {p: next(iter(fs)) for p, fs in seen.items() if len(fs) == 1}
+    levels = sorted((width(p), width(f)) for p, f in exact.items())
+    if any(b[1] <= a[1] for a, b in zip(levels, levels[1:])):
+        # Deeper in the patch is not deeper in the file: the context's structure is not the
+        # file's, so no mapping learned from it can be trusted.
+        return [("as written", list(ws_added))]
+    fchar = style.char or next((c for _, f in pairs for c in f), " ")
+    # The patch's indent character, from its context (or, when that is all at column 0, from
+    # its added lines); None when it mixes tabs and spaces, which no scale can map.
+    pchars = {c for p, _ in pairs for c in p} or {c for w in ws_added for c in w} or {fchar}
+    pchar = pchars.pop() if len(pchars) == 1 else None
+    points = {}
+    for p, f in exact.items():
+        pc, fc = _count(p, pchar or ""), _count(f, fchar)
+        if pc is None or fc is None:
+            points = None
+            break
+        points[pc] = fc
+    lines: list[tuple[str, Fraction, Fraction]] = []
+    if points and len(points) >= 2:
+        (p1, f1), (p2, f2) = sorted(points.items())[:2]
+        a = Fraction(f2 - f1, p2 - p1)
+        b = f1 - a * p1
+        if a > 0 and all(a * p + b == f for p, f in points.items()):
+            lines.append(("scale+offset", a, b))
+    elif points and len(points) == 1:
+        # One level seen: the scale is not pinned down, so try each natural reading.
+        (p0, f0), = points.items()
+        lines.append(("offset", Fraction(1), Fraction(f0 - p0)))
+        if p0 and f0:
+            lines.append(("scale", Fraction(f0, p0), Fraction(0)))
+        counts = sorted({c for w in [*exact, *ws_added] if (c := _count(w, pchar or "")) is not None})
+        steps = [b - a for a, b in zip(counts, counts[1:])]
+        unit_f = style.unit or 0
+        if steps and unit_f:
+            a = Fraction(unit_f, _gcd_all(steps))
+            lines.append(("units", a, f0 - a * p0))
+
+    def by_line(a: Fraction, b: Fraction) -> list[str] | None:
+        out = []
+        for w in ws_added:
+            if w in exact:
+                out.append(exact[w])
+                continue
+            pc = _count(w, pchar or "")
+            if pc is None:
+                return None
+            f = a * pc + b
+            if f.denominator != 1 or f < 0:
+                return None
+            out.append(fchar * int(f))
+        return out
+
+    cands: list[tuple[str, list[str] | None]] = [(n, by_line(a, b)) for n, a, b in lines]
+    if not lines:
+        cands.append(("levels", [exact[w] for w in ws_added] if all(w in exact for w in ws_added) else None))
+    # The model may have drifted only the lines it copied and written the new ones correctly.
+    cands.append(("as written", list(ws_added)))
+    return cands
+
+
+def _gcd_all(xs: list[int]) -> int:
+    g = 0
+    for x in xs:
+        g = gcd(g, x)
+    return g or 1
+
+
+def _ends_open(text: str) -> bool:
+    s = text.rstrip()
+    for marker in (" #", " //"):
+        cut = s.find(marker)
+        if cut > 0 and s[:cut].count('"') % 2 == 0 and s[:cut].count("'") % 2 == 0:
+            s = s[:cut].rstrip()
+    return s.endswith(_OPENERS)
+
+
+def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style) -> int:
+    """How badly a reading breaks the file's indentation structure, counting only what added
+    lines change (unchanged lines are the same in every reading):
+    - an added line in the wrong character or off the file's unit;
+    - a step deeper by more than one unit, or deeper after a line that opens nothing;
+    - a line that opens a block (':' or '{') followed by one that is not deeper;
+    - a dedent to a depth no enclosing line has;
+    - an unchanged line after the edit that gets a different parent (enclosing line) than it
+      has in the file, e.g. a method swallowed by an added function at the wrong depth.
+    """
+    # Rows: (ws, text, key); key identifies the line across old and new sides.
+    before = [(leading_ws(b), b, ("b", i)) for i, b in enumerate(seq.before)]
+    after = [(leading_ws(b), b, ("a", i)) for i, b in enumerate(seq.after)]
+    old_rows, new_rows = list(before), list(before)
+    for i, (op, item) in enumerate(seq.items):
+        if op == "+":
+            assert isinstance(item, int)
+            if item in mapped:
+                new_rows.append((mapped[item], texts[item], ("+", item)))
+            continue
+        assert isinstance(item, str)
+        row = (leading_ws(item), item, (op, i))
+        old_rows.append(row)
+        if op == " ":
+            new_rows.append(row)
+    old_rows += after
+    new_rows += after
+    old_parent = _parents(old_rows)
+    new_parent = _parents(new_rows)
+    rows = [r for r in new_rows if r[1].strip()]
+    unit = style.unit_width
+    known = {leading_ws(r[1]) for r in old_rows if r[1].strip()}
+    bad = 0
+    stack = [0]
+    prev: tuple[str, str, tuple] | None = None
+    seen_added = False
+    for n, (ws, text, key) in enumerate(rows):
+        is_added = key[0] == "+"
+        w = width(ws)
+        local = 0
+        if is_added:
+            seen_added = True
+            # An indentation the file already uses here is fine, alignment spaces and all.
+            if ws not in known:
+                if style.char and set(ws) != {style.char}:
+                    local += 1
+                if unit and w % unit:
+                    local += 1
+            local += _misplaced_clause(rows, n)
+        elif seen_added:
+            orig = old_parent.get(key)
+            if new_parent.get(key) != orig and not (orig and orig[0] == "-"):
+                local += 1
+        if prev is not None:
+            pw = width(prev[0])
+            if unit and w > pw + unit:
+                local += 1
+            if w > pw and not _ends_open(prev[1]):
+                local += 1
+            opens = prev[1].rstrip().endswith((":", "{"))
+            if w <= pw and opens and not text.lstrip().startswith("- "):
+                local += 1
+            # Code after return/raise/break/continue in the same block never runs.
+            if w == pw and _JUMP.match(prev[1].lstrip()) and not _ends_open(prev[1]):
+                local += 1
+        if w > stack[-1]:
+            stack.append(w)
+        else:
+            while len(stack) > 1 and stack[-1] > w:
+                stack.pop()
+            if stack[-1] != w:
+                local += 1
+                stack.append(w)
+        if is_added or (prev is not None and prev[2][0] == "+") or (seen_added and local):
+            bad += local
+        prev = (ws, text, key)
+    return bad
+
+
+_JUMP = re.compile(r"(return|raise|break|continue)\b")
+_CLAUSE = re.compile(r"(else|elif|except|finally)\b")
+_COMPOUND = re.compile(r"(if|elif|else|for|async for|while|try|except|with|async with)\b")
+
+
+def _misplaced_clause(rows: list[tuple[str, str, tuple]], n: int) -> int:
+    """1 when rows[n] is an else/elif/except/finally with no statement at its depth above it
+    that it could continue (an if, for, while, try, ...)."""
+    text = rows[n][1].lstrip()
+    if not _CLAUSE.match(text) or not text.rstrip().endswith(":"):
+        return 0
+    w = width(rows[n][0])
+    for ws, above, _ in reversed(rows[:n]):
+        if width(ws) < w:
+            return 1
+        if width(ws) == w:
+            return 0 if _COMPOUND.match(above.lstrip()) else 1
+    return 1
+
+
+def _parents(rows: list[tuple[str, str, tuple]]) -> dict[tuple, tuple | None]:
+    """Each line's enclosing line: the nearest non-blank line above it that is shallower."""
+    out: dict[tuple, tuple | None] = {}
+    stack: list[tuple[int, tuple]] = []
+    for ws, text, key in rows:
+        if not text.strip():
+            continue
+        w = width(ws)
+        while stack and stack[-1][0] >= w:
+            stack.pop()
+        out[key] = stack[-1][1] if stack else None
+        stack.append((w, key))
+    return out
+
+
+def show_ws(s: str) -> str:
+    """A line with its indentation made visible: '·' per space, '→' per tab."""
+    ws = leading_ws(s)
+    return ws.replace(" ", "\u00b7").replace("\t", "\u2192") + s[len(ws) :]
+
+
+def _fmt(ws: str) -> str:
+    if not ws:
+        return "column 0"
+    n = len(ws)
+    if set(ws) == {"\t"}:
+        return f"{n} tab{'s' if n != 1 else ''}"
+    if set(ws) == {" "}:
+        return f"{n} space{'s' if n != 1 else ''}"
+    return repr(ws)
+
+
+def _unmappable(pairs: list[tuple[str, str]], texts: list[str]) -> str:
+    levels = ", ".join(f"{_fmt(p)} -> {_fmt(f)}" for p, f in sorted(set(pairs), key=lambda t: width(t[0])))
+    return (
+        f"the unchanged lines are indented differently from the file ({levels}) and the added "
+        f"lines' indentation cannot be mapped onto the file's from that"
+    )
+
+
+def _ambiguous(pairs, needed, texts, results) -> str:
+    readings = list(results)[:2]
+    for i, k in enumerate(needed):
+        if readings[0][i] != readings[1][i]:
+            line = texts[k].strip()
+            if len(line) > 60:
+                line = line[:57] + "..."
+            return (
+                f"the unchanged lines are indented differently from the file, and the added "
+                f"line {line!r} could belong at {_fmt(readings[0][i])} or at "
+                f"{_fmt(readings[1][i])}"
+            )
+    return "the added lines' indentation is ambiguous"
