@@ -267,14 +267,15 @@ def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style
                     local += 1
             local += _misplaced_clause(rows, n)
         elif seen_added:
-            orig = old_parent.get(key)
-            if new_parent.get(key) != orig and not (orig and orig[0] == "-"):
+            # A parent that was removed may be replaced by an added line, not by another one.
+            orig, now = old_parent.get(key), new_parent.get(key)
+            if (now[0] != "+" if orig and orig[0] == "-" and now else now != orig):
                 local += 1
         if prev is not None:
             pw = width(prev[0])
             if unit and w > pw + unit:
                 local += 1
-            if w > pw and not _ends_open(prev[1]):
+            if w > pw and not _ends_open(prev[1]) and not prev[1].lstrip().startswith("- "):
                 local += 1
             opens = prev[1].rstrip().endswith((":", "{"))
             if w <= pw and opens and not text.lstrip().startswith("- "):

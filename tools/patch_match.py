@@ -16,7 +16,7 @@ from tools.patch_indent import IndentError, Seq, Style, file_style, leading_ws, 
 from tools.patch_parser import Chunk
 
 EXACT, TRAILING_WS, INDENT, PUNCT = 0, 1, 2, 3
-_LEVEL_NOTE = {
+LEVEL_NOTE = {
     TRAILING_WS: "ignoring trailing whitespace",
     INDENT: "ignoring indentation; added lines were re-indented to match the file",
     PUNCT: "after normalizing Unicode punctuation and whitespace",
@@ -82,7 +82,7 @@ class TextLines:
         return file_style(self.bodies)
 
 
-class _Matcher:
+class Matcher:
     def __init__(self, bodies: list[str]):
         self.bodies = bodies
         self._keys: dict[int, list[str]] = {}
@@ -125,23 +125,23 @@ class Applied(NamedTuple):
     regions: list[tuple[int, int, int, int]]
 
 
-def apply_chunks(text: str, chunks: list[Chunk], label: str) -> Applied:
+def apply_chunks(text: str, chunks: list[Chunk], label: str, name_chunks: bool = True) -> Applied:
     """Return the new text for `text` with `chunks` applied in order, plus notes on forgiveness.
 
-    Raises ChunkError (naming `label`, the chunk and its patch line) when a chunk cannot be
-    placed exactly once.
+    Raises ChunkError (naming `label`, the chunk and its patch line unless `name_chunks` is
+    False) when a chunk cannot be placed exactly once or its indentation cannot be mapped.
     """
     lines = TextLines.from_text(text)
-    matcher = _Matcher(lines.bodies)
+    matcher = Matcher(lines.bodies)
     cursor = 0
     edits: list[tuple[int, int, list[tuple[str, str]]]] = []
     notes: list[str] = []
     for n, chunk in enumerate(chunks, 1):
-        where = f"{label}: chunk {n} (patch line {chunk.line_no})"
+        where = f"{label}: chunk {n} (patch line {chunk.line_no})" if name_chunks else label
         pos, level = _locate(matcher, chunk, cursor, where)
         edits.append((pos, len(chunk.old), _replacement(lines, chunk, pos, level, where)))
         if level != EXACT:
-            notes.append(f"chunk {n} matched {_LEVEL_NOTE[level]}")
+            notes.append(f"chunk {n} matched {LEVEL_NOTE[level]}")
         cursor = pos + len(chunk.old)
 
     out = list(zip(lines.bodies, lines.eols))
@@ -159,7 +159,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> Applied:
     return Applied("".join(b + e for b, e in fixed), notes, regions)
 
 
-def _locate(m: _Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, int]:
+def _locate(m: Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, int]:
     old = chunk.old
     if not chunk.anchors:
         if not old:  # pure addition without an anchor: append at the end of the file
@@ -197,7 +197,7 @@ def _locate(m: _Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, in
 
 
 def _in_block(
-    m: _Matcher, pattern: list[str], start: int, anchor: int, cursor: int, eof: bool
+    m: Matcher, pattern: list[str], start: int, anchor: int, cursor: int, eof: bool
 ) -> tuple[int, int] | None:
     """The first hit at/after `start` if it begins inside the anchor's block; otherwise the hit
     only if it is the sole one after `cursor` (then the anchor is not needed to place it).
@@ -248,7 +248,7 @@ def _ambiguous(where: str, hits: list[int], what: str) -> str:
 
 
 def _not_found(
-    m: _Matcher,
+    m: Matcher,
     chunk: Chunk,
     pattern: list[str],
     cursor: int,
@@ -396,7 +396,7 @@ def _indent_refusal(where: str, why: str, bodies: list[str], start: int, end: in
             "The file's lines there, indentation shown (\u00b7 = space, \u2192 = tab):",
             *(f"{i + 1:>5}| {_clip(show_ws(bodies[i]))}" for i in shown),
             *(["  ..."] if end - start > 12 else []),
-            "Resend the chunk with ' ' and '-' lines copied exactly from the file, and '+' lines "
-            "indented the way the file indents them.",
+            "Copy the unchanged and removed lines exactly from the file, and indent the new lines "
+            "the way the file indents them.",
         ]
     )
