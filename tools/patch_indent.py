@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
 
@@ -93,6 +93,7 @@ class Seq:
     before: list[str]
     items: list[tuple[str, str | int]]
     after: list[str]
+    patch_ws: list[str] = field(default_factory=list)  # each item's indentation in the patch
 
 
 def map_indentation(
@@ -247,6 +248,7 @@ def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style
     old_parent = _parents(old_rows)
     new_parent = _parents(new_rows)
     rows = [r for r in new_rows if r[1].strip()]
+    replaced = _replacements(seq)
     unit = style.unit_width
     known = {leading_ws(r[1]) for r in old_rows if r[1].strip()}
     bad = 0
@@ -266,11 +268,13 @@ def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style
                 if unit and w % unit:
                     local += 1
             local += _misplaced_clause(rows, n)
-        elif seen_added:
+            local += replaced.get(key[1], "") not in ("", ws)
+        structural = 0  # these depend on the reading even between unchanged lines
+        if not is_added and seen_added:
             # A parent that was removed may be replaced by an added line, not by another one.
             orig, now = old_parent.get(key), new_parent.get(key)
             if (now[0] != "+" if orig and orig[0] == "-" and now else now != orig):
-                local += 1
+                structural += 1
         if prev is not None:
             pw = width(prev[0])
             if unit and w > pw + unit:
@@ -289,12 +293,40 @@ def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style
             while len(stack) > 1 and stack[-1] > w:
                 stack.pop()
             if stack[-1] != w:
-                local += 1
+                structural += 1
                 stack.append(w)
-        if is_added or (prev is not None and prev[2][0] == "+") or (seen_added and local):
+        if is_added or (prev is not None and prev[2][0] == "+"):
             bad += local
+        if seen_added:
+            bad += structural
         prev = (ws, text, key)
     return bad
+
+
+def _replacements(seq: Seq) -> dict[int, str]:
+    """Added line k -> the file indentation of the removed line it replaces, when the patch
+    writes both at the same indentation (a changed line keeps its depth)."""
+    out: dict[int, str] = {}
+    if len(seq.patch_ws) != len(seq.items):
+        return out
+    i, n = 0, len(seq.items)
+    while i < n:
+        if seq.items[i][0] != "-":
+            i += 1
+            continue
+        j = i
+        while j < n and seq.items[j][0] == "-":
+            j += 1
+        k = j
+        while k < n and seq.items[k][0] == "+":
+            k += 1
+        for r, a in zip(range(i, j), range(j, k)):
+            removed, added = seq.items[r][1], seq.items[a][1]
+            if seq.patch_ws[r] == seq.patch_ws[a] and isinstance(removed, str) and removed.strip():
+                assert isinstance(added, int)
+                out[added] = leading_ws(removed)
+        i = k
+    return out
 
 
 _JUMP = re.compile(r"(return|raise|break|continue)\b")

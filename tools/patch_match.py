@@ -346,6 +346,7 @@ def _replacement(
     pairs: list[tuple[str, str]] = []  # (patch line, file line), both non-blank
     items: list[tuple[str, str | int]] = []  # the region in order, for judging indentation
     added: list[str] = []
+    patch_ws = [leading_ws(text) for _, text in chunk.lines]
     drifted: set[str] = set()
     j = pos
     for op, text in chunk.lines:
@@ -365,7 +366,7 @@ def _replacement(
         added = [a.translate(table) for a in added]
     if level >= INDENT:
         end = pos + len(chunk.old)
-        seq = Seq(lines.bodies[max(pos - 40, 0) : pos], items, lines.bodies[end : end + 3])
+        seq = Seq(lines.bodies[max(pos - 40, 0) : pos], items, _after(lines.bodies, end), patch_ws)
         try:
             indents = map_indentation(pairs, added, seq, lines.style)
         except IndentError as e:
@@ -384,6 +385,16 @@ def _replacement(
         else:
             out.append((added[k], lines.eol))
             k += 1
+    return out
+
+
+def _after(bodies: list[str], end: int) -> list[str]:
+    """The file's lines after an edited region, up to its third non-blank one."""
+    out: list[str] = []
+    for b in bodies[end : end + 30]:
+        out.append(b)
+        if sum(1 for o in out if o.strip()) >= 3:
+            break
     return out
 
 
