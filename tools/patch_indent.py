@@ -209,13 +209,22 @@ def _gcd_all(xs: list[int]) -> int:
     return g or 1
 
 
-def _ends_open(text: str) -> bool:
-    s = text.rstrip()
+def _code(text: str) -> str | None:
+    """The line without a trailing comment; None for a comment line, whose indentation and
+    ending say nothing reliable about structure."""
+    s = text.strip()
+    if s.startswith(("#", "//", "/*", "* ")):
+        return None
     for marker in (" #", " //"):
         cut = s.find(marker)
         if cut > 0 and s[:cut].count('"') % 2 == 0 and s[:cut].count("'") % 2 == 0:
             s = s[:cut].rstrip()
-    return s.endswith(_OPENERS)
+    return s
+
+
+def _ends_open(text: str) -> bool:
+    s = _code(text)
+    return s is not None and (s.endswith(_OPENERS) or s.startswith("- "))
 
 
 def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style) -> int:
@@ -279,9 +288,9 @@ def _violations(seq: Seq, mapped: dict[int, str], texts: list[str], style: Style
             pw = width(prev[0])
             if unit and w > pw + unit:
                 local += 1
-            if w > pw and not _ends_open(prev[1]) and not prev[1].lstrip().startswith("- "):
+            if w > pw and not _ends_open(prev[1]):
                 local += 1
-            opens = prev[1].rstrip().endswith((":", "{"))
+            opens = (_code(prev[1]) or "").endswith((":", "{"))
             if w <= pw and opens and not text.lstrip().startswith("- "):
                 local += 1
             # Code after return/raise/break/continue in the same block never runs.
