@@ -126,10 +126,35 @@ def map_indentation(
         raise IndentError(_unmappable(pairs, [texts[i] for i in needed]))
     if len(results) > 1:
         raise IndentError(_ambiguous(pairs, needed, texts, results))
+    chosen = next(iter(results))
+    known = {leading_ws(b) for b in [*seq.before, *seq.after] if b.strip()}
+    known |= {leading_ws(x) for op, x in seq.items if op != "+" and isinstance(x, str)}
+    for i, ws in zip(needed, chosen):
+        if not _on_grid(ws, known, style):
+            # The best reading still leaves a line where the file never indents: the patch is
+            # inconsistent in itself, so any placement would be a guess.
+            line = texts[i].strip()
+            raise IndentError(
+                f"the added line {_short(line)!r} would land at {_fmt(ws)}, which is not how the "
+                f"file indents"
+            )
     out = ["" for _ in texts]
-    for i, ws in zip(needed, next(iter(results))):
+    for i, ws in zip(needed, chosen):
         out[i] = ws
     return out
+
+
+def _on_grid(ws: str, known: set[str], style: Style) -> bool:
+    if ws in known or not ws:
+        return True
+    if style.char and set(ws) != {style.char}:
+        return False
+    unit = style.unit_width
+    return not unit or width(ws) % unit == 0
+
+
+def _short(line: str) -> str:
+    return line if len(line) <= 60 else line[:57] + "..."
 
 
 def _candidates(
@@ -402,9 +427,7 @@ def _ambiguous(pairs, needed, texts, results) -> str:
     readings = list(results)[:2]
     for i, k in enumerate(needed):
         if readings[0][i] != readings[1][i]:
-            line = texts[k].strip()
-            if len(line) > 60:
-                line = line[:57] + "..."
+            line = _short(texts[k].strip())
             return (
                 f"the unchanged lines are indented differently from the file, and the added "
                 f"line {line!r} could belong at {_fmt(readings[0][i])} or at "

@@ -45,7 +45,8 @@ async def test_replace_all(root, ctx, w):
 async def test_no_match_untouched_with_whitespace_hint(root, ctx, w):
     p = w(root, "m.py", SRC)
     before = snapshot(p)
-    r = await edit(ctx, "m.py", "def b():\n  return 1", "x")  # 2-space indent: wrong
+    # Not whole lines (starts mid-line) and wrongly indented: no drift match, only the hint.
+    r = await edit(ctx, "m.py", "b():\n  return 1", "x")
     assert r.is_error
     assert "not found" in r.output
     assert "ignoring whitespace at line 5" in r.output
