@@ -64,6 +64,18 @@ class Edit(Tool):
         text = data.decode("utf-8", "surrogateescape")
         new = params.new_string.encode("utf-8", "replace").decode("utf-8")
         old, new, count = _find(text, params.old_string, new)
+        if count and "\n" in new and _inside_indentation(text, old):
+            # The file's indentation of old_string's first line is not in old_string ("x" or
+            # "  x" inside "    x"): replacing the text would leave new_string's later lines
+            # at the model's idea of the depth. Map them line by line, or refuse.
+            drifted = _drift_edit(text, params.old_string, new, rel)
+            if drifted is None:
+                return ToolResult(
+                    f"old_string matches in {rel} only inside deeper indentation; copy the "
+                    f"exact text (indentation included) from the file.{_hint(text, old)}",
+                    is_error=True)
+            return (ToolResult(drifted, is_error=True) if isinstance(drifted, str)
+                    else self._write(path, rel, text, *drifted))
         if count == 0:
             drifted = _drift_edit(text, params.old_string, new, rel)
             if isinstance(drifted, str):
@@ -109,6 +121,20 @@ def _find(text: str, old: str, new: str) -> tuple[str, str, int]:
         if count:
             return o, n, count
     return old, new, 0
+
+
+def _inside_indentation(text: str, old: str) -> bool:
+    """True when an occurrence of old begins inside or right after a line's indentation, so
+    the line's real indentation is not part of what the model wrote."""
+    if old[:1] in ("\r", "\n"):
+        return False
+    pos = text.find(old)
+    while pos != -1:
+        start = text.rfind("\n", 0, pos) + 1
+        if pos > start and not text[start:pos].strip(" \t"):
+            return True
+        pos = text.find(old, pos + 1)
+    return False
 
 
 def _drift_edit(text: str, old: str, new: str, rel: str) -> tuple[str, str, int, str] | str | None:

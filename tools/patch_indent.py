@@ -18,7 +18,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import gcd
 
 TAB_WIDTH = 8
 # A line ending in one of these may be followed by a deeper one (block, bracket, continuation).
@@ -120,7 +119,15 @@ def map_indentation(
         scored = {r: _violations(seq, dict(zip(needed, r)), texts, style) for r in results}
         best = min(scored.values(), default=0)
         results = {r: n for r, n in results.items() if scored[r] == best}
-        if results and best and list(results.values()) == [["as written"]]:
+        if list(results.values()) == [["as written"]] and len(scored) == 1:
+            # Nothing else could map the added lines. Taking them as written is only safe when
+            # they are plainly not in the patch's drifted style (its context uses tabs and they
+            # use spaces, or the reverse) and they fit the file's structure.
+            context_chars = {c for p, _ in pairs for c in p}
+            added_chars = {c for i in needed for c in ws_added[i]}
+            if best or context_chars & added_chars:
+                results = {}
+        elif list(results.values()) == [["as written"]] and best:
             results = {}
     if not results:
         raise IndentError(_unmappable(pairs, [texts[i] for i in needed]))
@@ -191,18 +198,14 @@ def _candidates(
         b = f1 - a * p1
         if a > 0 and all(a * p + b == f for p, f in points.items()):
             lines.append(("scale+offset", a, b))
-    elif points and len(points) == 1:
-        # One level seen: the scale is not pinned down, so try each natural reading.
+    elif points and len(points) == 1 and style.unit:
+        # One level seen: the scale is not pinned down. Try every usual patch unit (and a pure
+        # offset, and a pure scale); the file's grid and structure then rule readings out, and
+        # whatever still disagrees is refused.
         (p0, f0), = points.items()
-        lines.append(("offset", Fraction(1), Fraction(f0 - p0)))
-        if p0 and f0:
-            lines.append(("scale", Fraction(f0, p0), Fraction(0)))
-        counts = sorted({c for w in [*exact, *ws_added] if (c := _count(w, pchar or "")) is not None})
-        steps = [b - a for a, b in zip(counts, counts[1:])]
-        unit_f = style.unit or 0
-        if steps and unit_f:
-            a = Fraction(unit_f, _gcd_all(steps))
-            lines.append(("units", a, f0 - a * p0))
+        scales = {Fraction(1)} | ({Fraction(f0, p0)} if p0 and f0 else set())
+        scales |= {Fraction(style.unit, u) for u in ((1,) if pchar == "\t" else (1, 2, 3, 4, 8))}
+        lines += [("scale+offset", a, f0 - a * p0) for a in sorted(scales)]
 
     def by_line(a: Fraction, b: Fraction) -> list[str] | None:
         out = []
@@ -225,13 +228,6 @@ def _candidates(
     # The model may have drifted only the lines it copied and written the new ones correctly.
     cands.append(("as written", list(ws_added)))
     return cands
-
-
-def _gcd_all(xs: list[int]) -> int:
-    g = 0
-    for x in xs:
-        g = gcd(g, x)
-    return g or 1
 
 
 def _code(text: str) -> str | None:
