@@ -111,3 +111,77 @@ async def test_argument_errors(root, ctx, w):
     w(root, "bin.dat", b"\x00\x01a")
     assert "binary" in (await edit(ctx, "bin.dat", "a", "b")).output
     assert snapshot(p) == before
+
+
+# ---- indentation drift: mapped onto the file's indentation exactly, or refused ----
+
+NESTED = "class C:\n    def m(self, x):\n        if x:\n            y = 1\n        return 0\n"
+
+
+async def test_halved_old_and_new_are_mapped_to_the_files_indentation(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "    if x:\n      y = 1\n    return 0",
+                   "    if x:\n      y = 1\n      if y:\n        y -= 1\n    return 0")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace(
+        "            y = 1\n", "            y = 1\n            if y:\n                y -= 1\n")
+    assert "ignoring indentation" in r.output and "line 3" in r.output
+
+
+async def test_tabs_old_string_in_space_file(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "\t\tif x:\n\t\t\ty = 1", "\t\tif x:\n\t\t\ty = 2\n\t\telse:\n\t\t\ty = 3")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace(
+        "            y = 1\n", "            y = 2\n        else:\n            y = 3\n")
+
+
+async def test_context_drifted_new_string_already_right(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "if x:\n    y = 1",
+                   "if x:\n            y = 1\n            if y:\n                y -= 1")
+    assert not r.is_error, r.output
+    assert "                y -= 1\n" in p.read_text() and "            if y:\n" in p.read_text()
+
+
+async def test_unchanged_lines_keep_the_files_bytes(root, ctx, w):
+    p = w(root, "t.py", "def f():\n    a = 1   \n    return a\n")
+    r = await edit(ctx, "t.py", "  a = 1\n  return a", "  a = 1\n  b = 2\n  return a")
+    assert not r.is_error, r.output
+    assert p.read_bytes() == b"def f():\n    a = 1   \n    b = 2\n    return a\n"
+
+
+async def test_ambiguous_drift_refused_with_visible_indentation(root, ctx, w):
+    src = "def f(x):\n    if x:\n        y = 1\n    return 0\n"
+    p = w(root, "a.py", src)
+    before = snapshot(p)
+    r = await edit(ctx, "a.py", "  if x:\n    y = 1\n  return 0",
+                   "  if x:\n    y = 1\n    z = 3\n  return 0")
+    assert r.is_error
+    assert "could belong at" in r.output
+    assert "\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7y = 1" in r.output
+    assert snapshot(p) == before
+
+
+async def test_drift_matching_two_places_refused(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    before = snapshot(p)
+    r = await edit(ctx, "m.py", "  return 1\n", "  return 2\n  # done\n")
+    assert r.is_error and "2 places" in r.output
+    assert snapshot(p) == before
+
+
+async def test_old_string_inside_deeper_indentation_is_mapped_not_spliced(root, ctx, w):
+    # "  y = 1" occurs inside "            y = 1"; a plain replace would put the second new line
+    # at 2 spaces. Mapped, both lines land at the file's depth.
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "  y = 1", "  y = 1\n  z = 2")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace("            y = 1\n", "            y = 1\n            z = 2\n")
+
+
+async def test_single_line_inside_indentation_still_a_plain_replace(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "y = 1", "y = 5")
+    assert not r.is_error
+    assert p.read_text() == NESTED.replace("y = 1", "y = 5")
