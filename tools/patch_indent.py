@@ -130,7 +130,7 @@ def map_indentation(
         elif list(results.values()) == [["as written"]] and best:
             results = {}
     if not results:
-        raise IndentError(_unmappable(pairs, [texts[i] for i in needed]))
+        raise IndentError(_unmappable(pairs))
     if len(results) > 1:
         raise IndentError(_ambiguous(pairs, needed, texts, results))
     chosen = next(iter(results))
@@ -191,13 +191,13 @@ def _candidates(
             points = None
             break
         points[pc] = fc
-    lines: list[tuple[str, Fraction, Fraction]] = []
+    linear: list[tuple[str, Fraction, Fraction]] = []  # (name, scale, offset) readings
     if points and len(points) >= 2:
         (p1, f1), (p2, f2) = sorted(points.items())[:2]
         a = Fraction(f2 - f1, p2 - p1)
         b = f1 - a * p1
         if a > 0 and all(a * p + b == f for p, f in points.items()):
-            lines.append(("scale+offset", a, b))
+            linear.append(("scale+offset", a, b))
     elif points and len(points) == 1 and style.unit:
         # One level seen: the scale is not pinned down. Try every usual patch unit (and a pure
         # offset, and a pure scale); the file's grid and structure then rule readings out, and
@@ -205,7 +205,7 @@ def _candidates(
         (p0, f0), = points.items()
         scales = {Fraction(1)} | ({Fraction(f0, p0)} if p0 and f0 else set())
         scales |= {Fraction(style.unit, u) for u in ((1,) if pchar == "\t" else (1, 2, 3, 4, 8))}
-        lines += [("scale+offset", a, f0 - a * p0) for a in sorted(scales)]
+        linear += [("scale+offset", a, f0 - a * p0) for a in sorted(scales)]
 
     def by_line(a: Fraction, b: Fraction) -> list[str] | None:
         out = []
@@ -222,9 +222,10 @@ def _candidates(
             out.append(fchar * int(f))
         return out
 
-    cands: list[tuple[str, list[str] | None]] = [(n, by_line(a, b)) for n, a, b in lines]
-    if not lines:
-        cands.append(("levels", [exact[w] for w in ws_added] if all(w in exact for w in ws_added) else None))
+    cands: list[tuple[str, list[str] | None]] = [(n, by_line(a, b)) for n, a, b in linear]
+    if not linear:
+        known = all(w in exact for w in ws_added)
+        cands.append(("levels", [exact[w] for w in ws_added] if known else None))
     # The model may have drifted only the lines it copied and written the new ones correctly.
     cands.append(("as written", list(ws_added)))
     return cands
@@ -411,22 +412,30 @@ def _fmt(ws: str) -> str:
     return repr(ws)
 
 
-def _unmappable(pairs: list[tuple[str, str]], texts: list[str]) -> str:
-    levels = ", ".join(f"{_fmt(p)} -> {_fmt(f)}" for p, f in sorted(set(pairs), key=lambda t: width(t[0])))
-    return (
-        f"the unchanged lines are indented differently from the file ({levels}) and the added "
-        f"lines' indentation cannot be mapped onto the file's from that"
-    )
+def _drift(pairs: list[tuple[str, str]]) -> str:
+    """'the unchanged lines are indented differently from the file (2 spaces -> 4 spaces, ...)'"""
+    ordered = sorted(set(pairs), key=lambda t: (width(t[0]), width(t[1])))
+    shown = ", ".join(f"{_fmt(p)} -> {_fmt(f)}" for p, f in ordered[:5])
+    more = ", ..." if len(ordered) > 5 else ""
+    return f"the unchanged lines are indented differently from the file ({shown}{more})"
 
 
-def _ambiguous(pairs, needed, texts, results) -> str:
-    readings = list(results)[:2]
+def _unmappable(pairs: list[tuple[str, str]]) -> str:
+    return f"{_drift(pairs)} and the added lines' indentation cannot be mapped from that"
+
+
+def _ambiguous(
+    pairs: list[tuple[str, str]],
+    needed: list[int],
+    texts: list[str],
+    results: dict[tuple[str, ...], list[str]],
+) -> str:
+    first, second = list(results)[:2]
     for i, k in enumerate(needed):
-        if readings[0][i] != readings[1][i]:
+        if first[i] != second[i]:
             line = _short(texts[k].strip())
             return (
-                f"the unchanged lines are indented differently from the file, and the added "
-                f"line {line!r} could belong at {_fmt(readings[0][i])} or at "
-                f"{_fmt(readings[1][i])}"
+                f"{_drift(pairs)}, and the added line {line!r} could belong at "
+                f"{_fmt(first[i])} or at {_fmt(second[i])}"
             )
-    return "the added lines' indentation is ambiguous"
+    return f"{_drift(pairs)}, and the added lines' indentation is ambiguous"

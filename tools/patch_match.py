@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from tools.patch_indent import IndentError, Seq, Style, file_style, leading_ws, map_indentation, show_ws
+from tools.patch_indent import (
+    IndentError,
+    Seq,
+    Style,
+    file_style,
+    leading_ws,
+    map_indentation,
+    show_ws,
+)
 from tools.patch_parser import Chunk
 
 EXACT, TRAILING_WS, INDENT, PUNCT = 0, 1, 2, 3
