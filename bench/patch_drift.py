@@ -272,7 +272,7 @@ def render(chunk: list[tuple[str, str]], kind: str, unit, rng: random.Random):
 
 
 def make_case(lines, lang, unit, rng, ctx: int):
-    """(chunk lines, expected lines) for one random edit, or None when nothing fits."""
+    """(chunk lines, expected lines, edit name) for one random edit, or None if nothing fits."""
     for edit in rng.sample(EDITS, len(EDITS)):
         r = edit(lines, lang, unit, rng)
         if r is None:
@@ -287,7 +287,7 @@ def make_case(lines, lang, unit, rng, ctx: int):
             continue
         chunk = ([(" ", t) for t in lines[a:start]] + [("-", t) for t in lines[start:end]]
                  + [("+", t) for t in new] + [(" ", t) for t in lines[end:b]])
-        return chunk, lines[:start] + new + lines[end:]
+        return chunk, lines[:start] + new + lines[end:], edit.__name__.removeprefix("edit_")
     return None
 
 
@@ -326,14 +326,15 @@ def main() -> None:
             entry = (lang, name, lines)
             by_style[style].append(entry)
             by_style["any"].append(entry)
-    # Weigh the languages so Python does not crowd out the rest: 60% py, the rest split.
     results: dict[tuple[str, str], Counter] = defaultdict(Counter)
     wrong: list[str] = []
+    mix: Counter[str] = Counter()  # languages and edit kinds, to show what was measured
     for kind in KINDS:
         pool = by_style[POOL_FOR.get(kind, "any")]
         langs = sorted({e[0] for e in pool})
         made = 0
         while made < args.per_kind:
+            # Weigh the languages so Python does not crowd out the rest: 60% py, rest split.
             lang = "py" if "py" in langs and rng.random() < 0.6 else rng.choice(langs)
             lang_files = [e for e in pool if e[0] == lang]
             _, name, lines = rng.choice(lang_files)
@@ -341,7 +342,9 @@ def main() -> None:
             case = make_case(lines, lang, unit, rng, rng.choice([2, 3, 3]))
             if case is None:
                 continue
-            chunk, expected = case
+            chunk, expected, edit_name = case
+            mix[f"{lang}"] += 1
+            mix[edit_name] += 1
             drifted = render(chunk, kind, unit, rng)
             fname = Path(name).name
             text, want = "\n".join(lines) + "\n", "\n".join(expected) + "\n"
@@ -357,6 +360,7 @@ def main() -> None:
             made += 1
     for w in wrong:
         print(w)
+    print("cases by language and edit: " + ", ".join(f"{k} {v}" for k, v in sorted(mix.items())))
     print(f"{'tool':<12}{'drift':<15}{'cases':>6}{'correct':>9}{'wrong':>7}{'refused':>9}")
     totals: dict[str, Counter] = defaultdict(Counter)
     for (tool, kind), c in results.items():
