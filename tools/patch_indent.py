@@ -108,6 +108,7 @@ def map_indentation(
     if all(p == f for p, f in pairs):
         return ws_added  # the context did not drift; added lines stay as written
     needed = [i for i, t in enumerate(texts) if t.strip()]
+    seen = {p for p, _ in pairs}
     cands = _candidates(pairs, [ws_added[i] for i in needed], style)
     results: dict[tuple[str, ...], list[str]] = {}
     for name, mapped in cands:
@@ -127,7 +128,12 @@ def map_indentation(
             added_chars = {c for i in needed for c in ws_added[i]}
             if best or context_chars & added_chars:
                 results = {}
-        elif list(results.values()) == [["as written"]] and best:
+        elif best and (
+            list(results.values()) == [["as written"]]
+            or any(ws_added[i] not in seen for i in needed)
+        ):
+            # The best reading still breaks the file's structure, and it either ignores the
+            # drift or extends the mapping to a depth the context never showed: a guess.
             results = {}
     if not results:
         raise IndentError(_unmappable(pairs))

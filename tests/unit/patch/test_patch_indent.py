@@ -158,7 +158,7 @@ def test_added_lines_off_the_files_grid_are_refused(tmp_path):
     # Context at 1/5 (file 8/12) but added lines at 2/6: no reading lands them on the file's
     # 4-space grid, so the patch is inconsistent in itself.
     out = refused(tmp_path, FOUR, "  if x:", "      y = 1", "+  else:", "+      y = 2", "  return 0")
-    assert "not how the file indents" in out
+    assert "(1 space -> 8 spaces, 5 spaces -> 12 spaces)" in out
 
 
 def test_level_standing_for_two_file_levels_is_unmappable(tmp_path):

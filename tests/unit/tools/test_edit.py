@@ -185,3 +185,21 @@ async def test_single_line_inside_indentation_still_a_plain_replace(root, ctx, w
     r = await edit(ctx, "n.py", "y = 1", "y = 5")
     assert not r.is_error
     assert p.read_text() == NESTED.replace("y = 1", "y = 5")
+
+
+async def test_drifted_edit_in_crlf_tab_file_keeps_crlf_and_tabs(root, ctx, w):
+    p = w(root, "m.go", b"func f() {\r\n\tif x {\r\n\t\treturn 1\r\n\t}\r\n}\r\n")
+    r = await edit(ctx, "m.go", "    if x {\n        return 1\n    }",
+                   "    if x {\n        y := 2\n        return y\n    }")
+    assert not r.is_error, r.output
+    assert p.read_bytes() == b"func f() {\r\n\tif x {\r\n\t\ty := 2\r\n\t\treturn y\r\n\t}\r\n}\r\n"
+
+
+async def test_line_inside_indentation_with_unmappable_new_lines_refused(root, ctx, w):
+    # "y = 1" sits inside 12 spaces; the new second line is at 3 spaces, off any reading of the
+    # file's 4-space grid, so nothing is written.
+    p = w(root, "n.py", NESTED)
+    before = snapshot(p)
+    r = await edit(ctx, "n.py", "y = 1", "y = 1\n   z = 2")
+    assert r.is_error and "not in n.py as written" in r.output
+    assert snapshot(p) == before
