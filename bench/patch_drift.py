@@ -256,7 +256,8 @@ def drift_fn(kind: str, unit: tuple[str, int], lines_ws: list[str], rng: random.
 def render(chunk: list[tuple[str, str]], kind: str, unit, rng: random.Random):
     """Drift the chunk's lines; returns new (op, text) lines."""
     ws = [_ws(t) for _, t in chunk if t.strip()]
-    inner = rng.choice(["halved", "dedent", "to_tabs", "offset"]) if kind == "mixed" else kind
+    mixed_kinds = ["halved", "doubled", "dedent", "to_tabs", "offset"]
+    inner = rng.choice(mixed_kinds) if kind == "mixed" else kind
     f = drift_fn(inner, unit, ws, rng)
     out = []
     for op, t in chunk:
