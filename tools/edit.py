@@ -10,6 +10,8 @@ from pathlib import Path
 from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from tools.fileops import atomic_write, diff_stats, unified_diff
 from tools.filesets import BINARY_SNIFF_BYTES
+from tools.patch_match import EXACT, LEVEL_NOTE, ChunkError, TextLines, Matcher, apply_chunks
+from tools.patch_parser import Chunk
 from tools.paths import PathError, display, resolve_in_root
 
 _HINT_MAX_LINES = 8
@@ -44,11 +46,10 @@ class Edit(Tool):
         except OSError as e:
             return ToolResult(f"cannot write {planned.rel}: {e.strerror or e}", is_error=True)
         d = planned.description()
-        count = planned.count
-        where = f"{count} places" if count > 1 else f"line {planned.first_line}"
-        return ToolResult(f"Edited {planned.rel} at {where} (+{d.added} -{d.removed} lines)",
+        return ToolResult(f"Edited {planned.rel} at {planned.where} (+{d.added} -{d.removed} lines)"
+                          f"{planned.note}",
                           metadata={"diff": d.preview, "files_changed": [planned.rel],
-                                    "replacements": count},
+                                    "replacements": planned.count},
                           description=d)
 
     def describe(self, params: ToolParams, root: Path) -> Description:
@@ -67,8 +68,9 @@ class _Planned:
     rel: str
     text: str
     updated: str
+    where: str
     count: int
-    first_line: int
+    note: str
 
     def description(self) -> Description:
         diff = unified_diff(self.rel, self.text, self.updated)
@@ -104,7 +106,25 @@ def _plan(params: EditParams, root: Path) -> _Planned | ToolResult:
     text = data.decode("utf-8", "surrogateescape")
     new = params.new_string.encode("utf-8", "replace").decode("utf-8")
     old, new, count = _find(text, params.old_string, new)
+    if count and "\n" in new and _inside_indentation(text, old):
+        # The file's indentation of old_string's first line is not in old_string ("x" or
+        # "  x" inside "    x"): replacing the text would leave new_string's later lines
+        # at the model's idea of the depth. Map them line by line, or refuse.
+        drifted = _drift_edit(text, params.old_string, new, rel)
+        if drifted is None:
+            return ToolResult(
+                f"old_string matches in {rel} only inside deeper indentation; copy the "
+                f"exact text (indentation included) from the file.{_hint(text, old)}",
+                is_error=True)
+        if isinstance(drifted, str):
+            return ToolResult(drifted, is_error=True)
+        return _Planned(path, rel, text, *drifted)
     if count == 0:
+        drifted = _drift_edit(text, params.old_string, new, rel)
+        if isinstance(drifted, str):
+            return ToolResult(drifted, is_error=True)
+        if drifted is not None:
+            return _Planned(path, rel, text, *drifted)
         return ToolResult(f"old_string not found in {rel}.{_hint(text, params.old_string)}",
                           is_error=True)
     if count > 1 and not params.replace_all:
@@ -115,7 +135,8 @@ def _plan(params: EditParams, root: Path) -> _Planned | ToolResult:
             "surrounding text to make it unique, or set replace_all=true", is_error=True)
     first_line = text.count("\n", 0, text.find(old)) + 1
     updated = text.replace(old, new) if params.replace_all else text.replace(old, new, 1)
-    return _Planned(path, rel, text, updated, count, first_line)
+    where = f"{count} places" if count > 1 else f"line {first_line}"
+    return _Planned(path, rel, text, updated, where, count, "")
 
 
 def _find(text: str, old: str, new: str) -> tuple[str, str, int]:
@@ -132,6 +153,61 @@ def _find(text: str, old: str, new: str) -> tuple[str, str, int]:
         if count:
             return o, n, count
     return old, new, 0
+
+
+def _inside_indentation(text: str, old: str) -> bool:
+    """True when an occurrence of old begins inside or right after a line's indentation, so
+    the line's real indentation is not part of what the model wrote."""
+    if old[:1] in ("\r", "\n"):
+        return False
+    pos = text.find(old)
+    while pos != -1:
+        start = text.rfind("\n", 0, pos) + 1
+        if pos > start and not text[start:pos].strip(" \t"):
+            return True
+        pos = text.find(old, pos + 1)
+    return False
+
+
+def _drift_edit(text: str, old: str, new: str, rel: str) -> tuple[str, str, int, str] | str | None:
+    """Apply old -> new by whole lines when old_string matches only with drift (indentation,
+    trailing whitespace, typographic punctuation), with apply_patch's rule: unchanged lines keep
+    the file's bytes, new lines take the file's indentation and line endings, and a new line
+    whose indentation cannot be mapped without guessing is refused.
+
+    Returns (updated, where, count, note), an error message, or None when nothing matches.
+    """
+    old_lines = old.replace("\r\n", "\n").split("\n")
+    new_lines = new.replace("\r\n", "\n").split("\n")
+    if (old_lines[-1] == "") != (new_lines[-1] == ""):
+        return None  # one side ends a line and the other does not: not a whole-line edit
+    if old_lines[-1] == "" and len(old_lines) > 1:
+        old_lines.pop()
+        new_lines.pop()
+    if not any(ln.strip() for ln in old_lines):
+        return None
+    bodies = TextLines.from_text(text).bodies
+    level, hits = Matcher(bodies).first_level(old_lines, 0, False)
+    if not hits:
+        return None
+    if len(hits) > 1:
+        shown = ", ".join(str(h + 1) for h in hits[:20])
+        return (f"old_string is not in {rel} as written; ignoring indentation it matches "
+                f"{len(hits)} places (lines {shown}). Copy the exact text, with more "
+                "surrounding lines, from the file.")
+    ops: list[tuple[str, str]] = []
+    sm = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            ops += [(" ", ln) for ln in old_lines[i1:i2]]
+        else:
+            ops += [("-", ln) for ln in old_lines[i1:i2]] + [("+", ln) for ln in new_lines[j1:j2]]
+    try:
+        updated, notes, _ = apply_chunks(text, [Chunk([], ops, False, 0)], rel, name_chunks=False)
+    except ChunkError as e:
+        return f"old_string is not in {rel} as written. {e}"
+    note = f"; old_string matched {LEVEL_NOTE[level]}" if level != EXACT else ""
+    return updated, f"line {hits[0] + 1}", 1, note.replace("added lines", "new lines")
 
 
 def _match_lines(text: str, old: str) -> list[int]:

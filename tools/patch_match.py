@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
+from tools.patch_indent import (
+    IndentError,
+    Seq,
+    Style,
+    file_style,
+    leading_ws,
+    map_indentation,
+    show_ws,
+)
 from tools.patch_parser import Chunk
 
 EXACT, TRAILING_WS, INDENT, PUNCT = 0, 1, 2, 3
-_LEVEL_NOTE = {
+LEVEL_NOTE = {
     TRAILING_WS: "ignoring trailing whitespace",
     INDENT: "ignoring indentation; added lines were re-indented to match the file",
     PUNCT: "after normalizing Unicode punctuation and whitespace",
@@ -75,8 +85,12 @@ class TextLines:
         crlf = eols.count("\r\n")
         return cls(bodies, eols, trailing, "\r\n" if crlf > eols.count("\n") else "\n")
 
+    @cached_property
+    def style(self) -> Style:
+        return file_style(self.bodies)
 
-class _Matcher:
+
+class Matcher:
     def __init__(self, bodies: list[str]):
         self.bodies = bodies
         self._keys: dict[int, list[str]] = {}
@@ -119,23 +133,23 @@ class Applied(NamedTuple):
     regions: list[tuple[int, int, int, int]]
 
 
-def apply_chunks(text: str, chunks: list[Chunk], label: str) -> Applied:
+def apply_chunks(text: str, chunks: list[Chunk], label: str, name_chunks: bool = True) -> Applied:
     """Return the new text for `text` with `chunks` applied in order, plus notes on forgiveness.
 
-    Raises ChunkError (naming `label`, the chunk and its patch line) when a chunk cannot be
-    placed exactly once.
+    Raises ChunkError (naming `label`, the chunk and its patch line unless `name_chunks` is
+    False) when a chunk cannot be placed exactly once or its indentation cannot be mapped.
     """
     lines = TextLines.from_text(text)
-    matcher = _Matcher(lines.bodies)
+    matcher = Matcher(lines.bodies)
     cursor = 0
     edits: list[tuple[int, int, list[tuple[str, str]]]] = []
     notes: list[str] = []
     for n, chunk in enumerate(chunks, 1):
-        where = f"{label}: chunk {n} (patch line {chunk.line_no})"
+        where = f"{label}: chunk {n} (patch line {chunk.line_no})" if name_chunks else label
         pos, level = _locate(matcher, chunk, cursor, where)
-        edits.append((pos, len(chunk.old), _replacement(lines, chunk, pos, level)))
+        edits.append((pos, len(chunk.old), _replacement(lines, chunk, pos, level, where)))
         if level != EXACT:
-            notes.append(f"chunk {n} matched {_LEVEL_NOTE[level]}")
+            notes.append(f"chunk {n} matched {LEVEL_NOTE[level]}")
         cursor = pos + len(chunk.old)
 
     out = list(zip(lines.bodies, lines.eols))
@@ -153,7 +167,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> Applied:
     return Applied("".join(b + e for b, e in fixed), notes, regions)
 
 
-def _locate(m: _Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, int]:
+def _locate(m: Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, int]:
     old = chunk.old
     if not chunk.anchors:
         if not old:  # pure addition without an anchor: append at the end of the file
@@ -191,7 +205,7 @@ def _locate(m: _Matcher, chunk: Chunk, cursor: int, where: str) -> tuple[int, in
 
 
 def _in_block(
-    m: _Matcher, pattern: list[str], start: int, anchor: int, cursor: int, eof: bool
+    m: Matcher, pattern: list[str], start: int, anchor: int, cursor: int, eof: bool
 ) -> tuple[int, int] | None:
     """The first hit at/after `start` if it begins inside the anchor's block; otherwise the hit
     only if it is the sole one after `cursor` (then the anchor is not needed to place it).
@@ -242,7 +256,7 @@ def _ambiguous(where: str, hits: list[int], what: str) -> str:
 
 
 def _not_found(
-    m: _Matcher,
+    m: Matcher,
     chunk: Chunk,
     pattern: list[str],
     cursor: int,
@@ -331,76 +345,77 @@ def _closest(bodies: list[str], pattern: list[str]) -> int:
     return best_i
 
 
-def _leading_ws(s: str) -> str:
-    return s[: len(s) - len(s.lstrip())]
-
-
-def _replacement(lines: TextLines, chunk: Chunk, pos: int, level: int) -> list[tuple[str, str]]:
+def _replacement(
+    lines: TextLines, chunk: Chunk, pos: int, level: int, where: str
+) -> list[tuple[str, str]]:
     """The (body, eol) lines that replace file lines pos..pos+len(old)."""
     # Pair each matched patch line with the file line it matched, for re-indentation and for
     # spotting which typographic characters the model substituted.
-    pairs: list[tuple[int, str, str]] = []  # (index in chunk, patch indent, file indent)
+    pairs: list[tuple[str, str]] = []  # (patch line, file line), both non-blank
+    items: list[tuple[str, str | int]] = []  # the region in order, for judging indentation
+    added: list[str] = []
+    patch_ws = [leading_ws(text) for _, text in chunk.lines]
     drifted: set[str] = set()
     j = pos
-    for k, (op, text) in enumerate(chunk.lines):
+    for op, text in chunk.lines:
         if op == "+":
+            items.append(("+", len(added)))
+            added.append(text)
             continue
         body = lines.bodies[j]
         if text.strip() and body.strip():
-            pairs.append((k, _leading_ws(text), _leading_ws(body)))
+            pairs.append((text, body))
+        items.append((op, body))
         if level == PUNCT:
             drifted |= {c for c in text if c in _PUNCT_MAP and c not in body}
         j += 1
     table = str.maketrans({c: _PUNCT_MAP[c] for c in drifted})
+    if drifted:
+        added = [a.translate(table) for a in added]
+    if level >= INDENT:
+        end = pos + len(chunk.old)
+        seq = Seq(lines.bodies[max(pos - 40, 0) : pos], items, _after(lines.bodies, end), patch_ws)
+        try:
+            indents = map_indentation(pairs, added, seq, lines.style)
+        except IndentError as e:
+            raise ChunkError(_indent_refusal(where, str(e), lines.bodies, pos, end)) from None
+        added = [ws + a.lstrip() if a.strip() else "" for ws, a in zip(indents, added)]
 
     out: list[tuple[str, str]] = []
     j = pos
-    for k, (op, text) in enumerate(chunk.lines):
+    k = 0
+    for op, _ in chunk.lines:
         if op == " ":
             out.append((lines.bodies[j], lines.eols[j]))
             j += 1
         elif op == "-":
             j += 1
         else:
-            if drifted:
-                text = text.translate(table)
-            if level >= INDENT:
-                text = _reindent(text, k, pairs)
-            out.append((text, lines.eol))
+            out.append((added[k], lines.eol))
+            k += 1
     return out
 
 
-def _reindent(text: str, k: int, pairs: list[tuple[int, str, str]]) -> str:
-    """Move an added line from the patch's indentation to the file's."""
-    if not text.strip():
-        return ""
-    if not pairs:
-        return text
-    ws, rest = _leading_ws(text), text.lstrip()
+def _after(bodies: list[str], end: int) -> list[str]:
+    """The file's lines after an edited region, up to its third non-blank one."""
+    out: list[str] = []
+    for b in bodies[end : end + 30]:
+        out.append(b)
+        if sum(1 for o in out if o.strip()) >= 3:
+            break
+    return out
 
-    def nearest(cands: list[tuple[int, str, str]]) -> tuple[int, str, str]:
-        # Prefer the closest matched line above the added one, else the closest below.
-        above = [p for p in cands if p[0] < k]
-        return above[-1] if above else min(cands, key=lambda p: p[0])
 
-    same = [p for p in pairs if p[1] == ws]
-    if same:
-        return nearest(same)[2] + rest
-    _, pw, fw = nearest(pairs)
-    # Indentation scale (e.g. patch uses 2 spaces per level where the file uses 4), learned from
-    # matched lines at different depths; 1 when they all share one depth.
-    ratios = {
-        (len(f) - len(fw)) / (len(p) - len(pw)) for _, p, f in pairs if len(p) != len(pw)
-    }
-    if len(ratios) == 1 and (r := ratios.pop()) > 0:
-        scale = r
-    elif pw and fw and pw[0] != fw[0]:  # tabs vs spaces at a single depth
-        scale = len(fw) / len(pw)
-    else:
-        scale = 1.0
-    file_ws = [f for _, _, f in pairs if f]
-    fill = "\t" if file_ws and all(set(f) == {"\t"} for f in file_ws) else " "
-    cols = round(abs(len(ws) - len(pw)) * scale)
-    if len(ws) > len(pw):
-        return fw + fill * cols + rest
-    return fw[: max(len(fw) - cols, 0)] + rest
+def _indent_refusal(where: str, why: str, bodies: list[str], start: int, end: int) -> str:
+    shown = range(start, min(end, start + 12))
+    return "\n".join(
+        [
+            f"{where}: the context matched lines {start + 1}-{end} only by ignoring indentation, "
+            f"and {why}, so the chunk was not applied.",
+            "The file's lines there, indentation shown (\u00b7 = space, \u2192 = tab):",
+            *(f"{i + 1:>5}| {_clip(show_ws(bodies[i]))}" for i in shown),
+            *(["  ..."] if end - start > 12 else []),
+            "Copy the unchanged and removed lines exactly from the file, and indent the new lines "
+            "the way the file indents them.",
+        ]
+    )

@@ -45,7 +45,8 @@ async def test_replace_all(root, ctx, w):
 async def test_no_match_untouched_with_whitespace_hint(root, ctx, w):
     p = w(root, "m.py", SRC)
     before = snapshot(p)
-    r = await edit(ctx, "m.py", "def b():\n  return 1", "x")  # 2-space indent: wrong
+    # Not whole lines (starts mid-line) and wrongly indented: no drift match, only the hint.
+    r = await edit(ctx, "m.py", "b():\n  return 1", "x")
     assert r.is_error
     assert "not found" in r.output
     assert "ignoring whitespace at line 5" in r.output
@@ -109,4 +110,96 @@ async def test_argument_errors(root, ctx, w):
     assert (await edit(ctx, "../m.py", "a", "b")).is_error
     w(root, "bin.dat", b"\x00\x01a")
     assert "binary" in (await edit(ctx, "bin.dat", "a", "b")).output
+    assert snapshot(p) == before
+
+
+# ---- indentation drift: mapped onto the file's indentation exactly, or refused ----
+
+NESTED = "class C:\n    def m(self, x):\n        if x:\n            y = 1\n        return 0\n"
+
+
+async def test_halved_old_and_new_are_mapped_to_the_files_indentation(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "    if x:\n      y = 1\n    return 0",
+                   "    if x:\n      y = 1\n      if y:\n        y -= 1\n    return 0")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace(
+        "            y = 1\n", "            y = 1\n            if y:\n                y -= 1\n")
+    assert "ignoring indentation" in r.output and "line 3" in r.output
+
+
+async def test_tabs_old_string_in_space_file(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "\t\tif x:\n\t\t\ty = 1", "\t\tif x:\n\t\t\ty = 2\n\t\telse:\n\t\t\ty = 3")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace(
+        "            y = 1\n", "            y = 2\n        else:\n            y = 3\n")
+
+
+async def test_context_drifted_new_string_already_right(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "if x:\n    y = 1",
+                   "if x:\n            y = 1\n            if y:\n                y -= 1")
+    assert not r.is_error, r.output
+    assert "                y -= 1\n" in p.read_text() and "            if y:\n" in p.read_text()
+
+
+async def test_unchanged_lines_keep_the_files_bytes(root, ctx, w):
+    p = w(root, "t.py", "def f():\n    a = 1   \n    return a\n")
+    r = await edit(ctx, "t.py", "  a = 1\n  return a", "  a = 1\n  b = 2\n  return a")
+    assert not r.is_error, r.output
+    assert p.read_bytes() == b"def f():\n    a = 1   \n    b = 2\n    return a\n"
+
+
+async def test_ambiguous_drift_refused_with_visible_indentation(root, ctx, w):
+    src = "def f(x):\n    if x:\n        y = 1\n    return 0\n"
+    p = w(root, "a.py", src)
+    before = snapshot(p)
+    r = await edit(ctx, "a.py", "  if x:\n    y = 1\n  return 0",
+                   "  if x:\n    y = 1\n    z = 3\n  return 0")
+    assert r.is_error
+    assert "could belong at" in r.output
+    assert "\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7\u00b7y = 1" in r.output
+    assert snapshot(p) == before
+
+
+async def test_drift_matching_two_places_refused(root, ctx, w):
+    p = w(root, "m.py", SRC)
+    before = snapshot(p)
+    r = await edit(ctx, "m.py", "  return 1\n", "  return 2\n  # done\n")
+    assert r.is_error and "2 places" in r.output
+    assert snapshot(p) == before
+
+
+async def test_old_string_inside_deeper_indentation_is_mapped_not_spliced(root, ctx, w):
+    # "  y = 1" occurs inside "            y = 1"; a plain replace would put the second new line
+    # at 2 spaces. Mapped, both lines land at the file's depth.
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "  y = 1", "  y = 1\n  z = 2")
+    assert not r.is_error, r.output
+    assert p.read_text() == NESTED.replace("            y = 1\n", "            y = 1\n            z = 2\n")
+
+
+async def test_single_line_inside_indentation_still_a_plain_replace(root, ctx, w):
+    p = w(root, "n.py", NESTED)
+    r = await edit(ctx, "n.py", "y = 1", "y = 5")
+    assert not r.is_error
+    assert p.read_text() == NESTED.replace("y = 1", "y = 5")
+
+
+async def test_drifted_edit_in_crlf_tab_file_keeps_crlf_and_tabs(root, ctx, w):
+    p = w(root, "m.go", b"func f() {\r\n\tif x {\r\n\t\treturn 1\r\n\t}\r\n}\r\n")
+    r = await edit(ctx, "m.go", "    if x {\n        return 1\n    }",
+                   "    if x {\n        y := 2\n        return y\n    }")
+    assert not r.is_error, r.output
+    assert p.read_bytes() == b"func f() {\r\n\tif x {\r\n\t\ty := 2\r\n\t\treturn y\r\n\t}\r\n}\r\n"
+
+
+async def test_line_inside_indentation_with_unmappable_new_lines_refused(root, ctx, w):
+    # "y = 1" sits inside 12 spaces; the new second line is at 3 spaces, off any reading of the
+    # file's 4-space grid, so nothing is written.
+    p = w(root, "n.py", NESTED)
+    before = snapshot(p)
+    r = await edit(ctx, "n.py", "y = 1", "y = 1\n   z = 2")
+    assert r.is_error and "not in n.py as written" in r.output
     assert snapshot(p) == before
