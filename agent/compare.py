@@ -275,7 +275,12 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
         error="; ".join(outcome.errors) if outcome.hard_error else None,
     )
     status = ("passed" if outcome.check_passed else "failed") if outcome.checks else outcome.reason
-    err.write(f"[{model}] {status} · {outcome.followups} follow-up(s) · ${outcome.api_cost:.4f}\n")
+    from agent.report_render import api_text
+    from agent.words import plural
+
+    cost = api_text(outcome.api_cost, outcome.unpriced_calls,
+                    all_unpriced=outcome.unpriced_calls >= outcome.requests)
+    err.write(f"[{model}] {status} · {plural(outcome.followups, 'follow-up')} · {cost}\n")
     return result
 
 

@@ -218,7 +218,10 @@ async def _drive(
                 _print_markdown(answer, out)
             else:
                 out.write(answer.rstrip("\n") + "\n")
-        cost = f"${session.total_cost:.4f}" + (" + unknown" if session.unpriced_calls else "")
+        from agent.report_render import api_text
+
+        cost = api_text(session.total_cost, session.unpriced_calls,
+                        all_unpriced=session.unpriced_calls >= usage["requests"])
         err.write(
             f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
             f"{plural(finished.steps if finished else 0, 'step')} · "

@@ -29,6 +29,18 @@ def money2(x: float) -> str:
     return f"${x:,.2f}"
 
 
+def api_text(known: float, unpriced: int, *, all_unpriced: bool) -> str:
+    """An API cost that may include calls without a price: "unknown" when none had one, a lower
+    bound with the unpriced calls counted when some had, never a plain $0. Every surface (TUI,
+    headless, compare) words it with this one function."""
+    from agent.words import plural
+
+    if not unpriced:
+        return money4(known)
+    calls = plural(unpriced, "unpriced call")
+    return f"unknown ({calls})" if all_unpriced else f"≥ {money4(known)} (+{calls})"
+
+
 def secs(ms: float | None) -> str:
     if ms is None:
         return "–"
@@ -221,7 +233,9 @@ def _scope_line(report: dict[str, Any]) -> str:
 
 
 def _n(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    from agent.words import plural
+
+    return plural(n, word)
 
 
 # -- formats ----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agent.words import plural
+
 if TYPE_CHECKING:
     from agent import events as ev
 
@@ -59,30 +61,15 @@ class SessionStats:
         return self.tasks.get(self.current_task) if self.current_task is not None else None
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def task_line(task: Any) -> str:
     """The line shown when a task ends (a TaskUpdated). An unknown price is never shown as $0:
     the priced part is a lower bound and the unpriced calls are counted."""
-    from agent.report_render import money2
+    from agent.report_render import api_text, money2
 
     api = api_text(task.api_cost, task.unpriced_calls, all_unpriced=task.api_cost == 0)
     real = f"≥ {money2(task.real_cost)}" if task.unpriced_calls else money2(task.real_cost)
     return (f"task {task.task_id} {task.status} · {plural(task.followups, 'follow-up')} · "
             f"API {api} · real {real}")
-
-
-def api_text(known: float, unpriced: int, *, all_unpriced: bool) -> str:
-    """An API cost that may include calls without a price: "unknown" when none had one, a lower
-    bound with the unpriced calls counted when some had, never a plain $0."""
-    from agent.report_render import money4
-
-    if not unpriced:
-        return money4(known)
-    calls = plural(unpriced, "unpriced call")
-    return f"unknown ({calls})" if all_unpriced else f"≥ {money4(known)} (+{calls})"
 
 
 def fmt_tokens(n: float) -> str:

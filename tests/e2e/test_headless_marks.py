@@ -109,3 +109,21 @@ def test_answer_printed_once_and_rendered_on_a_terminal(repo: Path, fake_server)
     assert screen.count("works; see") == 1, screen  # once, not streamed and then printed
     assert "**parser**" not in screen  # rendered, not raw markdown
     assert "Looking first." in screen  # narration before a tool call still shows
+
+
+def test_unknown_price_is_never_dollar_zero(repo: Path, fake_server) -> None:
+    (repo.parent / "cfg").mkdir(exist_ok=True)
+    (repo.parent / "cfg" / "config.toml").write_text("api_base_local = false\n")
+    fake_server.add(FakeTurn(content="ok"))
+    proc = run_agent(repo, "-p", "hi", "--api-base", fake_server.url, "--model", "my-own-model")
+    assert proc.returncode == 0, proc.stderr
+    final = proc.stderr.strip().splitlines()[-1]
+    assert "unknown (1 unpriced call)" in final and "$0.0000" not in final, final
+
+
+def test_api_text_words_every_case() -> None:
+    from agent.report_render import api_text
+
+    assert api_text(0.0123, 0, all_unpriced=False) == "$0.0123"
+    assert api_text(0.0, 2, all_unpriced=True) == "unknown (2 unpriced calls)"
+    assert api_text(0.5, 1, all_unpriced=False) == "≥ $0.5000 (+1 unpriced call)"

@@ -92,16 +92,17 @@ def summary_lines(costs: Any) -> list[str]:
     """The short summary printed on the terminal after the app exits: the report's own groups
     and totals with the report's formatting (each line fits 80 columns for usual figures)."""
     from agent.report_render import api_cost, debug_time, money2
-    from tui.stats import api_text
+    from agent.report_render import api_text
+    from agent.words import plural
 
     if costs.session_id is None:
         return ["agent: no session was started"]
     data = session_report(costs)
     t = data["totals"]
-    lines = [f"agent session {costs.session_id} · {_n(t['tasks'], 'task')} · "
-             f"{_n(t['requests'], 'request')}"]
+    lines = [f"agent session {costs.session_id} · {plural(t['tasks'], 'task')} · "
+             f"{plural(t['requests'], 'request')}"]
     for g in data["groups"]:
-        lines.append(f"  {g['key']}: {_n(g['tasks'], 'task')} · API {api_cost(g)} · "
+        lines.append(f"  {g['key']}: {plural(g['tasks'], 'task')} · API {api_cost(g)} · "
                      f"debug {debug_time(g)} · real {_real(g)}")
     api = api_text(t["api_cost_known"], t["unpriced_calls"],
                    all_unpriced=t["unpriced_calls"] >= t["requests"])
@@ -109,10 +110,6 @@ def summary_lines(costs: Any) -> list[str]:
     lines.append(f"  total: API {api} · real total {real}")
     lines.append(f"  details: agent report --session {costs.session_id}")
     return lines
-
-
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class CostScreen(Screen):
