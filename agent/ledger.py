@@ -140,6 +140,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX routes_task ON routes(task_id)",
         "CREATE INDEX checks_task ON checks(task_id)",
     ),
+    # v4: the agent's own set-up time before a request left, and a note on figures that are
+    # not the provider's as sent (bad data clamped, a response cut before usage came).
+    (
+        "ALTER TABLE calls ADD COLUMN setup_ms REAL",
+        "ALTER TABLE calls ADD COLUMN usage_note TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -149,9 +155,7 @@ CALL_FIELDS = (
     "session_id", "task_id", "turn_id", "at", "project", "git_commit", "model", "litellm_id",
     "backend", "local", "purpose", "input_tokens", "cached_input_tokens", "output_tokens",
     "reasoning_tokens", "cost", "provider_cost", "ttft_ms", "ttft_text_ms", "duration_ms",
-)
-_INSERT_CALL = (
-    f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) VALUES ({', '.join('?' * len(CALL_FIELDS))})"
+    "setup_ms", "usage_note",
 )
 
 
@@ -363,7 +367,12 @@ class Ledger:
         fields.setdefault("at", time.time())
         fields["local"] = int(bool(fields.get("local")))
         fields.setdefault("purpose", "turn")
-        cur = self.conn.execute(_INSERT_CALL, tuple(fields.get(k) for k in CALL_FIELDS))
+        # Only the columns given: a caller that knows no v4 figures works on any schema.
+        keys = [k for k in CALL_FIELDS if k in fields]
+        cur = self.conn.execute(
+            f"INSERT INTO calls ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})",
+            tuple(fields[k] for k in keys),
+        )
         return int(cur.lastrowid or 0)
 
     # -- reads -------------------------------------------------------------------------------

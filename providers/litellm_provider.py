@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 from typing import Any, AsyncIterator, Mapping
@@ -19,6 +20,7 @@ from providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
+from providers.recovery import mark_request_sent
 from providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
     request_params, status_hint, tool_params,
@@ -53,7 +55,11 @@ def _get(obj: Any, key: str) -> Any:
 
 
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value or 0
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value  # bad data (NaN, 1.5, "12"): kept for the turn's usage check to flag
 
 
 def usage_from_litellm(usage: Any) -> Usage:
@@ -165,6 +171,7 @@ class LiteLLMProvider:
         usage: Usage | None = None
         saw_tools = False
         try:
+            mark_request_sent()  # after the (slow) import: time to first token starts here
             response = await lit.acompletion(**kwargs)
             async for chunk in response:
                 u = _get(chunk, "usage")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping
@@ -21,6 +22,7 @@ from providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
+from providers.recovery import mark_request_sent
 from providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
     prepare_messages, redact, request_params, status_hint, tool_params,
@@ -34,7 +36,11 @@ def usage_from(obj: Mapping[str, Any]) -> Usage:
     """OpenAI usage JSON (plus OpenRouter's `cost`) to a Usage."""
     def num(d: Any, key: str) -> int:
         v = d.get(key) if isinstance(d, Mapping) else None
-        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+        if v is None or (isinstance(v, int) and not isinstance(v, bool)):
+            return v or 0
+        if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+            return int(v)
+        return v  # bad data (NaN, 1.5, "12"): kept for the turn's usage check to flag
 
     cost = obj.get("cost")
     return Usage(
@@ -218,7 +224,9 @@ class OpenAICompatProvider:
         body = self.build_body(messages, tools, model)
         state = StreamState()
         try:
-            async with self._http().stream("POST", url, json=body, headers=headers) as resp:
+            client = self._http()
+            mark_request_sent()  # time to first token runs from here, not from our set-up
+            async with client.stream("POST", url, json=body, headers=headers) as resp:
                 if resp.status_code >= 400:
                     raw = await resp.aread()
                     status = resp.status_code
