@@ -73,6 +73,12 @@ def usage_from_litellm(usage: Any) -> Usage:
     )
 
 
+def _usage_rejected(exc: BaseException) -> bool:
+    """litellm's pydantic Usage refused the host's figures (it wraps that mid-stream)."""
+    text = str(getattr(exc, "original_exception", None) or exc)
+    return "validation error for Usage" in text or "validation error for Usage" in str(exc)
+
+
 # "litellm.RateLimitError: RateLimitError: OpenAIException - slow down" -> "slow down"
 _PREFIX = re.compile(r"^\s*(litellm\.\w+:|\w+Error:|\w+Exception\s*-)\s*")
 
@@ -208,7 +214,11 @@ class LiteLLMProvider:
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001 - every litellm failure becomes a ProviderError
-            raise self._error(model, exc, key) from None
+            if not (finish is not None and _usage_rejected(exc)):
+                raise self._error(model, exc, key) from None
+            # The answer was complete; only the usage chunk (NaN, ...) failed litellm's
+            # validation. Pass it on as bad data for the turn's usage check, not a failure.
+            usage = Usage(input_tokens=float("nan"), output_tokens=float("nan"))  # type: ignore[arg-type]
         if finish is None:
             raise ProviderError("stream ended early", backend=model.backend, model=model.label,
                                 retryable=True)
