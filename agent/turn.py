@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 MAX_CONSECUTIVE_TOOL_ERRORS = 3
 MAX_STREAM_RESTARTS = 2
+MAX_CALLS_PER_RESPONSE = 64  # gpt-oss asks for a handful in parallel; thousands is an attack
 # An output budget raised after a reasoning-only "length" finish stays under every host's cap.
 MAX_RAISED_OUTPUT_TOKENS = 32_000
 _LOWER_EFFORT = {"high": "medium", "medium": "low"}
@@ -149,18 +150,13 @@ class Turn:
     async def _model_step(self) -> StepResult:
         from providers.retry import stream_with_retries
 
-        settings = self.s.settings
         restarts = corrective = 0
         notes: list[dict[str, Any]] = []  # a corrective note goes with the resend only
         while True:
             step = StepResult()
             parts = CallAssembler(frozenset(self.s.registry.names()))
             model = self._request_model()
-            limits = Limits(
-                idle_timeout=settings.stream_idle_timeout, call_timeout=settings.call_timeout,
-                turn_deadline=None if settings.max_time is None else self.started + settings.max_time,
-                max_bytes=settings.max_response_bytes,
-            )
+            limits = self._limits()
             t0 = time.monotonic()
             ttft = ttft_text = None
             with request_timer() as sent:
@@ -239,8 +235,21 @@ class Turn:
                 self._output_budget(step, model, had_calls=bool(parts.slots))
                 continue
             self._record_usage(step.usage, t0, ttft, ttft_text, model=model, sent=sent)
+            if len(parts.slots) > MAX_CALLS_PER_RESPONSE:
+                message = (f"the model asked for {len(parts.slots)} tool calls in one response "
+                           f"(the limit is {MAX_CALLS_PER_RESPONSE}); none was run")
+                self.s.emit(ev.Warning(message))
+                raise TurnStopped("response_too_large", f"Stopped: {message}.")
             step.tool_calls = [self._new_call(cid, name, args) for cid, name, args in parts.calls()]
             return step
+
+    def _limits(self) -> Limits:
+        settings = self.s.settings
+        return Limits(
+            idle_timeout=settings.stream_idle_timeout, call_timeout=settings.call_timeout,
+            turn_deadline=None if settings.max_time is None else self.started + settings.max_time,
+            max_bytes=settings.max_response_bytes,
+        )
 
     def _request_model(self) -> ResolvedModel:
         """The session's model with this turn's overrides of max_tokens / reasoning effort."""
@@ -299,16 +308,23 @@ class Turn:
         model = self.s.cheap_model()
         provider = self.s.provider(model)
 
+        limits = self._limits()
+
         class _Retrying:
             def stream(self, messages, tools, m):  # noqa: ANN001, ANN202
-                return stream_with_retries(provider, messages, tools, m, sleep=sleep)
+                return guarded(stream_with_retries(provider, messages, tools, m, sleep=sleep), limits)
 
         sleep = self.s.sleep
         task = self.s.tasks.current
         t0 = time.monotonic()
-        result = await compact(
-            self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
-        )
+        try:
+            result = await compact(
+                self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
+            )
+        except StreamLimit as limit:  # the summary call hung or ran away like any other
+            self.s.emit(ev.Warning(f"compacting: {limit.message}"))
+            raise TurnStopped("max_time" if limit.kind == "max_time" else "context_overflow",
+                              f"Stopped: compacting the conversation failed: {limit.message}.") from None
         if result is None:
             raise stop
         self.s.replace_messages(result.messages)

@@ -87,6 +87,8 @@ def finished(events):
 QUOTED = {
     "json call in a json fence": f"Here is the call:\n```json\n{JSON_CALL}\n```",
     "json call in a bare fence": f"```\n{JSON_CALL}\n```",
+    "json call alone in a json fence": f"```json\n{JSON_CALL}\n```",
+    "json call alone in a fence, trailing space": f"```json\n{JSON_CALL}\n```  \n",
     "json call in a fence with prose after": f"```json\n{JSON_CALL}\n```\nThat is how it looks.",
     "json call inline in prose": f"The model would send {JSON_CALL} to run it.",
     "json call in inline code": f"It sends `{JSON_CALL}`",
@@ -233,6 +235,43 @@ async def test_hostile_stream_ends_by_itself(repo, label):
     assert time.monotonic() - started < 25
     assert not of(events, ev.ToolCallStarted) and not (repo / "SENTINEL").exists()
     assert provider.calls <= 3
+
+
+@pytest.mark.attack("limits")
+@pytest.mark.parametrize("count", [65, 500])
+async def test_a_flood_of_small_tool_calls_runs_none(repo, count):
+    calls = [tool_call("run_command", {"command": f"touch SENTINEL{i}"}, pieces=1) for i in range(count)]
+    events = await run(session_for(repo, ScriptedProvider([calls])))
+    done = finished(events)
+    assert done.reason == "response_too_large" and "none was run" in done.text
+    assert not of(events, ev.ToolCallStarted) and not list(repo.glob("SENTINEL*"))
+
+
+@pytest.mark.attack("limits")
+async def test_a_hung_compaction_call_ends_at_max_time(repo):
+    class OverflowThenHang:
+        name = "overflow"
+        calls = 0
+
+        async def aclose(self):
+            return None
+
+        async def stream(self, messages, tools, model):
+            OverflowThenHang.calls += 1
+            if OverflowThenHang.calls == 1:
+                raise ProviderError("This model's maximum context length is 131072 tokens",
+                                    backend="openrouter", model="m", status=400)
+            mark_request_sent()
+            await asyncio.sleep(3600)
+            yield TextDelta("never")
+
+    session = session_for(repo, OverflowThenHang(), max_time=1.0)
+    for i in range(12):  # older turns for the summary to fold
+        session.messages.append({"role": "user", "content": f"old question {i} " + "x" * 2000})
+        session.messages.append({"role": "assistant", "content": f"old answer {i} " + "y" * 2000})
+    events = await run(session, timeout=30)
+    assert finished(events).reason == "max_time"
+    assert OverflowThenHang.calls == 2  # the compaction call was made, and cut
 
 
 BAD_USAGE = {
