@@ -197,9 +197,16 @@ class Turn:
                     self.s.emit(ev.Warning(limit.message))
                     raise TurnStopped(reason, f"Stopped: {limit.message}.") from None
                 except ProviderError as exc:
-                    self._record_usage(exc.usage, t0, ttft, ttft_text, model=model, sent=sent,
-                                       purpose="failed_attempt", cost_unknown=exc.usage is None,
-                                       note=None if exc.usage else "failed before usage was reported")
+                    kind = classify(exc)
+                    if exc.usage is not None:  # a failed response is billed all the same
+                        self._record_usage(exc.usage, t0, ttft, ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt")
+                    elif kind is not None:
+                        # A host that generated and then rejected the call (tool_use_failed,
+                        # HarmonyError) billed an unknown amount; a 402 refusal billed nothing.
+                        self._record_usage(None, t0, ttft, ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt", cost_unknown=kind != "afford",
+                                           note=f"{kind} error: {exc.message[:120]}")
                     if is_context_overflow(exc):
                         # The real limit is below our estimate of what we sent: fold against that.
                         await self._compact(
@@ -207,7 +214,6 @@ class Turn:
                             window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
                         )
                         continue
-                    kind = classify(exc)
                     if kind in ("tool_call", "harmony") and corrective < MAX_CORRECTIVE_RETRIES:
                         corrective += 1
                         notes = [{"role": "user", "content": corrective_note(kind, exc)}]

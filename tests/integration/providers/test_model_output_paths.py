@@ -181,9 +181,12 @@ async def test_length_finish_twice_stops_with_output_budget(repo, fake_server, k
 # -- host errors a resend fixes ------------------------------------------------------------------
 async def test_groq_tool_use_failed_is_resent_with_a_note(repo, fake_server, kind):
     fake_server.add(FakeTurn(status=400, error_body=GROQ_400), FakeTurn(content="Done."))
-    events, _ = await drive(repo, fake_server, kind)
+    events, recorder = await drive(repo, fake_server, kind, ledger=True)
     assert finished(events).reason == "done"
     assert "tool-calling interface" in last_user(fake_server.chat_bodies[1])
+    rows = recorder.ledger.calls()
+    assert [r["purpose"] for r in rows] == ["failed_attempt", "turn"]
+    assert "tool_call error" in rows[0]["usage_note"]
 
 
 async def test_openrouter_402_afford_is_resent_with_lower_max_tokens(repo, fake_server, kind):
