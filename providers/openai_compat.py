@@ -22,7 +22,7 @@ from providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
-from providers.recovery import mark_request_sent
+from providers.recovery import mark_request_sent, trace_request_sent
 from providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
     prepare_messages, redact, request_params, status_hint, tool_params,
@@ -226,7 +226,8 @@ class OpenAICompatProvider:
         try:
             client = self._http()
             mark_request_sent()  # time to first token runs from here, not from our set-up
-            async with client.stream("POST", url, json=body, headers=headers) as resp:
+            async with client.stream("POST", url, json=body, headers=headers,
+                                     extensions={"trace": trace_request_sent}) as resp:
                 if resp.status_code >= 400:
                     raw = await resp.aread()
                     status = resp.status_code

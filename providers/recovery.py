@@ -100,6 +100,20 @@ def mark_request_sent() -> None:
         marks.append(time.monotonic())
 
 
+def refine_request_sent() -> None:
+    """Move the current attempt's mark to now: the request's last byte has just been written."""
+    marks = _SENT.get()
+    if marks:
+        marks[-1] = time.monotonic()
+
+
+async def trace_request_sent(name: str, info: object) -> None:
+    """httpcore's `trace` extension: refines the mark when the request body is on the wire,
+    so the client's own first-use set-up (lazy imports, the connection pool) is not TTFT."""
+    if name.endswith("send_request_body.complete"):
+        refine_request_sent()
+
+
 @contextmanager
 def request_timer() -> Iterator[list[float]]:
     """Collects the monotonic times requests were sent inside the block (one per attempt)."""
