@@ -34,7 +34,8 @@ class Settings:
     max_cost: float | None = None  # USD per turn
     max_time: float | None = None  # seconds per turn
     command_timeout: float = 120.0
-    # Seconds without a byte from a streaming response before it counts as stalled (retried).
+    # Seconds without a byte from a streaming response (and, once it has begun, without a
+    # delta) before it counts as stalled (retried twice, then the turn stops).
     stream_idle_timeout: float = 120.0
     # Wall-clock seconds one model response may take (a server trickling bytes defeats the
     # idle timeout); a response past it is cut and the turn stops (`max_time` still applies).

@@ -3,7 +3,9 @@
 A provider's own timeouts see bytes, not progress: a server that trickles a keep-alive comment
 (or one character of text) every few seconds never trips an idle timeout. So the turn wraps
 whatever async iterator the provider returns (provider-agnostic) and ends it when
-  - no delta came for `idle_timeout` seconds           -> StreamLimit("idle")
+  - no delta came for `idle_timeout` seconds after the first one -> StreamLimit("idle")
+    (before the first delta a reasoning model may think silently behind keep-alive comments
+    for minutes: there the provider's own byte timeout, call_timeout and max_time hold)
   - the call ran longer than `call_timeout` seconds    -> StreamLimit("call_timeout")
   - the turn's `--max-time` deadline passed            -> StreamLimit("max_time")
   - text + reasoning + tool arguments passed `max_bytes` -> StreamLimit("too_large")
@@ -61,8 +63,8 @@ async def guarded(
     try:
         while True:
             now = clock()
-            ends = {"call_timeout": call_end, "max_time": limits.turn_deadline,
-                    "idle": None if limits.idle_timeout is None else now + limits.idle_timeout}
+            idle = None if limits.idle_timeout is None or not seen else now + limits.idle_timeout
+            ends = {"call_timeout": call_end, "max_time": limits.turn_deadline, "idle": idle}
             live = {k: v for k, v in ends.items() if v is not None}
             kind = min(live, key=live.__getitem__) if live else None
             wait = None if kind is None else max(0.0, live[kind] - now)

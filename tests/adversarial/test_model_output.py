@@ -180,6 +180,9 @@ class Hostile:
         mark_request_sent()
         if self.shape == "silent":
             await asyncio.sleep(3600)
+        if self.shape == "stalls":
+            yield TextDelta("first")
+            await asyncio.sleep(3600)
         i = 0
         while True:
             i += 1
@@ -212,7 +215,8 @@ class Hostile:
 
 HANG_SHAPES = {  # shape -> (settings, expected reason)
     "silent": ({"max_time": 0.5}, "max_time"),
-    "silent, idle timeout": ({"stream_idle_timeout": 0.2}, "stream_timeout"),
+    "silent, call timeout": ({"call_timeout": 0.5}, "stream_timeout"),
+    "stalls, idle timeout": ({"stream_idle_timeout": 0.2}, "stream_timeout"),
     "empty deltas": ({"call_timeout": 0.5}, "stream_timeout"),
     "text trickle": ({"call_timeout": 0.5, "stream_idle_timeout": 60}, "stream_timeout"),
     "reasoning trickle": ({"max_time": 0.5, "stream_idle_timeout": 60}, "max_time"),
