@@ -46,6 +46,8 @@ from typing import Any, Iterable
 
 MAX_TEXT = 200_000  # longer text is never scanned for calls
 MAX_TRAILING_CALLS = 8
+MAX_CANDIDATES = 16  # headers tried per block, from the end
+MAX_LITERAL = 20_000  # Python-literal arguments longer than this are not decoded
 
 _END_TOKENS = re.compile(r"(?:\s|<\|(?:call|end|return)\|>)*\Z")
 _HEADER = re.compile(
@@ -100,48 +102,41 @@ def _at_boundary(prefix: str) -> bool:
     return prefix[-1] not in "\"'`:([{<=,;*_"
 
 
-def _parse_args(rest: str) -> tuple[str, int] | None:
-    """The JSON object at the start of `rest` and where it ends; Python literals accepted."""
-    try:
-        obj, end = json.JSONDecoder().raw_decode(rest)
-    except json.JSONDecodeError:
-        obj, end = _literal_prefix(rest)
-    if not isinstance(obj, dict):
+def _parse_args(span: str) -> str | None:
+    """`span` as one JSON object (or Python dict literal), re-encoded; None otherwise."""
+    obj = _decode_json(span)
+    if obj is None and len(span) <= MAX_LITERAL:
+        obj = _safe_literal(span)
+    if not isinstance(obj, dict) or not all(isinstance(k, str) for k in obj):
         return None
-    return json.dumps(obj), end
-
-
-def _literal_prefix(rest: str) -> tuple[Any, int]:
-    """A Python dict literal at the start of `rest` (its end found by trying each `}`)."""
-    if not rest.startswith("{"):
-        return None, 0
-    for pos in range(len(rest) - 1, 0, -1):
-        if rest[pos] != "}" or not _END_TOKENS.match(rest, pos + 1):
-            continue
-        value = _safe_literal(rest[: pos + 1])
-        if value is not None:
-            return value, pos + 1
-        break
-    return None, 0
+    try:
+        return json.dumps(obj)
+    except (TypeError, ValueError):
+        return None
 
 
 def _trailing_call(text: str) -> tuple[int, TextCall] | None:
-    """The call block that ends `text`, and where it starts; None when the end is not a call."""
-    best: tuple[int, TextCall] | None = None
-    for m in _HEADER.finditer(text):
-        rest = text[m.end():]
-        parsed = _parse_args(rest) if rest.startswith("{") else None
-        if parsed is None:
+    """The call block that ends `text`, and where it starts; None when the end is not a call.
+
+    Bounded work on hostile text: the arguments must run from a header to the text's last `}`
+    (only end tokens after it), and only the last few headers are tried."""
+    tail = _END_TOKENS.search(text)
+    body_end = tail.start() if tail else len(text)
+    if body_end == 0 or text[body_end - 1] != "}":
+        return None
+    headers = list(_HEADER.finditer(text, 0, body_end))
+    for m in reversed(headers[-MAX_CANDIDATES:]):
+        span = text[m.end():body_end]
+        if not span.startswith("{"):
             continue
-        args, end = parsed
-        if not _END_TOKENS.match(rest, end):
+        args = _parse_args(span)
+        if args is None:
             continue
-        start = m.start()
-        prefix = text[:start]
+        prefix = text[:m.start()]
         if _in_code(prefix) or not _at_boundary(prefix):
             continue
-        best = (start, TextCall(m.group("name"), args))
-    return best
+        return m.start(), TextCall(m.group("name"), args)
+    return None
 
 
 def _whole_json_call(text: str) -> TextCall | None:

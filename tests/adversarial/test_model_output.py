@@ -278,6 +278,33 @@ async def test_a_hung_compaction_call_ends_at_max_time(repo):
     assert OverflowThenHang.calls == 2  # the compaction call was made, and cut
 
 
+PARSER_BOMBS = {
+    "many headers": "to=functions.read_file {" * 8000 + "}",
+    "headers inside one string": '{"a": "' + "to=functions.read_file {" * 8000 + '"}',
+    "deep json nesting": "to=functions.read_file json" + "{\"a\":" * 50_000 + "1" + "}" * 50_000,
+    "deep literal nesting": "to=functions.read_file json{'a': " + "[" * 5000 + "]" * 5000 + "}",
+    "many fences, one left open": "```\n" * 40_001 + f"to=functions.run_command json{CMD}",
+    "many braces": "}" * 190_000,
+    "just under the cap": "x" * 199_000 + f"\nto=functions.run_command json{CMD}",
+}
+
+
+@pytest.mark.attack("limits")
+@pytest.mark.parametrize("label", PARSER_BOMBS, ids=PARSER_BOMBS.keys())
+def test_the_recovery_parser_does_bounded_work_on_hostile_text(label):
+    from agent.toolcalls import recover_text_calls
+
+    started = time.monotonic()
+    found = recover_text_calls(PARSER_BOMBS[label], ["read_file", "run_command"])
+    assert time.monotonic() - started < 10  # milliseconds expected; quadratic would be minutes
+    if label == "just under the cap":
+        assert found is not None  # a real trailing call after long prose still counts
+    elif label.startswith("many fences"):
+        assert found is None  # inside the fence left open: quoted
+    else:
+        assert found is None or all(c.name == "functions.read_file" for c in found.calls)
+
+
 BAD_USAGE = {
     "negative": Usage(-1000, -5),
     "huge": Usage(10**15, 10**15),
