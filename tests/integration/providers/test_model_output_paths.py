@@ -107,16 +107,16 @@ async def test_never_ending_stream_ends_at_max_time(repo, fake_server, kind):
 async def test_comment_trickle_ends_at_the_stream_idle_timeout(repo, fake_server, kind):
     # One byte every 0.1 s keeps the HTTP read alive; after the first delta no other arrives.
     for _ in range(3):
-        fake_server.add(FakeTurn(content="a", trickle=0.1, hang_limit=20))
-    events, _ = await drive(repo, fake_server, kind, stream_idle_timeout=0.8)
+        fake_server.add(FakeTurn(content="a", trickle=0.05, hang_limit=20))
+    events, _ = await drive(repo, fake_server, kind, stream_idle_timeout=1.5)
     assert finished(events).reason == "stream_timeout"
     assert len(fake_server.chat_bodies) == 3  # first try + two restarts, then stopped
 
 
 async def test_comment_trickle_before_any_delta_ends_at_call_timeout(repo, fake_server, kind):
     # Keep-alive comments and nothing else (a model "thinking" forever behind a proxy).
-    fake_server.add(FakeTurn(content="", trickle=0.1, hang_limit=20))
-    events, _ = await drive(repo, fake_server, kind, stream_idle_timeout=0.5, call_timeout=1.5)
+    fake_server.add(FakeTurn(content="", trickle=0.05, hang_limit=20))
+    events, _ = await drive(repo, fake_server, kind, stream_idle_timeout=1.0, call_timeout=2.5)
     done = finished(events)
     assert done.reason == "stream_timeout" and "call_timeout" in done.text
 
