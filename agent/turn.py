@@ -4,6 +4,13 @@ tools, a step/cost/time limit is hit, tool calls keep failing, or the user inter
 The turn owns no state of its own beyond counters; the conversation lives in the Session's
 `messages`, which stays a valid chat history whatever happens (an interrupted tool call still
 gets a result, a stream cut mid-response is discarded and retried whole).
+
+What the model sends back is checked before anything runs: the stream is read under limits
+(agent/streamguard.py: idle, call_timeout, --max-time, size), tool calls are assembled and
+repaired, and calls written into the text are recognized only by the rule in agent/toolcalls.py;
+a response cut at its output budget ("length") never runs and is asked again once with more
+room; host errors a resend fixes are resent (providers/recovery.py); usage is sanity-checked
+(agent/usagecheck.py) before it is recorded.
 """
 from __future__ import annotations
 
