@@ -40,8 +40,14 @@ class Settings:
     max_cost: float | None = None  # USD per turn
     max_time: float | None = None  # seconds per turn
     command_timeout: float = 120.0
-    # Seconds without a byte from a streaming response before it counts as stalled (retried).
+    # Seconds without a byte from a streaming response (and, once it has begun, without a
+    # delta) before it counts as stalled (retried twice, then the turn stops).
     stream_idle_timeout: float = 120.0
+    # Wall-clock seconds one model response may take (a server trickling bytes defeats the
+    # idle timeout); a response past it is cut and the turn stops (`max_time` still applies).
+    call_timeout: float = 600.0
+    # Text + reasoning + tool arguments of one response; past it the response is cut, unrun.
+    max_response_bytes: int = 1_000_000
     # None: the front-end's default (headless: full-auto, it never asks; TUI: auto-edit).
     approval: str | None = None
     # Allow/deny rules: [[rules]] tool = "run_command", pattern = "pytest*", action = "allow".
@@ -112,6 +118,9 @@ _ENV = {
     "AGENT_MAX_COST": "max_cost",
     "AGENT_MAX_TIME": "max_time",
     "AGENT_COMMAND_TIMEOUT": "command_timeout",
+    "AGENT_CALL_TIMEOUT": "call_timeout",
+    "AGENT_STREAM_IDLE_TIMEOUT": "stream_idle_timeout",
+    "AGENT_MAX_RESPONSE_BYTES": "max_response_bytes",
     "AGENT_APPROVAL": "approval",
     "AGENT_HOURLY_RATE": "hourly_rate",
     "AGENT_LEDGER": "ledger",
@@ -310,6 +319,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('debug_idle_cap_minutes')}: debug_idle_cap_minutes must be positive")
     if settings.stream_idle_timeout <= 0:
         raise ConfigError(f"{where('stream_idle_timeout')}: stream_idle_timeout must be positive")
+    if settings.call_timeout <= 0:
+        raise ConfigError(f"{where('call_timeout')}: call_timeout must be positive")
+    if settings.max_response_bytes < 1_000:
+        raise ConfigError(f"{where('max_response_bytes')}: max_response_bytes must be at least 1000")
     if settings.command_timeout <= 0:
         raise ConfigError(f"{where('command_timeout')}: command_timeout must be positive")
     if settings.check_timeout <= 0:

@@ -157,6 +157,12 @@ class UsageUpdated(Event):
     local: bool = False  # a local backend: its cost is 0 because nothing is billed, not unknown
     # The host reported no usage: the token counts were estimated locally (about 4 chars/token).
     estimated: bool = False
+    # The agent's own time before the request left (provider import, first HTTP client, retry
+    # back-off): measured apart so ttft_ms is the server's alone.
+    setup_ms: float | None = None
+    # Set when the figures are not the provider's as sent: bad data clamped, or a call cut by
+    # the agent before usage came (then cost is None: billed, amount unknown).
+    usage_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +265,8 @@ class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn_id: str
     # "done" | "max_steps" | "max_cost" | "max_time" | "tool_errors" | "repeated_call" |
-    # "context_overflow" | "interrupted" | "error"
+    # "context_overflow" | "output_budget" | "stream_timeout" | "response_too_large" |
+    # "interrupted" | "error"
     reason: str
     text: str
     steps: int

@@ -144,6 +144,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     (
         "ALTER TABLE calls ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0",
     ),
+    # v5: the agent's own set-up time before a request left, and a note on figures that are
+    # not the provider's as sent (bad data clamped, a response cut before usage came).
+    (
+        "ALTER TABLE calls ADD COLUMN setup_ms REAL",
+        "ALTER TABLE calls ADD COLUMN usage_note TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -153,10 +159,7 @@ CALL_FIELDS = (
     "session_id", "task_id", "turn_id", "at", "project", "git_commit", "model", "litellm_id",
     "backend", "local", "purpose", "input_tokens", "cached_input_tokens", "output_tokens",
     "reasoning_tokens", "cost", "provider_cost", "ttft_ms", "ttft_text_ms", "duration_ms",
-    "usage_estimated",
-)
-_INSERT_CALL = (
-    f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) VALUES ({', '.join('?' * len(CALL_FIELDS))})"
+    "usage_estimated", "setup_ms", "usage_note",
 )
 
 
@@ -173,6 +176,7 @@ def default_path(env: Any = None) -> Path:
 class Ledger:
     def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
         self.path = str(path)
+        self._call_columns: set[str] | None = None  # read once, after migrations
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: every statement outside `_tx` is its own committed transaction.
@@ -367,14 +371,17 @@ class Ledger:
     def add_call(self, **fields: Any) -> int:
         fields.setdefault("at", time.time())
         fields["local"] = int(bool(fields.get("local")))
-        fields["usage_estimated"] = int(bool(fields.get("usage_estimated")))
+        if "usage_estimated" in fields:
+            fields["usage_estimated"] = int(bool(fields["usage_estimated"]))
         fields.setdefault("purpose", "turn")
-        if self.version < 4:  # a ledger opened at an older schema (tests pin migrations)
-            names = CALL_FIELDS[:-1]
-            sql = f"INSERT INTO calls ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            cur = self.conn.execute(sql, tuple(fields.get(k) for k in names))
-            return int(cur.lastrowid or 0)
-        cur = self.conn.execute(_INSERT_CALL, tuple(fields.get(k) for k in CALL_FIELDS))
+        # Only the columns given and this ledger's schema has (tests pin older migrations).
+        if self._call_columns is None:
+            self._call_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(calls)")}
+        keys = [k for k in CALL_FIELDS if k in fields and k in self._call_columns]
+        cur = self.conn.execute(
+            f"INSERT INTO calls ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})",
+            tuple(fields[k] for k in keys),
+        )
         return int(cur.lastrowid or 0)
 
     # -- reads -------------------------------------------------------------------------------

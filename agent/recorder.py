@@ -8,6 +8,7 @@ synchronously inside the session's event loop, so every write is one small commi
 """
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from agent import events as ev
 from agent.ledger import Ledger, LedgerError, default_path
+from agent.usagecheck import check_usage
+from providers.base import Usage
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -139,15 +142,21 @@ class LedgerRecorder:
 
     def _usage(self, e: ev.UsageUpdated) -> None:
         task_id = self._turn_task.get(e.turn_id)
+        # The turn checks usage already; checked again here because a bad figure reaching
+        # SQLite (an int past 2**63) would raise and detach the ledger for the session.
+        usage, bad = check_usage(Usage(e.input_tokens, e.output_tokens, e.cached_input_tokens,
+                                       e.reasoning_tokens, e.provider_cost))
+        note = e.usage_note if not bad else "; ".join(n for n in (e.usage_note, bad) if n)
         self.ledger.add_call(
             session_id=self.session_id or "", task_id=task_id, turn_id=e.turn_id, at=self.clock(),
             project=self.project, git_commit=self._task_commit.get(task_id or -1, self.commit),
             model=e.model, litellm_id=e.litellm_id, backend=e.backend, local=e.local,
-            purpose=e.purpose, input_tokens=e.input_tokens,
-            cached_input_tokens=e.cached_input_tokens, output_tokens=e.output_tokens,
-            reasoning_tokens=e.reasoning_tokens, cost=e.cost, provider_cost=e.provider_cost,
-            ttft_ms=e.ttft_ms, ttft_text_ms=e.ttft_text_ms, duration_ms=e.duration_ms,
-            usage_estimated=e.estimated,
+            purpose=e.purpose, input_tokens=usage.input_tokens,
+            cached_input_tokens=usage.cached_input_tokens, output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost=_finite(e.cost),
+            provider_cost=usage.provider_cost, ttft_ms=_finite(e.ttft_ms),
+            ttft_text_ms=_finite(e.ttft_text_ms), duration_ms=_finite(e.duration_ms) or 0.0,
+            setup_ms=_finite(e.setup_ms), usage_note=note, usage_estimated=e.estimated,
         )
 
     def _model_routed(self, e: ev.ModelRouted) -> None:
@@ -169,6 +178,12 @@ class LedgerRecorder:
         task_id = self._turn_task.get(e.turn_id)
         if task_id is not None:
             self.ledger.set_task_reason(task_id, e.reason)
+
+
+def _finite(value: float | None) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def attach_ledger(session: Session, *, path: str | Path | None = None) -> LedgerRecorder | None:

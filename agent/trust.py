@@ -35,6 +35,7 @@ HARMLESS = frozenset({
     "routing",                  # tiers are model ids, resolved like `model`
     "max_steps", "max_cost", "max_time",   # limits: they can only stop a turn sooner or later
     "command_timeout", "stream_idle_timeout", "check_timeout",
+    "call_timeout", "max_response_bytes",  # a model call's own bounds (loosening: tighten-only)
     "max_failed_checks", "max_auto_followups",  # follow-ups only after a check the user allowed
     "max_output_chars", "repo_map_tokens",  # how much context the model gets
     "debug_idle_cap_minutes",
@@ -67,7 +68,7 @@ RESERVED = frozenset({"hooks", "mcp_servers"})
 
 # Limits the user set in their own config: a project may tighten them, never loosen them (a
 # project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).
-TIGHTEN_ONLY = frozenset({"max_steps", "max_cost", "max_time"})
+TIGHTEN_ONLY = frozenset({"max_steps", "max_cost", "max_time", "call_timeout", "max_response_bytes"})
 
 AGENTS_CHECK = "check (AGENTS.md ## Check)"
 STORE_NAME = "trusted_projects.json"

@@ -4,20 +4,30 @@ tools, a step/cost/time limit is hit, tool calls keep failing, or the user inter
 The turn owns no state of its own beyond counters; the conversation lives in the Session's
 `messages`, which stays a valid chat history whatever happens (an interrupted tool call still
 gets a result, a stream cut mid-response is discarded and retried whole).
+
+What the model sends back is checked before anything runs: the stream is read under limits
+(agent/streamguard.py: idle, call_timeout, --max-time, size), tool calls are assembled and
+repaired, and calls written into the text are recognized only by the rule in agent/toolcalls.py;
+a response cut at its output budget ("length") never runs and is asked again once with more
+room; host errors a resend fixes are resent (providers/recovery.py); usage is sanity-checked
+(agent/usagecheck.py) before it is recorded.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from agent import events as ev
 from agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
 from agent.describe import describe_call, outcome
-from agent.leaks import find_leaked_call
 from agent.safety.loops import RepeatDetector
+from agent.streamguard import Limits, StreamLimit, guarded
+from agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
+from agent.usagecheck import check_usage
 from agent.safety.rules import decide_call
 from agent.secrets import StreamRedactor
 from tools.base import Description
@@ -30,12 +40,20 @@ from providers.base import (
     ToolCallDelta,
     Usage,
 )
+from providers.recovery import (
+    MAX_CORRECTIVE_RETRIES, afford_tokens, classify, corrective_note, lowered_max_tokens,
+    request_timer,
+)
 
 if TYPE_CHECKING:
     from agent.session import Session
 
 MAX_CONSECUTIVE_TOOL_ERRORS = 3
 MAX_STREAM_RESTARTS = 2
+MAX_CALLS_PER_RESPONSE = 64  # gpt-oss asks for a handful in parallel; thousands is an attack
+# An output budget raised after a reasoning-only "length" finish stays under every host's cap.
+MAX_RAISED_OUTPUT_TOKENS = 32_000
+_LOWER_EFFORT = {"high": "medium", "medium": "low"}
 EMPTY_NUDGE = (
     "Your last response had no text and no tool call. Continue the task with a tool call, "
     "or reply with a short summary if you are done."
@@ -71,6 +89,12 @@ class Turn:
         self.compacted = False
         self.repeats = RepeatDetector(limit=5)
         self._call_seq = 0
+        # Request overrides for the rest of the turn (a 402 "can only afford", a used-up budget).
+        self._max_tokens: int | None = None
+        self._effort: str | None = None
+        self._afford_retried = False
+        self._budget_retried = False
+        self._call_notes: dict[str, str] = {}
 
     # -- the loop ----------------------------------------------------------------------------
     async def run(self) -> tuple[str, str]:
@@ -98,24 +122,27 @@ class Turn:
             self.steps += 1
             step = await self._model_step()
             calls = step.tool_calls
-            text = step.text
+            text, reasoning = step.text, step.reasoning
             if not calls:
-                leaked = find_leaked_call(text, self.s.registry.names())
-                if leaked:
-                    self.s.emit(ev.Warning("recognized a tool call written into the model's text; running it"))
-                    calls = [self._new_call(None, leaked[0], leaked[1])]
-                    text = ""
+                recovered = recover_text_calls(text, self.s.registry.names())
+                if recovered:
+                    self.s.emit(ev.Warning(
+                        "recognized a tool call written into the model's text (harmony markup "
+                        "ending the message); running it as a tool call"))
+                    calls = [self._new_call(None, c.name, c.arguments) for c in recovered.calls]
+                    text = recovered.text
+                    reasoning = "\n".join(p for p in (reasoning, recovered.reasoning) if p)
             message: dict[str, Any] = {"role": "assistant", "content": text or None}
-            if step.reasoning:
-                message["reasoning_content"] = step.reasoning
+            if reasoning:
+                message["reasoning_content"] = reasoning
             if calls:
                 message["tool_calls"] = calls
             self.s.append_message(message)
             self.s.emit(ev.AssistantMessage(
-                self.turn_id, self.steps, text, step.reasoning, tuple(c["id"] for c in calls)
+                self.turn_id, self.steps, text, reasoning, tuple(c["id"] for c in calls)
             ))
             if not calls:
-                if not text.strip() and not self.nudged_empty and step.finish != "length":
+                if not text.strip() and not self.nudged_empty:
                     # A reasoning-only answer: gpt-oss sometimes stops after thinking. Once.
                     self.nudged_empty = True
                     self.s.append_message({"role": "user", "content": EMPTY_NUDGE})
@@ -133,73 +160,162 @@ class Turn:
     async def _model_step(self) -> StepResult:
         from providers.retry import stream_with_retries
 
-        restarts = 0
+        restarts = corrective = 0
+        notes: list[dict[str, Any]] = []  # a corrective note goes with the resend only
         while True:
             step = StepResult()
-            partial: dict[int, dict[str, Any]] = {}
-            model = self.s.model
+            parts = CallAssembler(frozenset(self.s.registry.names()))
+            model = self._request_model()
+            limits = self._limits()
             t0 = time.monotonic()
             ttft = ttft_text = None
             # A secret the model streams in pieces is held until whole (the finished message is
             # redacted whole by the session).
             text_stream, reasoning_stream = StreamRedactor(self.s.redact), StreamRedactor(self.s.redact)
-            try:
-                stream = stream_with_retries(
-                    self.s.provider(), self.s.messages, self.s.registry.schemas(), model,
-                    on_retry=self._on_retry, sleep=self.s.sleep,
-                )
-                async for delta in stream:
-                    if ttft is None:
-                        ttft = (time.monotonic() - t0) * 1000
-                    if isinstance(delta, TextDelta):
-                        if ttft_text is None:
-                            ttft_text = (time.monotonic() - t0) * 1000
-                        step.text += delta.text
-                        if shown := text_stream.feed(delta.text):
-                            self.s.emit(ev.AssistantDelta(self.turn_id, shown))
-                    elif isinstance(delta, ReasoningDelta):
-                        step.reasoning += delta.text
-                        if shown := reasoning_stream.feed(delta.text):
-                            self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
-                    elif isinstance(delta, ToolCallDelta):
-                        slot = partial.setdefault(delta.index, {"id": None, "name": "", "arguments": ""})
-                        if delta.id:
-                            slot["id"] = delta.id
-                        if delta.name:
-                            slot["name"] += delta.name
-                        slot["arguments"] += delta.arguments
-                    elif isinstance(delta, Usage):
-                        step.usage = delta
-                    elif isinstance(delta, Finish):
-                        step.finish = delta.reason
-            except ProviderError as exc:
-                if exc.usage is not None:  # a failed response is billed all the same
-                    self._record_usage(exc.usage, t0, ttft, ttft_text, model=model, purpose="failed_attempt")
-                if is_context_overflow(exc):
-                    # The real limit is below our estimate of what we sent: fold against that.
-                    await self._compact(
-                        f"the provider said the context is too long ({exc.message})",
-                        window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
+            with request_timer() as sent:
+                try:
+                    stream = stream_with_retries(
+                        self.s.provider(), self.s.messages + notes, self.s.registry.schemas(),
+                        model, on_retry=self._on_retry, sleep=self.s.sleep,
                     )
-                    continue
-                if exc.partial and exc.retryable and restarts < MAX_STREAM_RESTARTS:
-                    restarts += 1
-                    self.s.emit(ev.Warning(
-                        f"the response stream broke ({exc.line()}); discarding the partial "
-                        f"answer and asking again ({restarts}/{MAX_STREAM_RESTARTS})"
-                    ))
-                    continue
-                raise
+                    async for delta in guarded(stream, limits):
+                        if ttft is None:
+                            ttft = _since(sent, t0)
+                        if isinstance(delta, TextDelta):
+                            if ttft_text is None:
+                                ttft_text = _since(sent, t0)
+                            step.text += delta.text
+                            if shown := text_stream.feed(delta.text):
+                                self.s.emit(ev.AssistantDelta(self.turn_id, shown))
+                        elif isinstance(delta, ReasoningDelta):
+                            step.reasoning += delta.text
+                            if shown := reasoning_stream.feed(delta.text):
+                                self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
+                        elif isinstance(delta, ToolCallDelta):
+                            parts.add(delta.index, delta.id, delta.name, delta.arguments)
+                        elif isinstance(delta, Usage):
+                            step.usage = delta
+                        elif isinstance(delta, Finish):
+                            step.finish = delta.reason
+                except StreamLimit as limit:
+                    # Cut before the server reported usage: billed, but by how much is unknown.
+                    self._record_usage(None, t0, ttft, ttft_text, model=model, sent=sent,
+                                       purpose="failed_attempt", cost_unknown=True,
+                                       note=f"cut by the agent: {limit.kind}")
+                    if limit.kind == "idle" and restarts < MAX_STREAM_RESTARTS:
+                        restarts += 1
+                        self.s.emit(ev.Warning(f"{limit.message}; asking again "
+                                               f"({restarts}/{MAX_STREAM_RESTARTS})"))
+                        continue
+                    reason = {"max_time": "max_time", "too_large": "response_too_large"}.get(
+                        limit.kind, "stream_timeout")
+                    self.s.emit(ev.Warning(limit.message))
+                    raise TurnStopped(reason, f"Stopped: {limit.message}.") from None
+                except ProviderError as exc:
+                    kind = classify(exc)
+                    if exc.usage is not None:  # a failed response is billed all the same
+                        self._record_usage(exc.usage, t0, ttft, ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt")
+                    elif kind is not None:
+                        # A host that generated and then rejected the call (tool_use_failed,
+                        # HarmonyError) billed an unknown amount; a 402 refusal billed nothing.
+                        self._record_usage(None, t0, ttft, ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt", cost_unknown=kind != "afford",
+                                           note=f"{kind} error: {exc.message[:120]}")
+                    if is_context_overflow(exc):
+                        # The real limit is below our estimate of what we sent: fold against that.
+                        await self._compact(
+                            f"the provider said the context is too long ({exc.message})",
+                            window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
+                        )
+                        continue
+                    if kind in ("tool_call", "harmony") and corrective < MAX_CORRECTIVE_RETRIES:
+                        corrective += 1
+                        notes = [{"role": "user", "content": corrective_note(kind, exc)}]
+                        self.s.emit(ev.Warning(
+                            f"{exc.line()}; asking again with a corrective note "
+                            f"({corrective}/{MAX_CORRECTIVE_RETRIES})"))
+                        continue
+                    if kind == "afford" and not self._afford_retried:
+                        self._afford_retried = True
+                        self._max_tokens = lowered_max_tokens(afford_tokens(exc) or 1)
+                        self.s.emit(ev.Warning(
+                            f"{exc.line()}; asking again with max_tokens {self._max_tokens}"))
+                        continue
+                    if exc.partial and exc.retryable and restarts < MAX_STREAM_RESTARTS:
+                        restarts += 1
+                        self.s.emit(ev.Warning(
+                            f"the response stream broke ({exc.line()}); discarding the partial "
+                            f"answer and asking again ({restarts}/{MAX_STREAM_RESTARTS})"
+                        ))
+                        continue
+                    raise
             if shown := reasoning_stream.flush():
                 self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
             if shown := text_stream.flush():
                 self.s.emit(ev.AssistantDelta(self.turn_id, shown))
-            self._record_usage(step.usage, t0, ttft, ttft_text, model=model)
-            step.tool_calls = [
-                self._new_call(slot["id"], slot["name"], slot["arguments"])
-                for _, slot in sorted(partial.items())
-            ]
+            if step.finish == "length":
+                self._record_usage(step.usage, t0, ttft, ttft_text, model=model, sent=sent,
+                                   purpose="failed_attempt", note="output budget used up")
+                self._output_budget(step, model, had_calls=bool(parts.slots))
+                continue
+            self._record_usage(step.usage, t0, ttft, ttft_text, model=model, sent=sent)
+            if len(parts.slots) > MAX_CALLS_PER_RESPONSE:
+                message = (f"the model asked for {len(parts.slots)} tool calls in one response "
+                           f"(the limit is {MAX_CALLS_PER_RESPONSE}); none was run")
+                self.s.emit(ev.Warning(message))
+                raise TurnStopped("response_too_large", f"Stopped: {message}.")
+            step.tool_calls = [self._new_call(cid, name, args) for cid, name, args in parts.calls()]
             return step
+
+    def _limits(self) -> Limits:
+        settings = self.s.settings
+        return Limits(
+            idle_timeout=settings.stream_idle_timeout, call_timeout=settings.call_timeout,
+            turn_deadline=None if settings.max_time is None else self.started + settings.max_time,
+            max_bytes=settings.max_response_bytes,
+        )
+
+    def _request_model(self) -> ResolvedModel:
+        """The session's model with this turn's overrides of max_tokens / reasoning effort."""
+        model = self.s.model
+        if self._max_tokens is None and self._effort is None:
+            return model
+        params = model.params
+        if self._max_tokens is not None:
+            params = replace(params, max_output_tokens=self._max_tokens)
+        if self._effort is not None:
+            params = replace(params, reasoning_effort=self._effort)
+        return replace(model, params=params)
+
+    def _output_budget(self, step: StepResult, model: ResolvedModel, *, had_calls: bool) -> None:
+        """A response cut at the output budget is never an answer and its calls never run:
+        ask once more with more room (or less reasoning), else stop the turn."""
+        what = ("on reasoning, with no answer and no tool call"
+                if not step.text.strip() and not had_calls else
+                "before its answer or tool call was complete")
+        current = model.params.max_output_tokens
+        if current is None and step.usage is not None and step.usage.output_tokens > 0:
+            current = step.usage.output_tokens
+        more = None if current is None else min(current * 2, MAX_RAISED_OUTPUT_TOKENS)
+        if self._afford_retried:
+            more = None  # the account cannot pay for more
+        effort = _LOWER_EFFORT.get(model.params.reasoning_effort or "")
+        if not self._budget_retried and ((more and more > (current or 0)) or effort):
+            self._budget_retried = True
+            if more and more > (current or 0):
+                self._max_tokens, change = more, f"max_tokens {more}"
+            else:
+                self._effort, change = effort, f"reasoning effort {effort}"
+            self.s.emit(ev.Warning(f"the model used its whole output budget {what}; "
+                                   f"asking again with {change}"))
+            return
+        message = (f"the model used its whole output budget ({current or 'the host default'} "
+                   f"tokens) {what}")
+        self.s.emit(ev.Warning(message + "; stopping (nothing from that response was run)"))
+        raise TurnStopped("output_budget", (
+            f"Stopped: {message}. Nothing from that response was run. Try a model with a larger "
+            "output budget, a lower reasoning effort, or a smaller task."))
 
     async def _compact(self, reason: str, *, window: int | None = None) -> None:
         """Summarize older turns once; a second overflow in the same turn stops it."""
@@ -217,16 +333,23 @@ class Turn:
         model = self.s.cheap_model()
         provider = self.s.provider(model)
 
+        limits = self._limits()
+
         class _Retrying:
             def stream(self, messages, tools, m):  # noqa: ANN001, ANN202
-                return stream_with_retries(provider, messages, tools, m, sleep=sleep)
+                return guarded(stream_with_retries(provider, messages, tools, m, sleep=sleep), limits)
 
         sleep = self.s.sleep
         task = self.s.tasks.current
         t0 = time.monotonic()
-        result = await compact(
-            self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
-        )
+        try:
+            result = await compact(
+                self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
+            )
+        except StreamLimit as limit:  # the summary call hung or ran away like any other
+            self.s.emit(ev.Warning(f"compacting: {limit.message}"))
+            raise TurnStopped("max_time" if limit.kind == "max_time" else "context_overflow",
+                              f"Stopped: compacting the conversation failed: {limit.message}.") from None
         if result is None:
             raise stop
         self.s.replace_messages(result.messages)
@@ -246,18 +369,30 @@ class Turn:
     def _new_call(self, call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
         self._call_seq += 1
         if not call_id or call_id in self.s.call_ids:
+            # Stable, never random: the same turn/step/position always gets the same id.
             call_id = f"call_{self.turn_id}_{self.steps}_{self._call_seq}"
         self.s.call_ids.add(call_id)
-        return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+        fixed = normalize_call(name, arguments, self.s.registry.names())
+        if fixed.note:
+            self._call_notes[call_id] = fixed.note
+        name = fixed.name if fixed.name in self.s.registry else _SAFE_NAME.sub("_", fixed.name)[:64]
+        args = fixed.arguments if isinstance(fixed.arguments, str) else json.dumps(fixed.arguments)
+        return {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
 
     def _record_usage(
         self, usage: Usage | None, t0: float, ttft: float | None, ttft_text: float | None,
         *, model: ResolvedModel | None = None, purpose: str = "turn",
+        sent: list[float] | None = None, note: str | None = None, cost_unknown: bool = False,
     ) -> None:
-        usage = usage or Usage()
+        usage, bad = check_usage(usage)
+        if bad:
+            self.s.emit(ev.Warning(f"{bad}; recorded as 0 tokens and an unknown cost"))
+            note = bad if note is None else f"{note}; {bad}"
         model = model or self.s.model
         price = self.s.price(model)
         cost = None if price is None else price.cost(usage)
+        if (bad or cost_unknown) and not model.free:
+            cost = None
         if cost is not None:
             self.cost += cost
         self.s.add_usage(usage, cost, model)
@@ -267,6 +402,7 @@ class Turn:
             output_tokens=usage.output_tokens, cached_input_tokens=usage.cached_input_tokens,
             reasoning_tokens=usage.reasoning_tokens, cost=cost, provider_cost=usage.provider_cost,
             ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
+            setup_ms=(sent[0] - t0) * 1000 if sent else None, usage_note=note,
             session_cost=self.s.total_cost, session_input_tokens=self.s.total_input,
             session_output_tokens=self.s.total_output, purpose=purpose,
             # A local server the user priced in [prices] is billed after all: not "local".
@@ -337,6 +473,8 @@ class Turn:
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,
                      metadata: dict[str, Any], described: Description | None = None) -> None:
         output = self.s.redact(output)
+        if call_id in self._call_notes:  # a repaired name or arguments: say what was done
+            metadata = {**metadata, "recovered": self._call_notes[call_id]}
         self.s.append_message({"role": "tool", "tool_call_id": call_id, "content": output})
         d = described or Description((output.strip().splitlines() or [""])[0][:160])
         self.s.emit(ev.ToolCallFinished(
@@ -363,6 +501,14 @@ class Turn:
 
     def on_cancel(self) -> None:
         self._answer_pending("not finished: the turn was interrupted or failed before this call ran")
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _since(sent: list[float], t0: float) -> float:
+    """Milliseconds since the last request left (or since t0 when the provider did not say)."""
+    return (time.monotonic() - (sent[-1] if sent else t0)) * 1000
 
 
 async def cancel_and_wait(task: asyncio.Task[Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 from dataclasses import replace
@@ -21,6 +22,7 @@ from providers.base import (
     Usage,
 )
 from providers.hosts import HostProfile, profile_of
+from providers.recovery import mark_request_sent
 from providers.usage import estimate_usage, usage_from, usage_in_chunk
 from providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
@@ -56,7 +58,11 @@ def _get(obj: Any, key: str) -> Any:
 
 
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value or 0
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value  # bad data (NaN, 1.5, "12"): kept for the turn's usage check to flag
 
 
 def usage_from_litellm(usage: Any) -> Usage:
@@ -109,6 +115,12 @@ class RawTap:
 
             response.completion_stream = tapped()
             self.installed = True
+
+
+def _usage_rejected(exc: BaseException) -> bool:
+    """litellm's pydantic Usage refused the host's figures (it wraps that mid-stream)."""
+    text = str(getattr(exc, "original_exception", None) or exc)
+    return "validation error for Usage" in text or "validation error for Usage" in str(exc)
 
 
 # "litellm.RateLimitError: RateLimitError: OpenAIException - slow down" -> "slow down"
@@ -213,6 +225,7 @@ class LiteLLMProvider:
         saw_tools = False
         produced: list[str] = []
         try:
+            mark_request_sent()  # after the (slow) import: time to first token starts here
             response = await lit.acompletion(**kwargs)
             tap.install(response)
             async for chunk in response:
@@ -253,7 +266,11 @@ class LiteLLMProvider:
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001 - every litellm failure becomes a ProviderError
-            raise self._error(model, exc, key) from None
+            if not (finish is not None and _usage_rejected(exc)):
+                raise self._error(model, exc, key) from None
+            # The answer was complete; only the usage chunk (NaN, ...) failed litellm's
+            # validation. Pass it on as bad data for the turn's usage check, not a failure.
+            usage = Usage(input_tokens=float("nan"), output_tokens=float("nan"))  # type: ignore[arg-type]
         if finish is None:
             raise ProviderError("stream ended early", backend=model.backend, model=model.label,
                                 retryable=True)

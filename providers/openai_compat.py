@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping
@@ -22,6 +23,7 @@ from providers.base import (
     Usage,
 )
 from providers.hosts import ALL_REASONING_FIELDS, GENERIC, HostProfile, profile_of
+from providers.recovery import mark_request_sent, trace_request_sent
 from providers.usage import estimate_usage, usage_from, usage_in_chunk
 from providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
@@ -242,7 +244,10 @@ class OpenAICompatProvider:
         body = self.build_body(messages, tools, model)
         state = StreamState(host=profile_of(model))
         try:
-            async with self._http().stream("POST", url, json=body, headers=headers) as resp:
+            client = self._http()
+            mark_request_sent()  # time to first token runs from here, not from our set-up
+            async with client.stream("POST", url, json=body, headers=headers,
+                                     extensions={"trace": trace_request_sent}) as resp:
                 if resp.status_code >= 400:
                     raw = await resp.aread()
                     status = resp.status_code

@@ -27,33 +27,27 @@ def _get(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
-# No single response is billed for more tokens than this; a bigger figure is a broken or hostile
-# server, and believing it would blow the ledger (and a negative one would defeat --max-cost).
-MAX_TOKENS = 100_000_000
-MAX_COST = 10_000.0  # USD for one call
-
-
-def _int(value: Any) -> int:
-    """A token count: a finite number in [0, MAX_TOKENS], else 0 (never negative, NaN or bool)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _int(value: Any) -> Any:
+    """A token count as the host sent it: a whole number stays (a whole float becomes an int);
+    anything else (NaN, 1.5, "12", negative, absurdly large) is passed on unchanged, so the
+    turn's usage check (agent/usagecheck.py) records it as bad data and clamps it, in one
+    place, with a warning, instead of it vanishing here."""
+    if value is None:
         return 0
-    if value != value or value in (float("inf"), float("-inf")):
-        return 0
-    return min(max(0, int(value)), MAX_TOKENS)
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")) \
+            and value.is_integer():
+        return int(value)
+    return value
 
 
-def _cost(value: Any) -> float | None:
-    """A billed cost: finite, in [0, MAX_COST]; anything else is no figure (None), not a guess."""
-    if isinstance(value, str):  # a few proxies send the cost as a decimal string
+def _cost(value: Any) -> Any:
+    """A billed cost as sent (a few proxies send a decimal string: read as a number); bad values
+    are passed on for the usage check to flag."""
+    if isinstance(value, str):
         try:
-            value = float(value)
+            return float(value)
         except ValueError:
-            return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    if value != value or value < 0 or value > MAX_COST:
-        return None
+            return value
     return value
 
 
@@ -70,7 +64,7 @@ def usage_from(obj: Any, host: HostProfile | None = None) -> Usage:
 
 
 def has_counts(obj: Any) -> bool:
-    return bool(_int(_get(obj, "prompt_tokens")) or _int(_get(obj, "completion_tokens")))
+    return bool(_get(obj, "prompt_tokens") or _get(obj, "completion_tokens"))
 
 
 def usage_in_chunk(chunk: Any, host: HostProfile) -> Any | None:

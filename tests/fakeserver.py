@@ -86,6 +86,17 @@ class FakeTurn:
     piece: int = 3  # characters per text/reasoning chunk
     arg_pieces: int = 3  # chunks each tool call's arguments are split into
     usage: bool | None = None  # None: send usage iff the request asked (stream_options)
+    # Shapes for the turn's recovery and limits (bounded: a stream stops by itself after
+    # `hang_limit` seconds, or when the client goes away).
+    error_body: dict | None = None  # with `status`: this JSON body instead of the default
+    stream_error_body: dict | None = None  # with `stream_error_at`: this event instead
+    same_index: bool = False  # every tool call streamed under index 0 (parallel calls)
+    omit_ids: bool = False  # tool calls without ids
+    raw_usage: dict | None = None  # this usage object as sent (NaN, negative, huge...)
+    endless: bool = False  # after the content, text pieces every chunk_delay, never finishing
+    trickle: float = 0.0  # after the content, one byte every `trickle` s, never finishing
+    trickle_text: bool = False  # the trickled byte is a text delta, not an SSE comment
+    hang_limit: float = 30.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FakeTurn":
@@ -260,6 +271,8 @@ def _chunk(cid: str, model: str, delta: dict | None, finish: str | None = None, 
 
 
 def _usage(turn: FakeTurn) -> dict[str, Any]:
+    if turn.raw_usage is not None:
+        return turn.raw_usage
     usage: dict[str, Any] = {
         "prompt_tokens": turn.prompt_tokens,
         "completion_tokens": turn.completion_tokens,
@@ -286,23 +299,34 @@ def stream_events(turn: FakeTurn, body: dict[str, Any], n: int,
         events += [_chunk(cid, model, {rfield: p}) for p in _split(turn.reasoning, turn.piece)]
     events += [_chunk(cid, model, {"content": p}) for p in _split(turn.content, turn.piece)]
     for i, tc in enumerate(turn.tool_calls):
-        first = {"index": i, "id": tc.id or f"call_{n}_{i}", "type": "function",
+        index = 0 if turn.same_index else i
+        first = {"index": index, "id": tc.id or f"call_{n}_{i}", "type": "function",
                  "function": {"name": tc.name, "arguments": ""}}
+        if turn.omit_ids:
+            del first["id"]
         events.append(_chunk(cid, model, {"tool_calls": [first]}))
         for piece in _split_n(tc.arguments_json, turn.arg_pieces):
-            events.append(_chunk(cid, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
+            events.append(_chunk(cid, model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
     events.append(_chunk(cid, model, {}, _finish(turn)))
     wants = bool((body.get("stream_options") or {}).get("include_usage"))
     if shape is not None and turn.usage is not False:
         events = shape_usage(shape, events, _usage(turn))  # type: ignore[arg-type]
     elif turn.usage if turn.usage is not None else wants:
         events.append(_chunk(cid, model, None, usage=_usage(turn)))
+    if turn.endless or turn.trickle:
+        # Never finishes: no finish chunk, no usage.
+        return [e for e in events if not _is_finish(e) and not (isinstance(e, dict) and e.get("usage"))]
     if turn.stream_error_at is not None:
-        err = {"error": {"code": turn.stream_error_code, "message": turn.error_message}}
+        err = turn.stream_error_body or {"error": {"code": turn.stream_error_code,
+                                                   "message": turn.error_message}}
         events.insert(turn.stream_error_at, err)
     if turn.malformed_at is not None:
         events.insert(turn.malformed_at, '{"choices": [{"delta": {"content": "trunc')
     return events
+
+
+def _is_finish(event: Any) -> bool:
+    return isinstance(event, dict) and any(c.get("finish_reason") for c in event.get("choices") or ())
 
 
 def completion(turn: FakeTurn, body: dict[str, Any], n: int,
@@ -422,10 +446,16 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(turn.delay_first_byte)
         if turn.status is not None:
             headers = {} if turn.retry_after is None else {"Retry-After": str(turn.retry_after)}
+            if turn.error_body is not None:
+                return self._json(turn.status, turn.error_body, headers)
             return self._error(turn.status, turn.error_message, turn.error_type, headers)
         if not body.get("stream"):
             return self._json(200, completion(turn, body, n, shape))
         self._stream(turn, body, n)
+
+    def _hang(self, turn: FakeTurn, write: Any, body: dict[str, Any], n: int) -> None:
+        self.close_connection = True
+        _hang_loop(turn, write, body, n)
 
     def _stream(self, turn: FakeTurn, body: dict[str, Any], n: int) -> None:
         chunked = turn.framing == "chunked"
@@ -462,6 +492,8 @@ class _Handler(BaseHTTPRequestHandler):
                     write(KEEPALIVE)
                 payload = event if isinstance(event, str) else json.dumps(event)
                 write(b"data: " + payload.encode() + b"\n\n")
+            if turn.endless or turn.trickle:
+                return self._hang(turn, write, body, n)
             write(b"data: [DONE]\n\n")
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
@@ -470,6 +502,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._deliver(sent[-1] if sent else None)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (timeouts, cancellation)
+
+
+def _hang_loop(turn: FakeTurn, write: Any, body: dict[str, Any], n: int) -> None:
+    """Never finish: text pieces (endless) or one byte at a time (trickle), bounded in time."""
+    cid, model = f"chatcmpl-fake-{n}", str(body.get("model", "fake"))
+    end = time.monotonic() + turn.hang_limit
+    while time.monotonic() < end:
+        if turn.endless:
+            write(b"data: " + json.dumps(_chunk(cid, model, {"content": turn.content or "x"})).encode() + b"\n\n")
+            time.sleep(max(turn.chunk_delay, 0.005))
+            continue
+        time.sleep(turn.trickle)
+        if turn.trickle_text:
+            write(b"data: " + json.dumps(_chunk(cid, model, {"content": "."})).encode() + b"\n\n")
+        else:
+            write(b":\n")  # an SSE comment line: bytes, but no event
 
 
 def _load_script(path: str) -> tuple[list[dict], dict[str, list[dict]], list[str] | None]:

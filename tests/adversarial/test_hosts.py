@@ -18,7 +18,8 @@ from providers.catalogue import resolve_model
 from providers.hosts import HOSTS, guess_host, is_local_url
 from providers.openai_compat import OpenAICompatProvider
 from providers.prices import price_for_model
-from providers.usage import MAX_TOKENS, usage_from, usage_in_chunk
+from agent.usagecheck import MAX_TOKENS, check_usage
+from providers.usage import usage_from, usage_in_chunk
 
 KEY = "sk-hostile-0123456789abcdefSECRET"
 
@@ -37,7 +38,8 @@ def test_hostile_token_counts_never_go_negative_or_unbounded(bad, where):
     chunk = {"choices": [], "usage": usage} if where == "usage" else {
         "choices": [], "x_groq": {"usage": usage}}
     found = usage_in_chunk(chunk, HOSTS["groq"] if where == "x_groq" else HOSTS["openrouter"])
-    u = usage_from(found if found is not None else usage, HOSTS["openrouter"])
+    # What the turn records: the host's figures as read, then the one usage check.
+    u, _note = check_usage(usage_from(found if found is not None else usage, HOSTS["openrouter"]))
     for n in (u.input_tokens, u.output_tokens, u.cached_input_tokens, u.reasoning_tokens):
         assert isinstance(n, int) and 0 <= n <= MAX_TOKENS
     assert u.provider_cost is None or (math.isfinite(u.provider_cost) and u.provider_cost >= 0)
@@ -48,8 +50,9 @@ def test_hostile_token_counts_never_go_negative_or_unbounded(bad, where):
 @pytest.mark.attack("limits")
 @pytest.mark.parametrize("cost", ["-5", -0.01, "nan", "inf", 1e9, "1e400", "0x10"])
 def test_hostile_billed_cost_is_dropped_not_believed(cost):
-    u = usage_from({"prompt_tokens": 10, "completion_tokens": 2, "cost": cost}, HOSTS["openrouter"])
-    assert u.provider_cost is None
+    u, note = check_usage(usage_from({"prompt_tokens": 10, "completion_tokens": 2, "cost": cost},
+                                     HOSTS["openrouter"]))
+    assert u.provider_cost is None and "provider_cost" in (note or "")
 
 
 @pytest.mark.attack("limits")

@@ -28,7 +28,7 @@ EXPECTED = {
         "turn_id", "model", "litellm_id", "backend", "input_tokens", "output_tokens",
         "cached_input_tokens", "reasoning_tokens", "cost", "provider_cost", "ttft_ms",
         "ttft_text_ms", "duration_ms", "session_cost", "session_input_tokens",
-        "session_output_tokens", "purpose", "local", "estimated",
+        "session_output_tokens", "purpose", "local", "estimated", "setup_ms", "usage_note",
     ],
     "compacted": ["turn_id", "folded_messages", "before_tokens", "after_tokens", "model", "reason"],
     "task_updated": [

@@ -29,6 +29,9 @@ REASONS = {
     "tool_errors": ("stopped: repeated invalid tool calls", "yellow"),
     "repeated_call": ("stopped: the model repeated the same call", "yellow"),
     "context_overflow": ("stopped: the conversation no longer fits the context window", "yellow"),
+    "output_budget": ("stopped: the model used its whole output budget", "yellow"),
+    "stream_timeout": ("stopped: the model's response timed out", "yellow"),
+    "response_too_large": ("stopped: the model's response was too large (nothing run)", "yellow"),
     "interrupted": ("interrupted", "yellow"),
     "error": ("failed", "red"),
 }

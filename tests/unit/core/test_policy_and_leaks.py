@@ -1,8 +1,8 @@
 import json
 
-from agent.leaks import find_leaked_call
 from agent.policy import decide, scrubbed_env
 from agent.secrets import Redactor
+from agent.toolcalls import recover_text_calls
 
 TOOLS = ["read_file", "run_command", "apply_patch"]
 
@@ -33,25 +33,30 @@ def test_redactor_replaces_secret_values_only():
     assert r("abc stays") == "abc stays"  # too short to redact safely
 
 
+def _call(text):
+    found = recover_text_calls(text, TOOLS)
+    return None if found is None else [(c.name, c.arguments) for c in found.calls]
+
+
 def test_harmony_leak_is_recognized():
     text = 'to=functions.read_file<|channel|>commentary json<|message|>{"path": "a.py"}<|call|>'
-    assert find_leaked_call(text, TOOLS) == ("read_file", '{"path": "a.py"}')
+    assert _call(text) == [("functions.read_file", '{"path": "a.py"}')]
 
 
-def test_json_leak_is_recognized_plain_and_fenced():
+def test_json_leak_is_recognized_plain_but_never_fenced():
     text = '{"name": "run_command", "arguments": {"command": "pytest -q"}}'
-    name, args = find_leaked_call(text, TOOLS)
+    [(name, args)] = _call(text)
     assert name == "run_command" and json.loads(args) == {"command": "pytest -q"}
-    fenced = "```json\n" + text + "\n```"
-    assert find_leaked_call(fenced, TOOLS)[0] == "run_command"
+    # In a code block it is quoted, not called (issue 10 item 10).
+    assert _call("```json\n" + text + "\n```") is None
 
 
 def test_ambiguous_or_unknown_text_is_not_a_call():
-    assert find_leaked_call("I will run {\"name\": \"run_command\"} now", TOOLS) is None
-    assert find_leaked_call('{"name": "rm_rf", "arguments": {}}', TOOLS) is None
-    assert find_leaked_call('{"name": "read_file", "arguments": {}, "extra": 1}', TOOLS) is None
-    assert find_leaked_call("to=functions.read_file<|message|>{not json}", TOOLS) is None
-    assert find_leaked_call("Done: fixed the bug.", TOOLS) is None
+    assert _call("I will run {\"name\": \"run_command\"} now") is None
+    assert _call('{"name": "rm_rf", "arguments": {}}') is None
+    assert _call('{"name": "read_file", "arguments": {}, "extra": 1}') is None
+    assert _call("to=functions.read_file<|message|>{not json}") is None
+    assert _call("Done: fixed the bug.") is None
 
 
 def test_dotenv_values_are_redacted(tmp_path):
