@@ -106,6 +106,7 @@ class ApprovalRequested(Event):
     arguments: Any
     reason: str
     destructive: bool = False  # a destructive command: front-ends offer no "approve for session"
+    protected: bool = False  # a write to a protected path (.agent/, AGENTS.md, .git/, .env*): same
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,10 @@ class Session:
         self.approval = settings.approval or ("auto-edit" if interactive else "full-auto")
         self.rules = list(settings.rules)
         self._sandbox_warning = self._sandbox_check()
+        from agent.safety.protected import protected_paths
+
+        # Writes there are asked even in full-auto (agent/safety/protected.py).
+        self.protected = protected_paths(self.root, settings.instruction_files, self.env)
         self.checkpoints: Any = None
         self._checkpointed_turns: set[str] = set()
         self.messages: list[dict[str, Any]] = []
@@ -118,22 +122,54 @@ class Session:
         """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
         if self.settings.sandbox == "off":
             return None
-        from agent.safety.sandbox import unavailable_reason
+        from agent.safety.sandbox import fix_hint, unavailable_reason
 
         reason = unavailable_reason()
         if reason is None:
             return None
         if self.settings.sandbox == "on":
-            raise ConfigError(f"sandbox = on, but bubblewrap cannot run here: {reason}")
-        return f"sandbox unavailable ({reason}); commands run unsandboxed"
+            raise ConfigError(f"sandbox = on, but bubblewrap cannot run here: {reason}. "
+                              f"Fix: {fix_hint(reason)}")
+        return (f"commands run UNSANDBOXED: {reason}. Fix: {fix_hint(reason)} "
+                "(`agent doctor` checks it)")
+
+    @property
+    def sandboxed(self) -> bool:
+        """Commands and checks run under bubblewrap."""
+        return self.settings.sandbox != "off" and not self._sandbox_warning
 
     def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
-        from agent.safety.sandbox import wrap_command
+        from agent.config import user_config_path
+        from agent.paths import data_dir
+        from agent.safety.sandbox import protected_mounts, wrap_command
 
-        return wrap_command(argv, self.root, cwd=cwd, network=self.settings.sandbox_network)
+        return wrap_command(
+            argv, self.root, cwd=cwd, network=self.settings.sandbox_network,
+            readonly=protected_mounts(self.root, self.settings.instruction_files),
+            hide=(data_dir(self.env), user_config_path(self.env).parent),
+            env=scrubbed_env(self.env))
+
+    def command_wrapper(self) -> Any:
+        """(argv, cwd) -> argv for commands and checks: the sandbox, or None when unsandboxed."""
+        return self._wrap_argv if self.sandboxed else None
+
+    def _git_outside_argv(self, argv: list[str], cwd: Any) -> list[str]:
+        """An approved git command that writes .git: outside the sandbox, every word re-quoted,
+        with the hardened git config (agent/gitsafe.py). Anything else stays sandboxed."""
+        from agent.gitsafe import local_config_keys, shell_line
+        from agent.safety.gitcmd import git_write_plan
+
+        plan = git_write_plan(argv[-1]) if len(argv) == 3 and argv[:2] == ["/bin/bash", "-c"] else None
+        where = cwd or self.root
+        if plan is None or "core.worktree" in local_config_keys(where, self.env):
+            return self._wrap_argv(argv, cwd)
+        return ["/bin/bash", "-c", shell_line(where, plan.argvs, self.env)]
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
+        from agent.safety.sandbox import harden_process
+
+        harden_process()
         instructions = load_instructions(self.root, self.settings.instruction_files)
         if self._journal_enabled:
             path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
@@ -303,22 +339,28 @@ class Session:
             if task is not None:
                 task.api_cost += cost
 
-    def tool_context(self, call_id: str) -> Any:
+    def tool_context(self, call_id: str, *, git_outside: bool = False) -> Any:
         from tools.base import ToolContext
 
         def on_output(chunk: str) -> None:
             self.emit(ev.ToolOutputDelta(call_id, self.redact(chunk)))
 
+        env = scrubbed_env(self.env)
+        wrap = self.command_wrapper()
+        if git_outside and wrap is not None:
+            from agent.gitsafe import git_env
+
+            wrap, env = self._git_outside_argv, git_env(env)
         return ToolContext(
             root=self.root,
-            env=scrubbed_env(self.env),
+            env=env,
             output_dir=self._output_dir or self._default_output_dir(),
             command_timeout=self.settings.command_timeout,
             max_output_chars=self.settings.max_output_chars,
             cancel=self._cancel,
             on_output=on_output,
             process_groups=self.process_groups,
-            wrap_argv=self._wrap_argv if self.settings.sandbox != "off" and not self._sandbox_warning else None,
+            wrap_argv=wrap,
             repo_map=self.repo_map() if self.settings.repo_map_tokens != 0 else None,
             task=self.tasks.current.first_prompt if self.tasks.current else "",
             touched=tuple(self.touched_files),
@@ -379,7 +421,8 @@ class Session:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._approvals[call_id] = future
         self.emit(ev.ApprovalRequested(turn_id, call_id, tool, arguments, decision.reason,
-                                       bool(getattr(decision, "destructive", False))))
+                                       bool(getattr(decision, "destructive", False)),
+                                       bool(getattr(decision, "protected", ()))))
         try:
             return await future
         finally:

@@ -289,8 +289,10 @@ class Turn:
             self.s.approval, tool.name, tool.mutating, params, self.s.rules,
             interactive=self.s.interactive,
             approved_for_session=tool.name in self.s.approved_tools, root=self.s.root,
+            protected=getattr(self.s, "protected", None), sandboxed=getattr(self.s, "sandboxed", False),
         )
         destructive = bool(getattr(decision, "destructive", False))
+        git_outside = bool(getattr(decision, "git_outside", False))
         if decision.action == "ask":
             decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args, decision)
         if decision.action == "deny":
@@ -299,7 +301,7 @@ class Turn:
             return
         if tool.mutating:
             await self.s.checkpoint(self.turn_id, f"before {tool.name}", force=destructive)
-        ctx = self.s.tool_context(call_id)
+        ctx = self.s.tool_context(call_id, git_outside=git_outside) if git_outside else self.s.tool_context(call_id)
         result = await self.s.registry.execute(tool, params, ctx)
         if result.metadata.get("files_changed"):
             self.repeats.progress()

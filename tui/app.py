@@ -228,6 +228,8 @@ class AgentApp(App[int]):
             self._stall.on_event(event, self)
         if isinstance(event, ev.SessionStarted):
             self._set_model(event.model)
+            # Commands run without the bubblewrap sandbox: say so, always visible.
+            self.status_bar.unsandboxed = not getattr(self.session, "sandboxed", True)
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
             conversation.notice(
                 f"agent {event.version} · {event.model} via {event.backend} · {event.root}{extra}", "banner")

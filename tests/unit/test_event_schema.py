@@ -13,7 +13,8 @@ EXPECTED = {
     "tool_call_started": ["turn_id", "call_id", "name", "arguments"],
     "tool_output_delta": ["call_id", "text"],
     "tool_call_finished": ["turn_id", "call_id", "name", "output", "is_error", "duration_ms", "metadata"],
-    "approval_requested": ["turn_id", "call_id", "name", "arguments", "reason", "destructive"],
+    "approval_requested": ["turn_id", "call_id", "name", "arguments", "reason", "destructive",
+                           "protected"],
     "checkpoint_created": ["turn_id", "checkpoint_id", "label", "files"],
     "checkpoint_restored": ["checkpoint_id", "restored", "deleted", "created", "skipped", "backup_id"],
     "usage_updated": [

@@ -24,6 +24,7 @@ class StatusBar(Widget):
         self.stats: SessionStats | None = None
         self.model = ""
         self._key = None
+        self.unsandboxed = False  # commands run outside the bubblewrap sandbox
 
     def refresh_from(self, stats: SessionStats, model: str) -> None:
         """Re-render only when a shown figure changed (called on every tick)."""
@@ -41,6 +42,8 @@ class StatusBar(Widget):
     def parts(self) -> list[tuple[int, str, str]]:
         """(priority: lower is kept longer, text, style)."""
         out: list[tuple[int, str, str]] = [(0, self.model or "-", "bold")]
+        if self.unsandboxed:
+            out.append((0, "unsandboxed", "bold red"))
         stats = self.stats
         if stats is None:
             return out
