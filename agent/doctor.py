@@ -7,6 +7,8 @@ For every backend that is configured (a key is set, it is the configured --backe
   listed     each profile's model name on that backend is in the list;
   tool call  one tiny streamed request offering a `ping` tool gets a `ping` call back
              (a real request: a fraction of a cent on paid backends; --no-call skips it).
+First, one line says whether commands run in the bubblewrap sandbox, and how to fix it if not
+(it does not change the exit code).
 Backends that are not configured get one line saying how to configure them.
 Exit code: 0 all checks passed · 1 something failed · 2 nothing is configured.
 """
@@ -161,6 +163,21 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
                    "e.g. llama.cpp --jinja)")
 
 
+def sandbox_finding(setting: str = "auto") -> Finding:
+    """Whether commands will run in the bubblewrap sandbox here, and how to fix it if not."""
+    from agent.safety.sandbox import fix_hint, unavailable_reason
+
+    if setting == "off":
+        return Finding("sandbox", "sandbox", None,
+                       "off (sandbox = \"off\"): commands run unsandboxed, with your files writable")
+    reason = unavailable_reason()
+    if reason is None:
+        return Finding("sandbox", "sandbox", True,
+                       "bubblewrap works: commands and checks run sandboxed")
+    return Finding("sandbox", "sandbox", False,
+                   f"commands run UNSANDBOXED: {reason}. Fix: {fix_hint(reason)}")
+
+
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
                      call_timeout: float = CALL_TIMEOUT) -> int:
@@ -214,4 +231,5 @@ def main(argv: Sequence[str]) -> int:
             print(f"agent doctor: error: unknown backend {args.backend!r}", file=sys.stderr)
             return 2
         ts = [Target(**{**t.__dict__, "configured": True}) for t in ts]
+    print(sandbox_finding(settings.sandbox).line())
     return asyncio.run(run_doctor(ts, os.environ, sys.stdout, call=not args.no_call))

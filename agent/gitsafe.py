@@ -150,9 +150,14 @@ def config_args(root: Path | str | None = None, env: Mapping[str, str] | None = 
     pairs = list(SAFE_CONFIG)
     if root is not None:
         fixed = {k.lower() for k, _ in SAFE_CONFIG}
-        pairs += [(k, "false" if k.lower().startswith("pager.") else "")
-                  for k in local_program_keys(root, env) if k.lower() not in fixed
-                  and not k.lower().startswith("alias.")]
+        for key in local_config_keys(root, env):
+            low = key.lower()
+            if low in fixed or low.startswith("alias."):
+                continue
+            if low.startswith("filter.") and low.endswith(".required"):
+                pairs.append((key, "false"))  # the emptied filter must not fail every add
+            elif is_program_key(key):
+                pairs.append((key, "false" if low.startswith("pager.") else ""))
     for key, value in pairs:
         out += ["-c", f"{key}={value}"]
     return out

@@ -31,7 +31,8 @@ _BAD_OPTIONS = ("--exec", "--strategy", "--upload-pack", "--receive-pack", "--gi
                 "--namespace", "--super-prefix", "--recurse-submodules")
 # Subcommands whose short `-s NAME` picks a merge strategy: a `git-merge-NAME` program.
 _STRATEGY = frozenset({"merge", "rebase", "cherry-pick", "revert"})
-_SHELL_CHARS = set("$`;|&<>(){}*?[]~!\\\n\r#")
+# `~` is special only at the start of a word (HEAD~1 is plain text): checked per word.
+_SHELL_CHARS = set("$`;|&<>(){}*?[]!\\\n\r#")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def git_write_plan(command: object) -> GitPlan | None:
             return None  # any other operator: not a plain git line
         else:
             segments[-1].append(tok)
-    if any(not s for s in segments):
+    if any(not s for s in segments) or any(w.startswith("~") for s in segments for w in s):
         return None
     # Characters the shell would treat specially are refused even quoted: what runs must be
     # exactly what the words say, and unquoting rules differ between shlex and bash.

@@ -214,7 +214,8 @@ def decide_call(mode: str, tool_name: str, mutating: bool, args: Any, rules: Ite
     if sandboxed and tool_name in COMMAND_TOOLS:
         plan = git_write_plan(_as_mapping(args).get("command"))
         if plan is not None:
-            return _git_outside(plan, m, interactive)
+            verdict = _destructive(tool_name, args)
+            return _git_outside(plan, m, interactive, verdict)
     verdict = _destructive(tool_name, args)
     if verdict is not None:
         what = f"destructive command ({verdict.reason}: `{verdict.matched}`)"
@@ -251,17 +252,21 @@ def _protected(hits: list, tool_name: str, rules: list[Rule], interactive: bool)
         protected=shown)
 
 
-def _git_outside(plan: GitPlan, m: RuleMatch | None, interactive: bool) -> CallDecision:
+def _git_outside(plan: GitPlan, m: RuleMatch | None, interactive: bool,
+                 verdict: Verdict | None) -> CallDecision:
     what = (f"git {plan.describe()} writes .git/, which is read-only in the sandbox: it runs "
             "outside the sandbox (repository hooks, filters and fsmonitor turned off)")
+    if verdict is not None:
+        what = f"destructive command ({verdict.reason}: `{verdict.matched}`); {what}"
+    flags = {"git_outside": True, "destructive": verdict is not None}
     if m is not None and m.action == "allow":
         return CallDecision("allow", f"{what}; allowed by the {m.rule.describe()}", rule=m.rule,
-                            git_outside=True)
+                            **flags)
     if interactive:
-        return CallDecision("ask", what, git_outside=True)
+        return CallDecision("ask", what, **flags)
     return CallDecision(
         "deny", f"{what}; headless runs do not run it unless an allow rule names it "
-        "(e.g. pattern \"git commit*\")", git_outside=True)
+        "(e.g. pattern \"git commit*\")", **flags)
 
 
 def _destructive(tool_name: str, args: Any) -> Verdict | None:
