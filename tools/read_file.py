@@ -91,12 +91,9 @@ class ReadFile(Tool):
                 if done and size > COUNT_ALL_BYTES:
                     counted = False
                     break
-                if total + 1 < start and f.tell() > MAX_SCAN_BYTES:
-                    return ToolResult(
-                        f"{rel} is {_size(size)}: line {start} lies past the first "
-                        f"{_size(MAX_SCAN_BYTES)}, which is as far as read_file reads. Use "
-                        "search to find the lines you need, or run_command (e.g. sed -n) to "
-                        "extract a part", is_error=True, metadata={"path": rel, "size": size})
+                if f.tell() > MAX_SCAN_BYTES:  # as far as we read: a range, or a refusal
+                    counted = False
+                    break
                 line = _read_line(f)
                 if line is None:
                     break
@@ -120,6 +117,12 @@ class ReadFile(Tool):
                             + f"... [line truncated: {len(text)} chars]")
                 shown.append((total, text))
                 chars += len(text) + len(str(total)) + 2  # number, tab, newline
+        if not counted and not shown:
+            return ToolResult(
+                f"{rel} is {_size(size)}: line {start} lies past the first "
+                f"{_size(MAX_SCAN_BYTES)}, which is as far as read_file reads. Use search to "
+                "find the lines you need, or run_command (e.g. sed -n) to extract a part",
+                is_error=True, metadata={"path": rel, "size": size})
         if not counted:
             first, last = shown[0][0], shown[-1][0]
             width = len(str(last))
@@ -153,7 +156,9 @@ class ReadFile(Tool):
 
 
 def _read_line(f) -> tuple[bytes, int] | None:
-    """The next line's first LINE_BYTES bytes and its full length; None at the end."""
+    """The next line's first LINE_BYTES bytes and its full length; None at the end. A line
+    running past MAX_SCAN_BYTES into the file is given up on: the file is then treated as
+    ending there (the caller sees f.tell() past the limit)."""
     line = f.readline(LINE_BYTES)
     if not line:
         return None
@@ -161,7 +166,7 @@ def _read_line(f) -> tuple[bytes, int] | None:
     if not line.endswith(b"\n"):
         while more := f.readline(65536):  # the rest of an overlong line, not kept
             length += len(more)
-            if more.endswith(b"\n"):
+            if more.endswith(b"\n") or f.tell() > MAX_SCAN_BYTES:
                 break
     return line, length
 

@@ -131,14 +131,15 @@ def _py_search(root: Path, files: list[str], regex: re.Pattern[str], limit: int,
 
 
 LINE_CAP = 1 << 20  # bytes of one line searched by the Python engine (the rest is skipped)
+SCAN_CAP = 256 << 20  # bytes of one file the Python engine reads (ripgrep has no such limit)
 
 
 def _lines(f):
-    """The file's lines (with their newline), each cut at LINE_CAP bytes."""
-    while line := f.readline(LINE_CAP):
+    """The file's lines (with their newline), each cut at LINE_CAP bytes, up to SCAN_CAP."""
+    while f.tell() <= SCAN_CAP and (line := f.readline(LINE_CAP)):
         if not line.endswith(b"\n"):
             while more := f.readline(65536):  # drain an overlong line without keeping it
-                if more.endswith(b"\n"):
+                if more.endswith(b"\n") or f.tell() > SCAN_CAP:
                     break
         yield line
 
