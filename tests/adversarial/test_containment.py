@@ -72,7 +72,10 @@ def world(tmp_path: Path) -> dict:
     config.mkdir()
     (config / "config.toml").write_text('hourly_rate = 35\n')
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "AGENT_DATA_HOME": str(data),
-           "AGENT_CONFIG_HOME": str(config), "OPENROUTER_API_KEY": KEY, "LANG": "C.UTF-8"}
+           "AGENT_CONFIG_HOME": str(config), "OPENROUTER_API_KEY": KEY, "LANG": "C.UTF-8",
+           # Secrets by value, under innocent names.
+           "DATABASE_URL": "postgres://app:s3cret-db-pass@db.internal/x",
+           "DEPLOY_NOTE": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}
     return {"root": root, "outside": outside, "home": home, "data": data, "config": config,
             "env": env, "tmp": tmp_path}
 
@@ -98,6 +101,10 @@ def snapshot(path: Path) -> dict[str, tuple]:
     return out
 
 
+def _bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
 def guarded(world: dict) -> dict[str, dict]:
     root = world["root"]
     return {
@@ -106,8 +113,8 @@ def guarded(world: dict) -> dict[str, dict]:
         "config": snapshot(world["config"]),
         ".git": snapshot(root / ".git"),
         ".agent": snapshot(root / ".agent"),
-        "AGENTS.md": {"b": ((root / "AGENTS.md").read_bytes(),)},
-        ".env": {"b": ((root / ".env").read_bytes(),)},
+        "AGENTS.md": {"b": (_bytes(root / "AGENTS.md"),)},
+        ".env": {"b": (_bytes(root / ".env"),)},
     }
 
 
@@ -149,10 +156,18 @@ def of(events, kind):
 
 
 async def run_commands(world: dict, *commands: str) -> list[ev.Event]:
-    turns = [[tool_call("run_command", {"command": c}, id=f"c{i}")] for i, c in enumerate(commands)]
+    """Run the commands in one full-auto session, then a probe proving commands really ran
+    (in the sandbox, writing the project): a broken sandbox must not pass for a safe one."""
+    proof = world["root"] / "proof.txt"
+    probe = f"echo ran > {proof}; test -w /proc/1/environ || echo no-host-init >> {proof}"
+    turns = [[tool_call("run_command", {"command": c}, id=f"c{i}")]
+             for i, c in enumerate([*commands, probe])]
     s, _ = make_session(world, [*turns, [text("done")]], rules=ALLOW_ALL_COMMANDS)
     assert s.sandboxed
-    return await run(s)
+    events = await run(s)
+    assert proof.read_text().startswith("ran\n"), "the probe command did not run"
+    proof.unlink()
+    return events
 
 
 # ------------------------------------------------- destructive commands that beat the classifier
@@ -309,6 +324,7 @@ async def test_commands_never_see_the_agents_keys(world, name):
     await run_commands(world, command)
     leak = (world["root"] / "leak.txt").read_bytes() if (world["root"] / "leak.txt").exists() else b""
     assert KEY.encode() not in leak
+    assert b"s3cret-db-pass" not in leak and b"ghp_abcdefghijklmnop" not in leak
     assert b"data-dir-marker" not in leak
     if name == "host_proc_mount":  # the agent's pid namespace is not visible at all
         assert f"\n{os.getpid()}\n".encode() not in b"\n" + leak
