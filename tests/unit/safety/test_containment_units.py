@@ -215,3 +215,54 @@ def test_sandbox_really_keeps_git_readonly_and_hides_the_environment(tmp_path):
     assert (root / "file").read_text() == "ok\n"
     assert "SECRET_SHOULD_NOT_PASS" not in r.stdout
     assert "fsmonitor" not in (root / ".git" / "config").read_text()
+
+
+async def test_without_bwrap_one_warning_names_the_fix_and_commands_run_unsandboxed(tmp_path, monkeypatch):
+    import agent.safety.sandbox as sb
+    from agent import events as ev
+    from agent.config import ConfigError, Settings
+    from agent.doctor import sandbox_finding
+    from agent.session import Session
+    from providers.scripted import ScriptedProvider, text
+
+    monkeypatch.setattr(sb, "find_bwrap", lambda: None)
+    root = _repo(tmp_path / "r")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AGENT_DATA_HOME": str(tmp_path / "d"),
+           "AGENT_CONFIG_HOME": str(tmp_path / "c")}
+    s = Session(Settings(), root, env=env, provider_factory=lambda m: ScriptedProvider([[text("x")]]),
+                journal=False)
+    assert s.settings.sandbox == "auto" and not s.sandboxed
+    assert s.tool_context("c").wrap_argv is None
+    await s.start()
+    warnings = []
+    while not s._events.empty():
+        e = s._events.get_nowait()
+        if isinstance(e, ev.Warning):
+            warnings.append(e.message)
+    await s.close()
+    assert len([w for w in warnings if "UNSANDBOXED" in w]) == 1
+    assert "apt install bubblewrap" in next(w for w in warnings if "UNSANDBOXED" in w)
+    finding = sandbox_finding("auto")
+    assert finding.ok is False and "apt install bubblewrap" in finding.line()
+    with pytest.raises(ConfigError, match="bubblewrap"):
+        Session(Settings(sandbox="on"), root, env=env,
+                provider_factory=lambda m: ScriptedProvider([]), journal=False)
+
+
+@pytest.mark.skipif(not bwrap_available(), reason=f"{unavailable_reason()}")
+def test_with_bwrap_the_default_session_is_sandboxed(tmp_path):
+    from agent.config import Settings
+    from agent.session import Session
+    from providers.scripted import ScriptedProvider
+
+    root = _repo(tmp_path / "r")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AGENT_DATA_HOME": str(tmp_path / "d"),
+           "AGENT_CONFIG_HOME": str(tmp_path / "c"), "OPENROUTER_API_KEY": "sk-or-v1-xxxxxxxxxxxxxxxxxxxx"}
+    s = Session(Settings(), root, env=env, provider_factory=lambda m: ScriptedProvider([]),
+                journal=False)
+    assert s.sandboxed
+    argv = s.tool_context("c").wrap_argv(["/bin/bash", "-c", "true"], root)
+    assert argv[0].endswith("bwrap") and "--unshare-pid" in argv and "--clearenv" in argv
+    assert "sk-or-v1-xxxxxxxxxxxxxxxxxxxx" not in " ".join(argv)
+    assert ["--ro-bind", str(root / ".git"), str(root / ".git")] == argv[
+        argv.index(str(root / ".git")) - 1:argv.index(str(root / ".git")) + 2]
