@@ -521,6 +521,10 @@ def _protected_calls(world: dict) -> dict[str, tuple[str, dict]]:
         "patch_move_into_agent": ("apply_patch", {"patch": "*** Begin Patch\n*** Update File: main.py\n*** Move to: .agent/config.toml\n@@\n-print('hello')\n+x = 1\n*** End Patch\n"}),
         "patch_delete_env": ("apply_patch", {"patch": "*** Begin Patch\n*** Delete File: .env\n*** End Patch\n"}),
         "patch_mixed": ("apply_patch", {"patch": "*** Begin Patch\n*** Add File: ok.txt\n+fine\n*** Add File: .agent/x.toml\n+evil\n*** End Patch\n"}),
+        "symlink_to_agents_md": ("write_file", {"path": "docs.md", "content": "## Check\n"}),
+        "edit_through_symlink_to_env": ("edit", {"path": "settings.txt", "old_string": "hunter2",
+                                                 "new_string": "x"}),
+        "symlinked_dir_to_git": ("write_file", {"path": "vcs/hooks/pre-commit", "content": "x"}),
         "write_user_config": ("write_file", {"path": str(world["config"] / "config.toml"), "content": "x"}),
         "write_data_dir": ("write_file", {"path": str(world["data"] / "ledger.sqlite3"), "content": "x"}),
     }
@@ -531,7 +535,11 @@ PROTECTED_NAMES = sorted(_protected_calls({"root": Path("/r"), "config": Path("/
 
 
 def _protected_setup(world: dict) -> None:
-    (world["root"] / "notes").symlink_to(world["root"] / ".agent")
+    root = world["root"]
+    (root / "notes").symlink_to(root / ".agent")
+    (root / "docs.md").symlink_to("AGENTS.md")
+    (root / "settings.txt").symlink_to(".env")
+    (root / "vcs").symlink_to(".git")
 
 
 @pytest.mark.attack("self_modification")
