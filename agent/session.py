@@ -141,13 +141,14 @@ class Session:
     def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
         from agent.config import user_config_path
         from agent.paths import data_dir
-        from agent.safety.sandbox import protected_mounts, wrap_command
+        from agent.safety.sandbox import host_hidden, protected_mounts, wrap_command
 
         return wrap_command(
             argv, self.root, cwd=cwd, network=self.settings.sandbox_network,
             readonly=protected_mounts(self.root, self.settings.instruction_files),
-            hide=(data_dir(self.env), user_config_path(self.env).parent),
-            env=scrubbed_env(self.env))
+            hide=(data_dir(self.env), user_config_path(self.env).parent, *host_hidden(self.env)),
+            env={k: v for k, v in scrubbed_env(self.env).items()
+                 if k not in ("SSH_AUTH_SOCK", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS")})
 
     def command_wrapper(self) -> Any:
         """(argv, cwd) -> argv for commands and checks: the sandbox, or None when unsandboxed."""

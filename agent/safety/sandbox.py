@@ -113,8 +113,12 @@ def wrap_command(argv: Sequence[str], root: Path | str, *, network: bool,
             out += ["--ro-bind", real, real]
     for path in hide:
         real = os.path.realpath(path)
-        if os.path.isdir(real) and not _contains(real, real_root):
+        if _contains(real, real_root) or not os.path.lexists(real):
+            continue
+        if os.path.isdir(real):
             out += ["--tmpfs", real]
+        else:  # a socket or file: covered by an empty device
+            out += ["--ro-bind", "/dev/null", real]
     if not network:
         out.append("--unshare-net")
     if env is not None:
@@ -128,6 +132,25 @@ def wrap_command(argv: Sequence[str], root: Path | str, *, network: bool,
 
 def _contains(parent: str, child: str) -> bool:
     return child == parent or child.startswith(parent.rstrip("/") + "/")
+
+
+# Host sockets that would let a sandboxed command ask something outside to run a program for it
+# (the user's systemd and D-Bus session, the system bus, systemd's private socket when run as
+# root, container engines). A filesystem socket ignores --unshare-net, so they are hidden.
+HOST_SOCKETS = ("/run/dbus", "/run/systemd/private", "/run/systemd/notify", "/run/docker.sock",
+                "/var/run/docker.sock", "/run/podman", "/run/containerd", "/run/crio",
+                "/var/run/libvirt", "/run/snapd.socket", "/run/snapd-snap.socket")
+
+
+def host_hidden(env: Mapping[str, str]) -> list[str]:
+    """What to hide for a command: the host sockets above and the user's runtime directory
+    (its systemd --user, D-Bus session, ssh/gpg agents, Wayland)."""
+    out = list(HOST_SOCKETS)
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime:
+        out.append(runtime)
+    out.append(f"/run/user/{os.getuid()}")
+    return out
 
 
 def protected_mounts(root: Path | str, instruction_files: Iterable[str] = ("AGENTS.md",),

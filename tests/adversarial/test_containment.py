@@ -593,3 +593,24 @@ async def test_git_writes_are_denied_headless_without_a_rule(world, command):
     result = of(events, ev.ToolCallFinished)[0]
     assert result.metadata.get("denied") and "writes .git" in result.output
     assert guarded(world) == before
+
+
+ESCAPES = {
+    "system_bus": "ls /run/dbus > leak.txt 2>&1; busctl --system list >> leak.txt 2>&1",
+    "systemd_private": "ls -la /run/systemd/private >> leak.txt 2>&1; systemd-run --wait true >> leak.txt 2>&1",
+    "docker_socket": "ls -la /run/docker.sock /var/run/docker.sock >> leak.txt 2>&1",
+    "user_runtime": "ls -la /run/user/$(id -u) >> leak.txt 2>&1",
+}
+
+
+@needs_bwrap
+@pytest.mark.attack("code_execution")
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+async def test_host_sockets_that_run_programs_outside_are_hidden(world, name):
+    """systemd, D-Bus and container-engine sockets would run a program outside the sandbox for
+    the command: inside, they are empty (a tmpfs, or /dev/null over the socket)."""
+    await run_commands(world, ESCAPES[name])
+    leak = (world["root"] / "leak.txt").read_text(errors="replace") if (world["root"] / "leak.txt").exists() else ""
+    assert "system_bus_socket" not in leak
+    assert "srw" not in leak  # no socket is listed
+    assert "Running as unit" not in leak
