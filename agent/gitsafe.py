@@ -74,9 +74,13 @@ def git_binary() -> str | None:
 
 
 def git_env(base: Mapping[str, str] | None = None, *, user_config: bool = True) -> dict[str, str]:
-    """`base` (default os.environ) without variables that redirect git or name programs, with
-    no system config, inert editors and pagers, and no terminal prompts."""
-    base = os.environ if base is None else base
+    """`base` (default os.environ), scrubbed of secrets, without variables that redirect git
+    or name programs, with no system config, inert editors and pagers, and no prompts."""
+    from agent.policy import scrubbed_env
+
+    # No API keys either: a program the user's own global config names (an lfs filter, a
+    # credential helper) has no business with them.
+    base = scrubbed_env(os.environ if base is None else base)
     env = {k: v for k, v in base.items()
            if k not in _ENV_DROP and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", PAGER="cat",
