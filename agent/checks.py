@@ -13,9 +13,10 @@ the project or user config, then the root AGENTS.md, in this one syntax:
 bash script). `check = ""` in config or `--check ""` turns a check from AGENTS.md off.
 
 The check is the user's own command (a project's own check, from its config or AGENTS.md, applies
-only once the user trusts the project: agent/trust.py), so it runs without approval and outside the model's
-sandbox, but like run_command: bash in the project root, its own process group (killed whole
-on timeout or interrupt), stdin closed, API keys removed from its environment.
+only once the user trusts the project: agent/trust.py), so it runs without approval, but like
+run_command: bash in the project root, in the same bubblewrap sandbox when it is on (a check
+taken from a cloned AGENTS.md is code from that repository too), its own process group (killed
+whole on timeout or interrupt), stdin closed, API keys removed from its environment.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 OUTPUT_CAP = 200_000  # characters kept while the check runs (its tail matters most)
 TAIL_CHARS = 6_000  # what the follow-up prompt and the events carry
@@ -96,12 +97,16 @@ def tail(text: str, limit: int = TAIL_CHARS) -> str:
 
 async def run_check(
     command: str, root: Path, env: Mapping[str, str], *, timeout: float,
-    process_groups: set[int] | None = None,
+    process_groups: set[int] | None = None, wrap_argv: Callable[..., list[str]] | None = None,
 ) -> CheckResult:
-    """Run the check; cancelling the awaiting task kills its process group."""
+    """Run the check; cancelling the awaiting task kills its process group. `wrap_argv`
+    ((argv, cwd) -> argv) puts it in the sandbox."""
     started = time.monotonic()
+    argv = ["/bin/bash", "-c", command]
+    if wrap_argv is not None:
+        argv = wrap_argv(argv, root)
     proc = await asyncio.create_subprocess_exec(
-        "/bin/bash", "-c", command, cwd=root, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
+        *argv, cwd=root, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
     )
     if process_groups is not None:

@@ -52,8 +52,9 @@ class Settings:
     approval: str | None = None
     # Allow/deny rules: [[rules]] tool = "run_command", pattern = "pytest*", action = "allow".
     rules: list[Any] = field(default_factory=list)
-    # Run commands in a bubblewrap sandbox (project writable, rest read-only): off | auto | on.
-    sandbox: str = "off"
+    # Run commands and checks in a bubblewrap sandbox (project writable but .git/ and .agent/,
+    # the rest read-only, no network, scrubbed env): auto (where bwrap can run) | on | off.
+    sandbox: str = "auto"
     sandbox_network: bool = False
     # Snapshot the project (gitignored files too) into a shadow repo in the data dir before the
     # agent's first file change in each turn and before every command that may write (/undo).

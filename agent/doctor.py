@@ -12,6 +12,8 @@ For every backend that is configured (a key is set, it is the configured --backe
              (vLLM without tool calling, llama.cpp without --jinja, Ollama's native route) are
              recognised by the server's error text and named with the fix
              (agent/doctor_hosts.py), and the reasoning field the server uses is reported.
+First, one line says whether commands run in the bubblewrap sandbox, and how to fix it if not
+(it does not change the exit code).
 Backends that are not configured get one line saying how to configure them.
 Exit code: 0 all checks passed · 1 something failed · 2 nothing is configured.
 """
@@ -237,6 +239,21 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
             Finding(t.name, "reasoning", ok, f"{model.label}: {note}")]
 
 
+def sandbox_finding(setting: str = "auto") -> Finding:
+    """Whether commands will run in the bubblewrap sandbox here, and how to fix it if not."""
+    from agent.safety.sandbox import fix_hint, unavailable_reason
+
+    if setting == "off":
+        return Finding("sandbox", "sandbox", None,
+                       "off (sandbox = \"off\"): commands run unsandboxed, with your files writable")
+    reason = unavailable_reason()
+    if reason is None:
+        return Finding("sandbox", "sandbox", True,
+                       "bubblewrap works: commands and checks run sandboxed")
+    return Finding("sandbox", "sandbox", False,
+                   f"commands run UNSANDBOXED: {reason}. Fix: {fix_hint(reason)}")
+
+
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
                      call_timeout: float = CALL_TIMEOUT, user_bases: Sequence[str] | None = None) -> int:
@@ -298,5 +315,6 @@ def main(argv: Sequence[str]) -> int:
         ts = [Target(**{**t.__dict__, "configured": True}) for t in ts]
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    print(sandbox_finding(settings.sandbox).line())
     return asyncio.run(run_doctor(ts, os.environ, sys.stdout, call=not args.no_call,
                                   user_bases=key_bases(settings)))

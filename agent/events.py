@@ -130,6 +130,7 @@ class ApprovalRequested(Event):
     # ("run_command `pytest …`", "edit"); "" when this call cannot be granted (destructive,
     # protected path, unparsable): then only "approve once" is offered.
     grant: str = ""
+    protected: bool = False  # a write to a protected path (.agent/, AGENTS.md, .git/, .env*): same
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.gitsafe import run_git
+
 _LANGS = {
     ".py": "Python", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
     ".jsx": "JavaScript", ".ts": "TypeScript", ".tsx": "TypeScript", ".go": "Go", ".rs": "Rust",
@@ -43,10 +45,8 @@ class RepoInfo:
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=5,
-            stdin=subprocess.DEVNULL,
-        )
+        # Hardened: a planted core.fsmonitor or filter must not run at the agent's start.
+        proc = run_git(root, *args, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout if proc.returncode == 0 else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from agent import events as ev
+from agent.gitsafe import run_git
 from agent.ledger import Ledger, LedgerError, default_path
 from agent.usagecheck import check_usage
 from providers.base import Usage
@@ -27,10 +28,7 @@ if TYPE_CHECKING:
 def git_head(root: str | Path) -> str | None:
     """The checked-out commit, or None outside git (or before the first commit)."""
     try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True,
-            text=True, timeout=5, stdin=subprocess.DEVNULL,
-        )
+        proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD", timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     head = proc.stdout.strip()

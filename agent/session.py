@@ -97,6 +97,10 @@ class Session:
         self.approval = settings.approval or ("auto-edit" if interactive else "full-auto")
         self.rules = list(settings.rules)
         self._sandbox_warning = self._sandbox_check()
+        from agent.safety.protected import protected_paths
+
+        # Writes there are asked even in full-auto (agent/safety/protected.py).
+        self.protected = protected_paths(self.root, settings.instruction_files, self.env)
         self.checkpoints: Any = None
         self._checkpointed_turns: set[str] = set()
         self._checkpoint_paused: set[str] = set()  # turns whose tree passed the file limit
@@ -134,22 +138,55 @@ class Session:
         """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
         if self.settings.sandbox == "off":
             return None
-        from agent.safety.sandbox import unavailable_reason
+        from agent.safety.sandbox import fix_hint, unavailable_reason
 
         reason = unavailable_reason()
         if reason is None:
             return None
         if self.settings.sandbox == "on":
-            raise ConfigError(f"sandbox = on, but bubblewrap cannot run here: {reason}")
-        return f"sandbox unavailable ({reason}); commands run unsandboxed"
+            raise ConfigError(f"sandbox = on, but bubblewrap cannot run here: {reason}. "
+                              f"Fix: {fix_hint(reason)}")
+        return (f"commands run UNSANDBOXED: {reason}. Fix: {fix_hint(reason)} "
+                "(`agent doctor` checks it)")
+
+    @property
+    def sandboxed(self) -> bool:
+        """Commands and checks run under bubblewrap."""
+        return self.settings.sandbox != "off" and not self._sandbox_warning
 
     def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
-        from agent.safety.sandbox import wrap_command
+        from agent.config import user_config_path
+        from agent.paths import data_dir
+        from agent.safety.sandbox import host_hidden, protected_mounts, wrap_command
 
-        return wrap_command(argv, self.root, cwd=cwd, network=self.settings.sandbox_network)
+        return wrap_command(
+            argv, self.root, cwd=cwd, network=self.settings.sandbox_network,
+            readonly=protected_mounts(self.root, self.settings.instruction_files),
+            hide=(data_dir(self.env), user_config_path(self.env).parent, *host_hidden(self.env)),
+            env={k: v for k, v in scrubbed_env(self.env).items()
+                 if k not in ("SSH_AUTH_SOCK", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS")})
+
+    def command_wrapper(self) -> Any:
+        """(argv, cwd) -> argv for commands and checks: the sandbox, or None when unsandboxed."""
+        return self._wrap_argv if self.sandboxed else None
+
+    def _git_outside_argv(self, argv: list[str], cwd: Any) -> list[str]:
+        """An approved git command that writes .git: outside the sandbox, every word re-quoted,
+        with the hardened git config (agent/gitsafe.py). Anything else stays sandboxed."""
+        from agent.gitsafe import local_config_keys, shell_line
+        from agent.safety.gitcmd import git_write_plan
+
+        plan = git_write_plan(argv[-1]) if len(argv) == 3 and argv[:2] == ["/bin/bash", "-c"] else None
+        where = cwd or self.root
+        if plan is None or "core.worktree" in local_config_keys(where, self.env):
+            return self._wrap_argv(argv, cwd)
+        return ["/bin/bash", "-c", shell_line(where, plan.argvs, self.env)]
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
+        from agent.safety.sandbox import harden_process
+
+        harden_process()
         problems: list[str] = []
         # Project files like any other: confined to the project, capped, and redacted.
         instructions = [(rel, self.redact(text)) for rel, text in
@@ -329,7 +366,7 @@ class Session:
             if task is not None:
                 task.api_cost += cost
 
-    def tool_context(self, call_id: str) -> Any:
+    def tool_context(self, call_id: str, *, git_outside: bool = False) -> Any:
         from tools.base import ToolContext
 
         stream = self._output_streams[call_id] = StreamRedactor(self.redact)
@@ -339,16 +376,22 @@ class Session:
             if text:
                 self.emit(ev.ToolOutputDelta(call_id, text))
 
+        env = scrubbed_env(self.env)
+        wrap = self.command_wrapper()
+        if git_outside and wrap is not None:
+            from agent.gitsafe import git_env
+
+            wrap, env = self._git_outside_argv, git_env(env)
         return ToolContext(
             root=self.root,
-            env=scrubbed_env(self.env),
+            env=env,
             output_dir=self._output_dir or self._default_output_dir(),
             command_timeout=self.settings.command_timeout,
             max_output_chars=self.settings.max_output_chars,
             cancel=self._cancel,
             on_output=on_output,
             process_groups=self.process_groups,
-            wrap_argv=self._wrap_argv if self.settings.sandbox != "off" and not self._sandbox_warning else None,
+            wrap_argv=wrap,
             repo_map=self.repo_map() if self.settings.repo_map_tokens != 0 else None,
             task=self.tasks.current.first_prompt if self.tasks.current else "",
             touched=tuple(self.touched_files),
@@ -458,14 +501,18 @@ class Session:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._approvals[call_id] = future
         destructive = bool(getattr(decision, "destructive", False))
+        protected = bool(getattr(decision, "protected", ()))
         d = description
-        grant = grant_for(tool, arguments, destructive=destructive, paths=d.paths if d else ())
+        # A protected path is asked every time: nothing to grant for the session.
+        grant = None if protected else grant_for(tool, arguments, destructive=destructive,
+                                                 paths=d.paths if d else ())
         self._offered_grants[call_id] = grant
         self.emit(ev.ApprovalRequested(
             turn_id, call_id, tool, arguments, decision.reason, destructive,
             summary=self.redact(d.summary) if d else "", paths=d.paths if d else (),
             preview=self.redact(d.preview) if d else "", added=d.added if d else None,
             removed=d.removed if d else None, grant=grant.describe() if grant else "",
+            protected=protected,
         ))
         try:
             return await future

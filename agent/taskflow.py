@@ -135,6 +135,7 @@ class TaskFlow:
             result = await run_check(
                 self.check, self.s.root, scrubbed_env(self.s.env),
                 timeout=self.s.settings.check_timeout, process_groups=self.s.process_groups,
+                wrap_argv=getattr(self.s, "command_wrapper", lambda: None)(),
             )
         except OSError as exc:
             self.s.emit(ev.Warning(f"the check `{self.check}` could not run: {exc}"))

@@ -442,8 +442,10 @@ class Turn:
             interactive=self.s.interactive,
             approved_for_session=self.s.grants.covers(tool.name, params, paths=described.paths),
             root=self.s.root,
+            protected=getattr(self.s, "protected", None), sandboxed=getattr(self.s, "sandboxed", False),
         )
         destructive = bool(getattr(decision, "destructive", False))
+        git_outside = bool(getattr(decision, "git_outside", False))
         if decision.action == "ask":
             decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args,
                                                  decision, described)
@@ -452,7 +454,7 @@ class Turn:
             self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
             return
         await self.s.checkpoint_before(self.turn_id, tool, params, destructive=destructive)
-        ctx = self.s.tool_context(call_id)
+        ctx = self.s.tool_context(call_id, git_outside=git_outside) if git_outside else self.s.tool_context(call_id)
         try:
             result = await self.s.registry.execute(tool, params, ctx)
         finally:

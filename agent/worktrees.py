@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from agent.gitsafe import run_git
+
 WORKTREES = Path(".agent") / "worktrees"
 RUNS = Path(".agent") / "compare"
 EXCLUDES = ("/.agent/worktrees/", "/.agent/compare/")
@@ -21,8 +23,7 @@ class WorktreeError(RuntimeError):
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    proc = run_git(cwd, *args, timeout=120)  # no repo hooks/filters (post-checkout, smudge)
     if check and proc.returncode != 0:
         raise WorktreeError(f"git {' '.join(args)}: {(proc.stderr or proc.stdout).strip()}")
     return proc

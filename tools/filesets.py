@@ -18,11 +18,6 @@ BINARY_SNIFF_BYTES = 8192
 # A runaway root (a home directory, /) must not hang a tool call or flood memory.
 MAX_FILES = 200_000
 _VCS_DIRS = {".git", ".hg", ".svn"}
-# Variables a surrounding git hook may set; they would point ls-files at another repository.
-_GIT_ENV_DROP = {
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_NAMESPACE",
-    "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
-}
 
 
 def is_binary(path: Path | str) -> bool:
@@ -57,9 +52,12 @@ def _git_files(root: Path, sub: str) -> list[str] | None:
     git = shutil.which("git")
     if not git:
         return None
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    cmd = [git, "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
-           "--exclude-standard"]
+    from agent.gitsafe import git_argv, git_env
+
+    # Hardened (no fsmonitor, hooks or filters from .git/config); no GIT_DIR redirects.
+    env = git_env()
+    cmd = git_argv(root, "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
+                   "--exclude-standard", git=git)
     if sub:
         # literal: a directory called `a[1]` must not be read as a glob pathspec
         cmd += ["--", f":(literal){sub}"]

@@ -14,6 +14,12 @@ from tools.paths import PathError, display, resolve_in_root
 
 MAX_LINES = 2000
 MAX_LINE_CHARS = 2000
+# At most this much of one line is held in memory (a 2 GB file may be one line).
+LINE_BYTES = 4 * MAX_LINE_CHARS + 4
+# Files up to this size are read to the end to count their lines; bigger ones stop at the range.
+COUNT_ALL_BYTES = 16 * 1024 * 1024
+# How far into a file read_file goes to reach start_line before it refuses.
+MAX_SCAN_BYTES = 256 * 1024 * 1024
 
 
 class ReadFileParams(ToolParams):
@@ -63,6 +69,8 @@ class ReadFile(Tool):
 
     def _read(self, path: Path, rel: str, size: int, params: ReadFileParams,
               ctx: ToolContext) -> ToolResult:
+        """Streams line by line, keeping at most LINE_BYTES of any line, and stops once the
+        range is read: memory stays bounded whatever the file's size or line lengths."""
         start = params.start_line or 1
         end = params.end_line
         budget = max(1000, ctx.max_output_chars)
@@ -71,14 +79,27 @@ class ReadFile(Tool):
         cut_by_cap = False
         bad_utf8 = False
         total = 0
+        counted = True  # False: a big file, read only up to the range (total unknown)
         with open(path, "rb") as f:
             if b"\0" in f.read(BINARY_SNIFF_BYTES):
                 return ToolResult(
-                    f"{rel} is a binary file ({size} bytes); read_file only shows text",
+                    f"{rel} is a binary file ({_size(size)}); read_file only shows text",
                     is_error=True)
             f.seek(0)
-            for total, raw in enumerate(f, 1):  # noqa: B007 - total is the line count
-                if total < start or (end is not None and total > end) or cut_by_cap:
+            while True:
+                done = cut_by_cap or (end is not None and total >= end)
+                if done and size > COUNT_ALL_BYTES:
+                    counted = False
+                    break
+                if f.tell() > MAX_SCAN_BYTES:  # as far as we read: a range, or a refusal
+                    counted = False
+                    break
+                line = _read_line(f)
+                if line is None:
+                    break
+                raw, length = line
+                total += 1
+                if total < start or done:
                     continue
                 if len(shown) >= MAX_LINES or (shown and chars >= budget):
                     cut_by_cap = True
@@ -89,11 +110,28 @@ class ReadFile(Tool):
                 except UnicodeDecodeError:
                     text = raw.decode("utf-8", "replace")
                     bad_utf8 = True
-                if len(text) > MAX_LINE_CHARS:
+                if length > LINE_BYTES:
+                    text = (text[:MAX_LINE_CHARS] + f"... [line truncated: {length} bytes]")
+                elif len(text) > MAX_LINE_CHARS:
                     text = (text[:MAX_LINE_CHARS]
                             + f"... [line truncated: {len(text)} chars]")
                 shown.append((total, text))
                 chars += len(text) + len(str(total)) + 2  # number, tab, newline
+        if not counted and not shown:
+            return ToolResult(
+                f"{rel} is {_size(size)}: line {start} lies past the first "
+                f"{_size(MAX_SCAN_BYTES)}, which is as far as read_file reads. Use search to "
+                "find the lines you need, or run_command (e.g. sed -n) to extract a part",
+                is_error=True, metadata={"path": rel, "size": size})
+        if not counted:
+            first, last = shown[0][0], shown[-1][0]
+            width = len(str(last))
+            body = "\n".join(f"{n:>{width}}\t{t}" for n, t in shown)
+            body += (f"\n(lines {first}-{last} of a {_size(size)} file; its lines were not "
+                     f"all counted; call again with start_line={last + 1} to page on)")
+            return ToolResult(body, metadata={"path": rel, "total_lines": None, "size": size,
+                                              "truncated": True, "start_line": first,
+                                              "end_line": last})
         meta = {"path": rel, "total_lines": total, "truncated": cut_by_cap}
         if total == 0:
             return ToolResult(f"({rel} is empty)", metadata=meta)
@@ -115,6 +153,29 @@ class ReadFile(Tool):
             body += "\n(" + "; ".join(notes) + ")"
         meta.update(start_line=first, end_line=last)
         return ToolResult(body, metadata=meta)
+
+
+def _read_line(f) -> tuple[bytes, int] | None:
+    """The next line's first LINE_BYTES bytes and its full length; None at the end. A line
+    running past MAX_SCAN_BYTES into the file is given up on: the file is then treated as
+    ending there (the caller sees f.tell() past the limit)."""
+    line = f.readline(LINE_BYTES)
+    if not line:
+        return None
+    length = len(line)
+    if not line.endswith(b"\n"):
+        while more := f.readline(65536):  # the rest of an overlong line, not kept
+            length += len(more)
+            if more.endswith(b"\n") or f.tell() > MAX_SCAN_BYTES:
+                break
+    return line, length
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit} ({n} bytes)"
+    return f"{n} bytes"
 
 
 def _suggest(root: Path, path: Path) -> str:

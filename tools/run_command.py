@@ -141,6 +141,10 @@ class RunCommand(Tool):
             tail = f"[exit code {code}]"
         if leftovers:
             tail += " [background processes still writing output were killed]"
+        if ctx.wrap_argv is not None and "Read-only file system" in body and ".git" in body:
+            tail += (" [.git/ is read-only in the sandbox: run a git command that writes it "
+                     "(commit, checkout, stash...) on its own, plainly (`git add -A && git commit "
+                     "-m msg`); it is then asked and run outside the sandbox]")
         if callback_error:
             meta["on_output_error"] = callback_error[0]
         text = f"{body}\n{tail}" if body else f"(no output)\n{tail}"

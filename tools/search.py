@@ -111,24 +111,37 @@ def _py_search(root: Path, files: list[str], regex: re.Pattern[str], limit: int,
     for rel in files:
         if cancel is not None and cancel.is_set():
             break
+        found = 0
         try:
-            text = (root / rel).read_bytes().decode("utf-8", "replace")
+            # Line by line with a cap per line: a 2 GB file is never held in memory whole.
+            with open(root / rel, "rb") as f:
+                for i, raw in enumerate(_lines(f), 1):
+                    line = raw.decode("utf-8", "replace").removesuffix("\n")
+                    if regex.search(line):
+                        out.append((rel, i, line.removesuffix("\r")))
+                        found += 1
+                        if found > limit:  # same per-file cap as rg's --max-count
+                            break
         except OSError:
             continue
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # the "line" after a final newline does not exist for rg either
-        found = 0
-        for i, line in enumerate(lines, 1):
-            if regex.search(line):
-                out.append((rel, i, line.removesuffix("\r")))
-                found += 1
-                if found > limit:  # same per-file cap as rg's --max-count
-                    break
         if len(out) > limit:
             break
     out.sort()
     return out
+
+
+LINE_CAP = 1 << 20  # bytes of one line searched by the Python engine (the rest is skipped)
+SCAN_CAP = 256 << 20  # bytes of one file the Python engine reads (ripgrep has no such limit)
+
+
+def _lines(f):
+    """The file's lines (with their newline), each cut at LINE_CAP bytes, up to SCAN_CAP."""
+    while f.tell() <= SCAN_CAP and (line := f.readline(LINE_CAP)):
+        if not line.endswith(b"\n"):
+            while more := f.readline(65536):  # drain an overlong line without keeping it
+                if more.endswith(b"\n") or f.tell() > SCAN_CAP:
+                    break
+        yield line
 
 
 def _argv_safe(text: str) -> bool:

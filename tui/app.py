@@ -269,6 +269,8 @@ class AgentApp(App[int]):
             # With routing, no model is chosen until a task is routed: say so, not the first tier.
             routed = str(getattr(self.settings, "model", "")).strip() == "auto"
             self._set_model("auto" if routed else event.model)
+            # Commands run without the bubblewrap sandbox: say so, always visible.
+            self.status_bar.unsandboxed = not getattr(self.session, "sandboxed", True)
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
             host = f" at {event.host}" if getattr(event, "host", "") else ""
             conversation.notice(

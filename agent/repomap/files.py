@@ -22,9 +22,6 @@ SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "bower_components", ".venv", "venv", "__pycache__",
     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages",
 })
-# A hook that runs us may set these; they would point ls-files at another repository.
-_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_NAMESPACE",
-                 "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
 
 Stat = tuple[int, int]  # (size, mtime_ns)
 # walked directory -> (mtime_ns or -1, subdirectories, supported files), all root-relative
@@ -57,12 +54,13 @@ def _git_files(root: Path) -> list[str] | None:
     git = shutil.which("git")
     if not git:
         return None
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    from agent.gitsafe import git_argv, git_env
+
     try:
         proc = subprocess.run(
-            [git, "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"],
-            cwd=root, env=env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            git_argv(root, "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
+                     "--exclude-standard", git=git),
+            cwd=root, env=git_env(), capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:

@@ -22,6 +22,10 @@ What a pattern is matched against:
                    (`*` matches across `/`, so `secrets/*` covers the whole subtree)
 
 Decision order (decide_call): deny rule -> deny. read-only mode and a mutating tool -> deny.
+A write to a protected path (agent/safety/protected.py) -> allowed only by an allow rule that
+names it; otherwise "ask" when interactive (in every mode, even full-auto or approved for the
+session) and "deny" when headless. A git command that writes .git (sandbox on; see
+agent/safety/gitcmd.py) -> the same, and it then runs outside the sandbox, hardened.
 A destructive command -> allowed only by an allow rule matching it; otherwise "ask" when
 interactive (in every mode, even full-auto or approved for the session) and "deny" when
 headless. An allow rule -> allow. Otherwise agent.policy.decide (the approval mode).
@@ -39,6 +43,8 @@ from typing import Any, Iterable, Mapping
 from agent.config import ConfigError
 from agent.policy import COMMAND_TOOLS, Decision, decide
 from agent.safety.commands import Verdict, classify, simple_commands
+from agent.safety.gitcmd import GitPlan, git_write_plan
+from agent.safety.protected import ProtectedPaths, rule_names, touched_paths
 from agent.safety.shell import ShellSyntaxError
 
 ACTIONS = ("allow", "deny")
@@ -72,6 +78,10 @@ class CallDecision(Decision):
 
     destructive: bool = False
     rule: Rule | None = None
+    # Protected paths the call writes (each "protected path X (why)"): asked even in full-auto.
+    protected: tuple[str, ...] = ()
+    # A git command that must run outside the sandbox (it writes .git): the approved ones do.
+    git_outside: bool = False
 
 
 def parse_rules(raw: Any, origin: str = "config") -> list[Rule]:
@@ -189,12 +199,23 @@ def _normalize(path: str, root: Path | None) -> str:
 
 def decide_call(mode: str, tool_name: str, mutating: bool, args: Any, rules: Iterable[Rule], *,
                 interactive: bool, approved_for_session: bool,
-                root: Path | None = None) -> CallDecision:
+                root: Path | None = None, protected: ProtectedPaths | None = None,
+                sandboxed: bool = False) -> CallDecision:
+    rules = list(rules)
     m = match_rules(rules, tool_name, args, root=root)
     if m is not None and m.action == "deny":
         return CallDecision("deny", f"forbidden by the {m.rule.describe()}", rule=m.rule)
     if mutating and mode == "read-only":
         return CallDecision("deny", f"approval mode is read-only: {tool_name} may change files")
+    if mutating and protected is not None and tool_name not in COMMAND_TOOLS:
+        hits = protected.hits(touched_paths(tool_name, args))
+        if hits:
+            return _protected(hits, tool_name, rules, interactive)
+    if sandboxed and tool_name in COMMAND_TOOLS:
+        plan = git_write_plan(_as_mapping(args).get("command"))
+        if plan is not None:
+            verdict = _destructive(tool_name, args)
+            return _git_outside(plan, m, interactive, verdict)
     verdict = _destructive(tool_name, args)
     if verdict is not None:
         what = f"destructive command ({verdict.reason}: `{verdict.matched}`)"
@@ -213,6 +234,39 @@ def decide_call(mode: str, tool_name: str, mutating: bool, args: Any, rules: Ite
         return CallDecision("allow", f"allowed by the {m.rule.describe()}", rule=m.rule)
     base = decide(mode, tool_name, mutating, approved_for_session=approved_for_session)
     return CallDecision(base.action, base.reason)
+
+
+def _protected(hits: list, tool_name: str, rules: list[Rule], interactive: bool) -> CallDecision:
+    allow = [r for r in rules if r.action == "allow" and r.applies_to(tool_name)]
+    shown = tuple(h.describe() for h in hits)
+    named = [next((r for r in allow if rule_names(r.pattern, h)), None) for h in hits]
+    if all(named):
+        return CallDecision("allow", f"{'; '.join(shown)}, allowed by the {named[0].describe()}",
+                            rule=named[0], protected=shown)
+    what = "; ".join(shown)
+    if interactive:
+        return CallDecision("ask", f"{what}: always asked", protected=shown)
+    return CallDecision(
+        "deny", f"{what}; headless runs never write protected paths unless an allow rule in the "
+        "user config names the path. Leave that file alone and finish the task without it",
+        protected=shown)
+
+
+def _git_outside(plan: GitPlan, m: RuleMatch | None, interactive: bool,
+                 verdict: Verdict | None) -> CallDecision:
+    what = (f"git {plan.describe()} writes .git/, which is read-only in the sandbox: it runs "
+            "outside the sandbox (repository hooks, filters and fsmonitor turned off)")
+    if verdict is not None:
+        what = f"destructive command ({verdict.reason}: `{verdict.matched}`); {what}"
+    flags = {"git_outside": True, "destructive": verdict is not None}
+    if m is not None and m.action == "allow":
+        return CallDecision("allow", f"{what}; allowed by the {m.rule.describe()}", rule=m.rule,
+                            **flags)
+    if interactive:
+        return CallDecision("ask", what, **flags)
+    return CallDecision(
+        "deny", f"{what}; headless runs do not run it unless an allow rule names it "
+        "(e.g. pattern \"git commit*\")", **flags)
 
 
 def _destructive(tool_name: str, args: Any) -> Verdict | None:

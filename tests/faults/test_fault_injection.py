@@ -230,7 +230,10 @@ async def _run_once(base: Path, server: FakeOpenAIServer, kind: str, seed: int) 
     env = {"PATH": os.environ["PATH"], "HOME": str(base), "AGENT_DATA_HOME": str(base / "data"),
            "OPENROUTER_API_KEY": CANARY, "OPENAI_COMPAT_API_KEY": CANARY + "-compat"}
     settings = Settings(api_base=server.url, stream_idle_timeout=IDLE_TIMEOUT, max_steps=25,
-                        command_timeout=20, prices={"gpt-oss-120b": {"input": 0.1, "output": 0.5}})
+                        command_timeout=20, prices={"gpt-oss-120b": {"input": 0.1, "output": 0.5}},
+                        # The bg.pid check reads host pids: in the sandbox's pid namespace $! is
+                        # another number (and background jobs end with their command anyway).
+                        sandbox="off")
     session = Session(settings, root, env=env, sleep=fake_sleep)
     await session.start()
     session.submit(UserInput("make add() correct and check it"))

@@ -149,7 +149,7 @@ async def test_ctrl_c_interrupts_and_keeps_the_conversation(repo: Path) -> None:
     app, provider = make_app(repo, [
         [tool_call("run_command", {"command": command}, id="call_sleep")],
         [text("Back again.")],
-    ])
+    ], sandbox="off")  # $$ names a host pid only outside the sandbox's pid namespace
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot)
         await type_and_send(pilot, "sleep for a minute")

@@ -208,3 +208,15 @@ def test_status_bar_fits_narrow_terminals() -> None:
         assert len(text) <= width and "o4-mini" in text and "real ≥$" in text
     assert "follow-up" in widths[160] and "follow-up" not in widths[40]
 
+
+
+def test_status_bar_says_unsandboxed_even_when_narrow() -> None:
+    stats = SessionStats()
+    for event in _events():
+        stats.feed(event)
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "o4-mini"
+    assert "unsandboxed" not in bar.line(160).plain
+    bar.unsandboxed = True
+    for width in (60, 80, 160):
+        assert "unsandboxed" in bar.line(width).plain

@@ -19,7 +19,7 @@ EXPECTED = {
     ],
     "approval_requested": [
         "turn_id", "call_id", "name", "arguments", "reason", "destructive",
-        "summary", "paths", "preview", "added", "removed", "grant",
+        "summary", "paths", "preview", "added", "removed", "grant", "protected",
     ],
     "checkpoint_created": ["turn_id", "checkpoint_id", "label", "files"],
     "checkpoint_restored": ["checkpoint_id", "restored", "deleted", "created", "skipped", "backup_id",

@@ -48,7 +48,8 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
             title = Text.assemble(("Approve ", "bold"), (e.name, "bold yellow"), "?  ", target)
             yield Static(title, id="approval-title")
             if e.reason:
-                style = "bold red" if getattr(e, "destructive", False) else "dim"
+                style = "bold red" if (getattr(e, "destructive", False)
+                                       or getattr(e, "protected", False)) else "dim"
                 yield Static(Text(e.reason, style=style), id="approval-reason")
             with VerticalScroll(id="approval-body"):
                 yield Static(preview(e), id="approval-preview")
@@ -76,7 +77,8 @@ class ApprovalScreen(ModalScreen[tuple[str, str]]):
 
     @property
     def destructive(self) -> bool:
-        return bool(getattr(self.event, "destructive", False))
+        # Protected paths, like destructive commands, are approved one call at a time.
+        return bool(getattr(self.event, "destructive", False) or getattr(self.event, "protected", False))
 
     @property
     def grant(self) -> str:

@@ -30,6 +30,7 @@ class StatusBar(Widget):
         self.model = ""
         self.running_ms = 0.0  # the running turn's time so far, not yet in the task's figures
         self._key = None
+        self.unsandboxed = False  # commands run outside the bubblewrap sandbox
 
     def refresh_from(self, stats: SessionStats, model: str, running_ms: float = 0.0) -> None:
         """Re-render only when a shown figure changed (called on every tick)."""
@@ -48,6 +49,8 @@ class StatusBar(Widget):
     def parts(self) -> list[tuple[int, str, str]]:
         """(priority: lower is kept longer, text, style)."""
         out: list[tuple[int, str, str]] = [(0, self.model or "-", "bold")]
+        if self.unsandboxed:
+            out.append((0, "unsandboxed", "bold red"))
         stats = self.stats
         if stats is None:
             return out

@@ -190,7 +190,7 @@ async def test_interrupt_kills_the_command_and_keeps_history_valid(repo):
     s, provider = make_session(repo, [
         [tool_call("run_command", {"command": "echo $$ > pid; sleep 60"}, id="long")],
         [text("after interrupt")],
-    ])
+    ], sandbox="off")  # $$ is a host pid only outside the sandbox's pid namespace
     await s.start()
     s.submit(UserInput("go"))
 
@@ -316,7 +316,7 @@ async def test_background_jobs_die_with_the_session(repo):
     s, _ = make_session(repo, [
         [tool_call("run_command", {"command": "sleep 300 > /dev/null 2>&1 & echo $! > bg.pid"})],
         [text("started")],
-    ])
+    ], sandbox="off")  # in the sandbox, background jobs die with their command (pid namespace)
     await s.start()
     s.submit(UserInput("start a server"))
     await until_turn_finished(s)
@@ -426,7 +426,7 @@ async def test_finished_command_groups_are_forgotten_background_ones_kept(repo):
         [tool_call("run_command", {"command": "echo done"}, id="a")],
         [tool_call("run_command", {"command": "sleep 300 > /dev/null 2>&1 &"}, id="b")],
         [text("ok")],
-    ])
+    ], sandbox="off")  # unsandboxed: background groups outlive their command
     await s.start()
     s.submit(UserInput("go"))
     await until_turn_finished(s)
