@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench lock clean check-pth
+.PHONY: run test test-full setup bench lock clean check-pth
 
 run: setup
 	$(BIN)/agent $(ARGS)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault and kill suites at full scale (25 fault kinds x 50 seeds, 100 kill -9s), slower.
+test-full: setup
+	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest $(PYTEST_ARGS) tests/faults
 
 setup: $(STAMP)
 

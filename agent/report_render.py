@@ -274,8 +274,9 @@ def _csv_row(g: dict[str, Any]) -> list[Any]:
     def num(x: Any) -> Any:
         return "" if x is None else x
 
-    def cost(x: Any) -> Any:  # a missing price is written as unknown, never as an empty 0
-        return "unknown" if x is None else x
+    # A numeric column holds numbers only: a cost with a missing price is an empty cell (never
+    # 0, never the word "unknown"); `unpriced_calls` says why and `*_known` has the priced part.
+    cost = num
 
     d, tok = g["debug"], g["tokens"]
     return [

@@ -1,7 +1,9 @@
 """kill -9 at random points of a scripted headless task, then `agent --resume`: nothing finished
 is lost, no file is corrupted, and the ledger counts every call exactly once.
 
-KILL_RUNS (default 100) sets how many kills; the figures are printed at the end of the run.
+KILL_RUNS sets how many kills (default 20 in `make test`; `make test-full` runs 100); each kill is
+its own test case, so a loaded machine slows the suite down but never fails it on a time budget.
+The figures are printed at the end of the run.
 """
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from agent.journal import load, sessions_dir
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
-RUNS = int(os.environ.get("KILL_RUNS", "100"))
+RUNS = int(os.environ.get("KILL_RUNS", "20"))
 AGENT = str(Path(sys.executable).parent / "agent")
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -122,12 +126,10 @@ def one_run(base: Path, seed: int) -> dict:
     return {"seed": seed, "delay": delay, "problems": problems, "resumed": True}
 
 
-def test_kill_9_then_resume(tmp_path: Path, kill_figures: list) -> None:
-    results = []
-    for seed in range(RUNS):
-        base = tmp_path / f"k{seed}"
-        base.mkdir()
-        results.append(one_run(base, seed))
-    bad = [r for r in results if r["problems"]]
-    kill_figures.extend(results)
-    assert not bad, json.dumps(bad[:3], indent=1)
+@pytest.mark.parametrize("seed", range(RUNS))
+def test_kill_9_then_resume(tmp_path: Path, kill_figures: list, seed: int) -> None:
+    base = tmp_path / f"k{seed}"
+    base.mkdir()
+    result = one_run(base, seed)
+    kill_figures.append(result)
+    assert not result["problems"], json.dumps(result, indent=1)
