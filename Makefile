@@ -9,12 +9,15 @@ STAMP := $(VENV)/.installed
 run: setup
 	$(BIN)/agent $(ARGS)
 
+# Parallel workers: most tests wait on subprocesses and HTTP, so more workers than cores pay.
+WORKERS ?= 4
+
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS)
 
 # The fault and kill suites at full scale (25 fault kinds x 50 seeds, 100 kill -9s), slower.
 test-full: setup
-	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest $(PYTEST_ARGS) tests/faults
+	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS) tests/faults
 
 setup: $(STAMP)
 

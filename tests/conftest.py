@@ -23,3 +23,68 @@ def fake_server():
         yield server
     finally:
         server.stop()
+
+
+# -- end-of-run figures (tests/figures.py): attacks per class, fault injection, kill -9 ----------
+ATTACK_CLASSES = ("key_theft", "code_execution", "self_modification", "data_loss", "secrets",
+                  "limits")
+_ATTACKS: dict[str, list[int]] = {}  # class -> [tried, held]
+_FAULTS: list[dict] = []
+_KILLS: list[dict] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+    from figures import take_figures
+
+    outcome = yield
+    report = outcome.get_result()
+    # A case's figures go out with its call report (or its setup report when setup failed).
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        for kind, value in take_figures(item):
+            report.user_properties.append((f"figure:{kind}", value))
+
+
+def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - runs where the summary prints
+    for name, value in report.user_properties:
+        if name == "figure:attack":
+            tried_held = _ATTACKS.setdefault(value, [0, 0])
+            tried_held[0] += 1
+            tried_held[1] += int(report.passed)
+        elif name == "figure:fault":
+            _FAULTS.append(value)
+        elif name == "figure:kill":
+            _KILLS.append(value)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    tr = terminalreporter
+    if _KILLS:
+        bad = [r for r in _KILLS if r["problems"]]
+        tr.write_sep("-", "kill -9 and resume")
+        tr.write_line(
+            f"kill -9: {len(_KILLS)} kills at random points, {sum(r['resumed'] for r in _KILLS)} "
+            f"resumed (the rest died before the session started), {len(bad)} lost messages, "
+            "corrupted files or double-counted the ledger")
+        for r in bad[:10]:
+            tr.write_line(f"  LOST seed {r['seed']}: {'; '.join(r['problems'])}")
+    if _FAULTS:
+        kinds = sorted({r["kind"] for r in _FAULTS})
+        lost = [r for r in _FAULTS if r["lost"]]
+        retries = sum(r["retries"] for r in _FAULTS)
+        tr.write_sep("-", "fault injection")
+        tr.write_line(
+            f"fault injection: {len(_FAULTS)} runs, {len(kinds)} fault kinds, {len(_FAULTS)} "
+            f"faults injected, {len(_FAULTS) - len(lost)} survived with every invariant, "
+            f"{len(lost)} lost something; {retries} provider retries on the fake clock")
+        for r in lost[:10]:
+            tr.write_line(f"  LOST {r['kind']} seed {r['seed']}: {'; '.join(r['lost'])}")
+    if _ATTACKS:
+        tr.write_sep("-", "attacks held per class")
+        for cls in ATTACK_CLASSES:
+            if cls in _ATTACKS:
+                tried, held = _ATTACKS[cls]
+                tr.write_line(f"{cls:18} tried {tried:4}  held {held:4}  broke {tried - held:4}")
+        tried = sum(t for t, _ in _ATTACKS.values())
+        held = sum(h for _, h in _ATTACKS.values())
+        tr.write_line(f"{'total':18} tried {tried:4}  held {held:4}  broke {tried - held:4}")

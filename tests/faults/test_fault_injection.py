@@ -31,7 +31,7 @@ from agent.ops import UserInput
 from agent.session import Session
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
-SEEDS = int(os.environ.get("FAULT_SEEDS", "50"))
+SEEDS = int(os.environ.get("FAULT_SEEDS", "10"))  # `make test-full`: 50
 CANARY = "sk-canary-7f3a9c1e5b2d4680"
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
