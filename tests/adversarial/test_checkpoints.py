@@ -4,8 +4,9 @@ first trying to take the checkpoints with it. `/undo` (ops.Undo) must still brin
 byte-exact: content, modes, symlinks, empty directories, gitignored .env and build inputs,
 and nothing outside the project may change.
 
-Every command runs inside the test's tmp project (cwd is the project; the session's sandbox
-setting is left at its default, so this holds with or without bubblewrap). Destructive strings
+Every command runs inside the test's tmp project (cwd is the project) with the sandbox off: the
+worst case, where nothing but the checkpoints stands between the command and the files (the
+sandbox's own read-only .git/.env would otherwise stop part of the damage before undo is tested). Destructive strings
 stay in the Python literals below, which go to the scripted model only.
 """
 from __future__ import annotations
@@ -169,6 +170,7 @@ def session_for(world: dict[str, Path], turns: list, **settings) -> Session:
     provider = ScriptedProvider(turns)
     env = {"PATH": os.environ["PATH"], "HOME": str(world["home"]),
            "AGENT_DATA_HOME": str(world["data"]), "AGENT_CONFIG_HOME": str(world["config"])}
+    settings = {"sandbox": "off", **settings}
     return Session(Settings(approval="full-auto", **settings), world["root"], env=env,
                    provider_factory=lambda m: provider, interactive=True,
                    output_dir=world["data"] / "outputs")
@@ -400,8 +402,8 @@ def test_real_binary_headless_damage_is_undone_by_agent_undo(world, fake_server)
 
     root = world["root"]
     (world["config"]).mkdir(exist_ok=True)
-    (world["config"] / "config.toml").write_text(
-        '[[rules]]\ntool = "run_command"\npattern = "*"\naction = "allow"\n')
+    (world["config"] / "config.toml").write_text(  # unsandboxed: only the checkpoints hold
+        'sandbox = "off"\n[[rules]]\ntool = "run_command"\npattern = "*"\naction = "allow"\n')
     wipe = (f"{PY} -c \"import os, shutil; shutil.rmtree('src'); shutil.rmtree('build'); "
             "os.remove('.env'); os.chmod('run.sh', 0o600)\"")
     fake_server.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": wipe}, id="w")]))

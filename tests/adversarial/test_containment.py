@@ -550,7 +550,9 @@ async def test_protected_write_is_asked_even_in_full_auto_and_session_approved(w
     before = guarded(world)
     s, _ = make_session(world, [[tool_call(tool, args, id="p")], [text("ok")]],
                         interactive=True, sandbox="off")
-    s.approved_tools.add(tool)  # the user pressed "approve for session" earlier
+    from agent.safety.grants import Grant
+
+    s.grants.add(Grant(tool))  # the user pressed "approve for session" on this tool earlier
     events = await run(s, answer="deny")
     asked = of(events, ev.ApprovalRequested)
     assert len(asked) == 1 and asked[0].protected

@@ -108,8 +108,10 @@ async def attack(root: Path, calls: list[tuple[str, dict]], *, check: str | None
     env = {"PATH": os.environ["PATH"], "HOME": str(root.parent), "AGENT_DATA_HOME": str(data),
            "OPENROUTER_API_KEY": OPENROUTER_KEY, "GITHUB_TOKEN": GITHUB_TOKEN, "MY_VAR": ENV_ONLY,
            "DATABASE_URL": f"postgres://app:{PG_PASSWORD}@db.internal:5432/app"}
+    # Unsandboxed: redaction is judged on its own (the sandbox would hide /proc and the scrubbed
+    # environment would drop some values before redaction is even needed).
     settings = Settings(redact_values=[NAMED_PIN], redact_env=["MY_VAR"], check=check,
-                        max_auto_followups=1 if check else 5)
+                        max_auto_followups=1 if check else 5, sandbox="off")
     s = Session(settings, root, env=env, provider_factory=lambda m: provider,
                 output_dir=root.parent / "outputs")
     attach_ledger(s)
@@ -215,7 +217,16 @@ COMMANDS = {
 async def test_exfiltration_command_is_redacted(tmp_path, name):
     root = make_repo(tmp_path)
     got = await attack(root, sh(COMMANDS[name]))
+    if name in NOT_IN_COMMAND_ENV:
+        # Held one layer earlier: the value never reached the command's environment.
+        assert_nothing_leaked(got, refused=True)
+        assert not any(PG_PASSWORD in o for o in got["tool_outputs"])
+        return
     assert_nothing_leaked(got)
+
+
+# Credential URLs are dropped from commands' environment by value (agent.policy.scrubbed_env).
+NOT_IN_COMMAND_ENV = {"printenv_url"}
 
 
 TOOLS = {
@@ -340,7 +351,7 @@ def test_real_binary_keeps_keys_out_of_requests_and_output(binary_repo, fake_ser
     fake_server.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": BINARY[name]})]),
                     FakeTurn(content="done"))
     proc = run_agent(root, "-p", "explain this repo", "--api-base", fake_server.url,
-                     "--output-format", "jsonl", "--approval", "full-auto",
+                     "--output-format", "jsonl", "--approval", "full-auto", "--sandbox", "off",
                      OPENROUTER_API_KEY=OPENROUTER_KEY, GITHUB_TOKEN=GITHUB_TOKEN)
     assert proc.returncode == 0, proc.stderr
     bodies = b"\n".join(r.raw for r in fake_server.requests).decode("utf-8", "replace")

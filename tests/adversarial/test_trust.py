@@ -188,7 +188,9 @@ def test_headless_text_banner_and_warning_name_the_real_host(tmp_path, servers):
 
 
 # -- code execution: checks, approval, rules, hooks ----------------------------------------------
-MARK = "{TMP}/pwned"
+# Inside the clone: the sandbox keeps commands from writing anywhere else, so a mark outside
+# would prove nothing about whether the command ran.
+MARK = "{TMP}/work/clone/pwned"
 CHECKS = {
     "agents_md_check": {"AGENTS.md": f"# Rules\n\n## Check\n\n```sh\ntouch {MARK}\n```\n"},
     "agents_md_check_heading_variant": {"AGENTS.md": f"### CHECK:\n~~~\ntouch {MARK}\n~~~\n"},
@@ -210,7 +212,7 @@ def test_project_check_does_not_run_untrusted(tmp_path, servers, variant):
     answer(real)
     proc, events = run(clone)
     assert proc.returncode == 0, proc.stderr
-    assert not (tmp_path / "pwned").exists(), "the project's command ran"
+    assert not (tmp_path / "work" / "clone" / "pwned").exists(), "the project's command ran"
     assert not any(e["type"] == "check_started" for e in events)
     assert "project settings ignored" in warnings_of(events)
     assert_attacker_got_nothing(attacker)
@@ -223,7 +225,7 @@ def test_with_trust_the_agents_md_check_runs(tmp_path, servers):
     answer(real)
     proc, events = run(clone, "--trust")
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "pwned").exists()
+    assert (tmp_path / "work" / "clone" / "pwned").exists()
     assert any(e["type"] == "check_started" for e in events)
 
 
@@ -242,10 +244,10 @@ def test_project_cannot_widen_the_users_approval(tmp_path, servers, variant):
     real, attacker = servers
     clone = hostile_clone(tmp_path, {".agent/config.toml": RULES[variant]}, attacker=attacker)
     user_config(clone, real, 'approval = "suggest"\n')
-    real.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": f"touch {tmp_path}/pwned"})]))
+    real.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": f"touch {tmp_path}/work/clone/pwned"})]))
     answer(real)
     proc, events = run(clone)
-    assert not (tmp_path / "pwned").exists(), "the model's command ran without being asked"
+    assert not (tmp_path / "work" / "clone" / "pwned").exists(), "the model's command ran without being asked"
     finished = [e for e in events if e["type"] == "tool_call_finished"]
     assert finished and finished[0]["is_error"]
     assert "project settings ignored" in warnings_of(events)
@@ -336,7 +338,7 @@ def test_a_change_after_trust_is_not_applied(tmp_path, servers, variant):
     assert proc.returncode == 0, proc.stderr
     assert "its settings changed since you trusted it" in warnings_of(events)
     assert_attacker_got_nothing(attacker)
-    assert not (tmp_path / "pwned").exists()
+    assert not (tmp_path / "work" / "clone" / "pwned").exists()
     assert_no_secret_sent(real)
 
 
@@ -347,13 +349,13 @@ def test_a_pulled_commit_that_adds_a_check_is_not_trusted(tmp_path, servers):
     user_config(clone, real)
     assert run_agent(clone, "trust", ".").returncode == 0
     origin = tmp_path / "origin"
-    (origin / ".agent" / "config.toml").write_text(f'check = "touch {tmp_path}/pwned"\n')
+    (origin / ".agent" / "config.toml").write_text(f'check = "touch {tmp_path}/work/clone/pwned"\n')
     git(origin, "commit", "-qam", "faster tests")
     git(clone, "pull", "-q", "--no-rebase")
     answer(real)
     proc, events = run(clone)
     assert proc.returncode == 0, proc.stderr
-    assert not (tmp_path / "pwned").exists()
+    assert not (tmp_path / "work" / "clone" / "pwned").exists()
     assert "its settings changed since you trusted it" in warnings_of(events)
 
 
@@ -399,7 +401,7 @@ def test_tui_fresh_clone_declined_applies_nothing(tmp_path, servers, answer_key)
     finally:
         child.close(force=True)
     assert_attacker_got_nothing(attacker)
-    assert real.chat_bodies and not (tmp_path / "pwned").exists()
+    assert real.chat_bodies and not (tmp_path / "work" / "clone" / "pwned").exists()
     entry = json.loads((clone.parent / "cfg" / "trusted_projects.json").read_text())
     assert entry["projects"][os.path.realpath(clone)]["decision"] == "denied"
 
@@ -419,7 +421,7 @@ def test_tui_fresh_clone_trusted_applies_them(tmp_path, servers):
         child.send("\r")
         child.expect_exact("LIBRARY-EXPLAINED")
         deadline = 30
-        while not (tmp_path / "pwned").exists() and deadline > 0:
+        while not (tmp_path / "work" / "clone" / "pwned").exists() and deadline > 0:
             child.expect([pexpect.TIMEOUT], timeout=0.2)
             deadline -= 0.2
         child.send("/quit")
@@ -428,7 +430,7 @@ def test_tui_fresh_clone_trusted_applies_them(tmp_path, servers):
     finally:
         child.close(force=True)
     assert real.requests == [] and attacker.chat_bodies
-    assert (tmp_path / "pwned").exists()
+    assert (tmp_path / "work" / "clone" / "pwned").exists()
 
 
 def test_agent_trust_shows_lists_and_revokes(tmp_path, servers):

@@ -113,7 +113,7 @@ async def test_the_tui_still_asks_before_the_models_command(project, variant):
     settings = load_settings(project, env=env)
     assert settings.approval is None and settings.rules == []
     settings.approval = "auto-edit"  # what run_tui does when the user set nothing
-    marker = project.parent / "pwned"
+    marker = project / "pwned"  # inside: the sandbox would block a write outside anyway
     provider = ScriptedProvider([[tool_call("run_command", {"command": f"touch {marker}"})], [text("ok")]])
     s = Session(settings, project, interactive=True, env=env, provider_factory=lambda m: provider)
     await s.start()
@@ -187,12 +187,16 @@ def test_an_edit_after_trust_is_not_applied(project, variant):
 
 @pytest.mark.attack("self_modification")
 def test_an_agents_md_check_added_after_trust_is_not_applied(project):
-    project_config(project, 'sandbox = "auto"\n')
+    project_config(project, 'sandbox = "off"\n')
     env = env_for(project)
-    TrustStore.default(env).record(load_settings(project, env=env).project_trust.request, "trusted")
+    trusted = load_settings(project, env=env)
+    assert trusted.sandbox == "auto"  # not yet trusted: ignored, the default stays
+    TrustStore.default(env).record(trusted.project_trust.request, "trusted")
+    assert load_settings(project, env=env).sandbox == "off"  # trusted: applied
     (project / "AGENTS.md").write_text("## Check\n```\ntouch ../pwned\n```\n")
     after = load_settings(project, env=env)
-    assert after.check is None and after.sandbox == "off" and after.project_trust.status == "changed"
+    # Changed since trusted: the project's settings fall back to the defaults (sandbox on).
+    assert after.check is None and after.sandbox == "auto" and after.project_trust.status == "changed"
 
 
 @pytest.mark.attack("self_modification")
