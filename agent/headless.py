@@ -157,6 +157,7 @@ async def _drive(
     provider_failed = False
     usage = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0,
              "reasoning_tokens": 0, "requests": 0}
+    local_calls = 0
     errors: list[str] = []
     async for event in session.events():
         if output_format == "jsonl":
@@ -166,6 +167,7 @@ async def _drive(
             printer(event)
         if isinstance(event, ev.UsageUpdated):
             usage["requests"] += 1
+            local_calls += int(event.local)
             for key in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
                 usage[key] += getattr(event, key)
         elif isinstance(event, ev.Error):
@@ -221,7 +223,8 @@ async def _drive(
         from agent.report_render import api_text
 
         cost = api_text(session.total_cost, session.unpriced_calls,
-                        all_unpriced=session.unpriced_calls >= usage["requests"])
+                        all_unpriced=session.unpriced_calls >= usage["requests"],
+                        local=usage["requests"] > 0 and local_calls == usage["requests"])
         err.write(
             f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
             f"{plural(finished.steps if finished else 0, 'step')} · "

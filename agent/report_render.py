@@ -29,12 +29,15 @@ def money2(x: float) -> str:
     return f"${x:,.2f}"
 
 
-def api_text(known: float, unpriced: int, *, all_unpriced: bool) -> str:
+def api_text(known: float, unpriced: int, *, all_unpriced: bool, local: bool = False) -> str:
     """An API cost that may include calls without a price: "unknown" when none had one, a lower
-    bound with the unpriced calls counted when some had, never a plain $0. Every surface (TUI,
-    headless, compare) words it with this one function."""
+    bound with the unpriced calls counted when some had, never a plain $0; "$0 (local)" when
+    every call ran on a local server. Every surface (TUI, headless, compare) words it with this
+    one function."""
     from agent.words import plural
 
+    if local:
+        return "$0 (local)"
     if not unpriced:
         return money4(known)
     calls = plural(unpriced, "unpriced call")

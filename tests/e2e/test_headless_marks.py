@@ -65,6 +65,7 @@ def test_one_step_is_singular(repo: Path, fake_server) -> None:
     fake_server.add(FakeTurn(content="Nothing to do."))
     proc = run_agent(repo, "-p", "hi", "--api-base", fake_server.url)
     assert "1 step ·" in proc.stderr and "1 steps" not in proc.stderr
+    assert "$0 (local)" in proc.stderr.splitlines()[-1]  # a loopback server bills nothing
 
 
 def test_json_error_is_not_an_answer(repo: Path, fake_server) -> None:

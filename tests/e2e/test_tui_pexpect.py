@@ -77,10 +77,10 @@ def test_tui_task_answer_change_and_summary(repo: Path, fake_server) -> None:
         child.close(force=True)
     assert child.exitstatus == 0
     out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before or "")
-    # The exit summary is `agent report` of the session; the server's model has no price here.
+    # The exit summary is `agent report` of the session; a loopback server bills nothing.
     assert re.search(r"agent session \S+ · 1 task · 2 requests", out), out[-600:]
-    assert "gpt-oss-120b: 1 task · API unknown · debug 0 min" in out
-    assert "total: API unknown (2 unpriced calls)" in out and "$0.0000" not in out
+    assert "gpt-oss-120b: 1 task · API $0 (local) · debug 0 min" in out
+    assert "total: API $0 (local)" in out and "$0.0000" not in out
     assert re.search(r"details: agent report --session \S+", out)
     user_prompt = fake_server.chat_bodies[0]["messages"][-1]["content"]
     assert user_prompt.startswith("fix the add function")

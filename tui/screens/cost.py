@@ -105,7 +105,8 @@ def summary_lines(costs: Any) -> list[str]:
         lines.append(f"  {g['key']}: {plural(g['tasks'], 'task')} · API {api_cost(g)} · "
                      f"debug {debug_time(g)} · real {_real(g)}")
     api = api_text(t["api_cost_known"], t["unpriced_calls"],
-                   all_unpriced=t["unpriced_calls"] >= t["requests"])
+                   all_unpriced=t["unpriced_calls"] >= t["requests"],
+                   local=bool(data["groups"]) and all(g["local"] for g in data["groups"]))
     real = f"≥ {money2(t['real_total_known'])}" if t["unpriced_calls"] else money2(t["real_total_known"])
     lines.append(f"  total: API {api} · real total {real}")
     lines.append(f"  details: agent report --session {costs.session_id}")
