@@ -106,6 +106,8 @@ def wrap_command(argv: Sequence[str], root: Path | str, *, network: bool,
            # then simply unmount the read-only .git. Without them, mounts stay as set here.
            "--cap-drop", "ALL",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in _tools_under_tmp(env):  # read-only again over the fresh /tmp
+        out += ["--ro-bind", path, path]
     for path in (real_root, *(os.path.realpath(p) for p in writable)):
         out += ["--bind", path, path]
     for path in readonly:
@@ -129,6 +131,33 @@ def wrap_command(argv: Sequence[str], root: Path | str, *, network: bool,
                 out += ["--setenv", key, value]
     out += ["--chdir", os.path.realpath(cwd) if cwd is not None else real_root, "--", *argv]
     return out
+
+
+def _tools_under_tmp(env: Mapping[str, str] | None) -> list[str]:
+    """Programs the command is meant to find that live under /tmp (a virtualenv or checkout
+    there, as in a CI job): the private /tmp would hide them, so their directories (a `bin`
+    directory's parent, the whole environment) are bound back, read-only. Nothing else of the
+    host's /tmp is."""
+    import sys
+
+    found: set[str] = set()
+    path_var = (env if env is not None else os.environ).get("PATH", "")
+    for entry in path_var.split(os.pathsep):
+        if not entry:
+            continue
+        real = os.path.realpath(entry)
+        if _contains("/tmp", real) and real != "/tmp" and os.path.isdir(real):
+            found.add(os.path.dirname(real) if os.path.basename(real) == "bin" else real)
+    for prefix in (sys.prefix, sys.base_prefix):  # the agent's own interpreter
+        real = os.path.realpath(prefix)
+        if _contains("/tmp", real) and real != "/tmp" and os.path.isdir(real):
+            found.add(real)
+    # Outermost first, so a nested one is not bound twice.
+    kept: list[str] = []
+    for path in sorted(found, key=len):
+        if not any(_contains(k, path) for k in kept):
+            kept.append(path)
+    return kept
 
 
 def _contains(parent: str, child: str) -> bool:

@@ -256,7 +256,7 @@ def test_ledger_off_writes_nothing_but_report_still_works(repo: Path, fake_serve
 def test_task_list_and_debug_correction_from_the_cli(repo: Path, fake_server) -> None:
     fake_server.add(FakeTurn(content="ok"))
     assert run_agent(repo, "-p", "polish the timeline", "--api-base", fake_server.url).returncode == 0
-    listed = run_agent(repo, "task", "list")
+    listed = run_agent(repo, "task", "list", COLUMNS="160")  # wide enough for the whole prompt
     assert listed.returncode == 0 and "polish the timeline" in listed.stdout
     (task,) = query(repo, "SELECT id FROM tasks")
     proc = run_agent(repo, "task", "debug", str(task["id"]), "+3m")

@@ -126,3 +126,22 @@ def test_leftover_background_processes_die_with_the_sandbox(tmp_path):
     finally:
         for pid in _alive_with(token):
             os.kill(pid, 9)
+
+
+def test_tools_under_tmp_are_bound_back_read_only(tmp_path, monkeypatch) -> None:
+    """A virtualenv under /tmp (a CI checkout) stays usable inside the private /tmp; nothing
+    else of the host's /tmp is visible."""
+    from agent.safety.sandbox import _tools_under_tmp
+
+    venv = Path("/tmp") / f"agent-venv-probe-{os.getpid()}"
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    try:
+        env = {"PATH": f"{venv / 'bin'}:/usr/bin:/tmp"}
+        argv = wrap_command(["true"], tmp_path, network=False, env=env)
+        bound = [argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"]
+        assert str(venv) in bound
+        assert "/tmp" not in _tools_under_tmp(env)  # never the whole of /tmp
+        assert argv.index("--tmpfs") < argv.index(str(venv))  # bound over the fresh /tmp
+    finally:
+        (venv / "bin").rmdir()
+        venv.rmdir()
