@@ -21,12 +21,16 @@ def _pairs(argv: list[str], flag: str) -> list[tuple[str, ...]]:
 def test_command_line_shape(tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
+    env = {"PATH": "/usr/bin:/bin"}  # no tools under /tmp to bind back
     argv = wrap_command(["/bin/bash", "-c", "make"], root, network=False,
-                        writable=[tmp_path / "cache"], bwrap="/usr/bin/bwrap")
+                        writable=[tmp_path / "cache"], bwrap="/usr/bin/bwrap", env=env)
     assert argv[0] == "/usr/bin/bwrap"
     assert argv[-4:] == ["--", "/bin/bash", "-c", "make"]
     assert {"--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net"} <= set(argv)
-    assert _pairs(argv, "--ro-bind") == [("/", "/")]
+    from agent.safety.sandbox import _tools_under_tmp
+
+    # The agent's own interpreter is bound back when it lives under /tmp (a CI checkout).
+    assert _pairs(argv, "--ro-bind") == [("/", "/"), *((p, p) for p in _tools_under_tmp(env))]
     assert _pairs(argv, "--bind") == [(str(root), str(root)),
                                       (str(tmp_path / "cache"), str(tmp_path / "cache"))]
     assert _pairs(argv, "--tmpfs") == [("/tmp",)] and _pairs(argv, "--dev") == [("/dev",)]
