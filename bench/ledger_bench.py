@@ -55,7 +55,8 @@ def generate(path: Path, tasks: int, calls_per_task: int, per_session: int = 100
                 output_tokens=rng.randint(50, 6000), reasoning_tokens=rng.randint(0, 500),
                 cost=None if rng.random() < 0.001 else rng.uniform(1e-4, 1e-2),
                 provider_cost=None, ttft_ms=rng.uniform(300, 9000), ttft_text_ms=rng.uniform(500, 12000),
-                duration_ms=rng.uniform(1000, 30000))
+                duration_ms=rng.uniform(1000, 30000), usage_estimated=0,
+                setup_ms=rng.uniform(1, 20), usage_note=None)
             call_rows.append(tuple(call[k] for k in CALL_FIELDS))
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)", sessions)
