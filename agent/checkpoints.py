@@ -250,24 +250,22 @@ class Checkpoints:
                 if not self._cache and (self.shadow / "HEAD").exists():
                     raise
                 # The shadow was deleted, or the cache names objects it lost: hash afresh.
-                self._cache.clear()
-                self._last = None
-                self.repo._index_cache = None
-                try:
-                    self.repo.ensure()
-                except (ShadowError, OSError) as exc:
-                    raise CheckpointError(str(exc)) from None
+                self._start_afresh()
                 return self._snapshot(label, turn, restored)
+
+    def _start_afresh(self) -> None:
+        """Forget every cached hash and re-create the shadow repository."""
+        self._cache.clear()
+        self._last = None
+        self.repo._index_cache = None
+        try:
+            self.repo.ensure()
+        except (ShadowError, OSError) as exc:
+            raise CheckpointError(str(exc)) from None
 
     def _snapshot(self, label: str, turn: str, restored: int | None) -> Checkpoint:
         if not (self.shadow / "HEAD").exists():  # the shadow went away: start it afresh
-            self._cache.clear()
-            self._last = None
-            self.repo._index_cache = None
-            try:
-                self.repo.ensure()
-            except (ShadowError, OSError) as exc:
-                raise CheckpointError(str(exc)) from None
+            self._start_afresh()
         scan = self._scan()
         files, unsaved = self._hash(scan.files)
         if not self._verified:

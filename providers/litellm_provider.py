@@ -23,7 +23,8 @@ from providers.base import (
 )
 from providers.hosts import HostProfile, profile_of
 from providers.recovery import mark_request_sent
-from providers.usage import estimate_usage, usage_from, usage_in_chunk
+# _get: attribute or key access (litellm hands out pydantic objects, dicts, or a mix).
+from providers.usage import _get, estimate_usage, usage_from, usage_in_chunk
 from providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
     request_params, status_hint, tool_params,
@@ -46,15 +47,6 @@ def _litellm() -> Any:
         litellm.telemetry = False
     litellm.suppress_debug_info = True
     return litellm
-
-
-def _get(obj: Any, key: str) -> Any:
-    """Attribute or key access: litellm hands out pydantic objects, dicts, or a mix."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(key)
-    return getattr(obj, key, None)
 
 
 def _int(value: Any) -> int:
