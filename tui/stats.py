@@ -26,6 +26,7 @@ class SessionStats:
         self.api_cost = 0.0
         self.unpriced = 0
         self.requests = 0
+        self.local_calls = 0  # calls to a local server: $0 because nothing is billed
         self.tasks: dict[int, Any] = {}  # task id -> its latest TaskUpdated
         self.current_task: int | None = None
 
@@ -46,6 +47,7 @@ class SessionStats:
                 self.api_cost = event.session_cost
             if event.cost is None:
                 self.unpriced += 1
+            self.local_calls += int(event.local)
         elif isinstance(event, ev.TaskUpdated):
             self.tasks[event.task_id] = event
             self.current_task = event.task_id

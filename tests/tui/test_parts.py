@@ -220,3 +220,18 @@ def test_status_bar_says_unsandboxed_even_when_narrow() -> None:
     bar.unsandboxed = True
     for width in (60, 80, 160):
         assert "unsandboxed" in bar.line(width).plain
+
+
+def test_status_bar_says_local_when_every_call_ran_locally() -> None:
+    import dataclasses
+
+    stats = SessionStats()
+    stats.feed(ev.SessionStarted("s1", "/p", "gpt-oss-20b", "local", "0.1.0"))
+    stats.feed(ev.TurnStarted("t1", 1, "a", "gpt-oss-20b"))
+    call = usage("t1", "gpt-oss-20b", 1, 100, 10, 0.0, 50, 200, (0.0, 100, 10))
+    stats.feed(dataclasses.replace(call, local=True))
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "gpt-oss-20b"
+    assert "API $0 (local)" in bar.line(120).plain
+    stats.feed(call)  # one billed call: no longer all local
+    assert "(local)" not in bar.line(120).plain

@@ -66,6 +66,8 @@ class StatusBar(Widget):
         # A call without a price is never counted as $0: unknown when none had one, else ≥ a bound.
         bound = "≥" if stats.unpriced else ""
         api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
+        if stats.requests and stats.local_calls == stats.requests:
+            api = "$0 (local)"  # as in every report: free because local, not unknown
         out.append((1, f"API {api}", ""))
         real = "unknown" if api == "unknown" and not stats.real_total else bound + fmt_cost(stats.real_total)
         out.append((0, f"real {real}", "bold"))
