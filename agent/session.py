@@ -188,9 +188,9 @@ class Session:
 
         harden_process()
         problems: list[str] = []
-        # Project files like any other: confined to the project, capped, and redacted.
-        instructions = [(rel, self.redact(text)) for rel, text in
-                        load_instructions(self.root, self.settings.instruction_files, problems)]
+        # Project files like any other: confined to the project and capped (append_message,
+        # the one door into the conversation, redacts the system prompt they go into).
+        instructions = load_instructions(self.root, self.settings.instruction_files, problems)
         if self._journal_enabled:
             path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
             try:
@@ -509,8 +509,8 @@ class Session:
         self._offered_grants[call_id] = grant
         self.emit(ev.ApprovalRequested(
             turn_id, call_id, tool, arguments, decision.reason, destructive,
-            summary=self.redact(d.summary) if d else "", paths=d.paths if d else (),
-            preview=self.redact(d.preview) if d else "", added=d.added if d else None,
+            summary=d.summary if d else "", paths=d.paths if d else (),  # emit() redacts
+            preview=d.preview if d else "", added=d.added if d else None,
             removed=d.removed if d else None, grant=grant.describe() if grant else "",
             protected=protected,
         ))
