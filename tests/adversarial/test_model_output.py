@@ -22,9 +22,9 @@ from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
 from agent import events as ev
 from agent.config import Settings
-from agent.ops import UserInput
 from agent.recorder import attach_ledger
 from agent.session import Session
+from turnrun import finished, of, run_turn
 from providers.base import ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from providers.catalogue import CUSTOM_KEY_ENV
 from providers.recovery import mark_request_sent
@@ -57,30 +57,7 @@ def session_for(root: Path, provider, **settings) -> Session:
 
 
 async def run(session: Session, timeout: float = 30) -> list[ev.Event]:
-    await session.start()
-    session.submit(UserInput("explain how tool calls look"))
-    seen: list[ev.Event] = []
-
-    async def collect():
-        while True:
-            event = await session.next_event()
-            seen.append(event)
-            if isinstance(event, ev.TurnFinished):
-                return
-
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    finally:
-        await session.close()
-    return seen
-
-
-def of(events, cls):
-    return [e for e in events if isinstance(e, cls)]
-
-
-def finished(events):
-    return of(events, ev.TurnFinished)[0]
+    return await run_turn(session, "explain how tool calls look", timeout)
 
 
 # -- code_execution: a quoted call is an answer ---------------------------------------------------

@@ -11,7 +11,6 @@ usage. Shapes are from the hosts' docs and issue threads:
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -21,9 +20,9 @@ from fakeserver import FakeToolCall, FakeTurn
 
 from agent import events as ev
 from agent.config import Settings
-from agent.ops import UserInput
 from agent.recorder import attach_ledger
 from agent.session import Session
+from turnrun import finished, of, run_turn
 from providers.catalogue import CUSTOM_KEY_ENV
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -67,30 +66,7 @@ async def drive(repo: Path, server, kind: str, *, ledger: bool = False, timeout:
     s = Session(Settings(api_base=server.url, provider=kind, ledger=ledger, repo_map_tokens=0,
                          **settings), repo, env=env, output_dir=repo.parent / "out")
     recorder = attach_ledger(s, path=":memory:") if ledger else None
-    await s.start()
-    s.submit(UserInput("go"))
-    seen: list[ev.Event] = []
-
-    async def collect():
-        while True:
-            event = await s.next_event()
-            seen.append(event)
-            if isinstance(event, ev.TurnFinished):
-                return
-
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    finally:
-        await s.close()
-    return seen, recorder
-
-
-def of(events, cls):
-    return [e for e in events if isinstance(e, cls)]
-
-
-def finished(events):
-    return of(events, ev.TurnFinished)[0]
+    return await run_turn(s, "go", timeout), recorder
 
 
 def last_user(body):

@@ -10,9 +10,9 @@ import pytest
 
 from agent import events as ev
 from agent.config import Settings
-from agent.ops import UserInput
 from agent.recorder import attach_ledger
 from agent.session import Session
+from turnrun import finished, of, run_turn
 from providers.base import ProviderError, TextDelta, ToolCallDelta, Usage
 from providers.recovery import mark_request_sent
 from providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call, usage
@@ -27,30 +27,7 @@ def session_for(root: Path, provider, **settings) -> Session:
 
 
 async def run(session: Session, prompt="go", timeout=30) -> list[ev.Event]:
-    await session.start()
-    session.submit(UserInput(prompt))
-    seen: list[ev.Event] = []
-
-    async def collect():
-        while True:
-            event = await session.next_event()
-            seen.append(event)
-            if isinstance(event, ev.TurnFinished):
-                return
-
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    finally:
-        await session.close()
-    return seen
-
-
-def of(events, cls):
-    return [e for e in events if isinstance(e, cls)]
-
-
-def finished(events) -> ev.TurnFinished:
-    return of(events, ev.TurnFinished)[0]
+    return await run_turn(session, prompt, timeout)
 
 
 @pytest.fixture

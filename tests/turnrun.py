@@ -1,0 +1,36 @@
+"""Driving one turn of an in-process Session in tests: start it, send a prompt, collect every
+event up to the turn's TurnFinished, close it."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent import events as ev
+from agent.ops import UserInput
+
+
+async def run_turn(session: Any, prompt: str = "go", timeout: float = 30) -> list[ev.Event]:
+    await session.start()
+    session.submit(UserInput(prompt))
+    seen: list[ev.Event] = []
+
+    async def collect() -> None:
+        while True:
+            event = await session.next_event()
+            seen.append(event)
+            if isinstance(event, ev.TurnFinished):
+                return
+
+    try:
+        await asyncio.wait_for(collect(), timeout)
+    finally:
+        await session.close()
+    return seen
+
+
+def of(events: list[ev.Event], cls: type) -> list[Any]:
+    return [e for e in events if isinstance(e, cls)]
+
+
+def finished(events: list[ev.Event]) -> ev.TurnFinished:
+    return of(events, ev.TurnFinished)[0]
