@@ -14,10 +14,10 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from tools.fileops import _umask, atomic_write
+from realcost_agent.tools.fileops import _umask, atomic_write
 
 if TYPE_CHECKING:
-    from agent.checkpoints import Checkpoints, RestoreReport
+    from realcost_agent.agent.checkpoints import Checkpoints, RestoreReport
 
 
 def restore_tree(cps: Checkpoints, target: Mapping[str, tuple[str, str]], meta: dict[str, Any],

@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from agent.checkpoint_scan import Scan, ScanError, TooManyFiles, scan_tree
-from agent.shadow_git import ShadowError, ShadowRepo, read_blobs
-from tools.fileops import _umask
+from realcost_agent.agent.checkpoint_scan import Scan, ScanError, TooManyFiles, scan_tree
+from realcost_agent.agent.shadow_git import ShadowError, ShadowRepo, read_blobs
+from realcost_agent.tools.fileops import _umask
 
 REF_PREFIX = "refs/agent/checkpoints/"
 BACKUP_LABEL = "before restoring checkpoint"
@@ -100,7 +100,7 @@ class Checkpoints:
                  skip_dirs: Iterable[str] = SKIP_DIRS) -> None:
         env = dict(os.environ if env is None else env)
         if data_dir is None:
-            from agent.paths import data_dir as default_data_dir
+            from realcost_agent.agent.paths import data_dir as default_data_dir
 
             data_dir = default_data_dir(env)
         self.root = Path(os.path.realpath(root))
@@ -395,7 +395,7 @@ class Checkpoints:
     # -- restore --------------------------------------------------------------------------------
     def restore(self, checkpoint: Checkpoint, *, index: bool = False,
                 backup: bool = True) -> RestoreReport:
-        from agent.checkpoint_restore import restore_tree
+        from realcost_agent.agent.checkpoint_restore import restore_tree
 
         with self._locked():
             report = RestoreReport()
@@ -447,8 +447,8 @@ def ref_name(session_id: str) -> str:
 def latest_session(root: Path, *, data_dir: Path | None = None,
                    env: Mapping[str, str] | None = None) -> str | None:
     """The session of this project whose checkpoints changed last (from the data dir)."""
-    from agent.paths import data_dir as default_data_dir
-    from agent.shadow_git import shadow_path
+    from realcost_agent.agent.paths import data_dir as default_data_dir
+    from realcost_agent.agent.shadow_git import shadow_path
 
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir(env)
     if not (shadow_path(root, data_dir) / "HEAD").exists():
@@ -480,7 +480,7 @@ def prune_sessions(root: Path, keep: int = 20, **kwargs) -> list[str]:
 
 def legacy_refs(root: Path) -> bool:
     """Whether the project's .git holds checkpoints of an older version (read as files)."""
-    from agent.shadow_git import project_gitdir
+    from realcost_agent.agent.shadow_git import project_gitdir
 
     gitdir = project_gitdir(Path(os.path.realpath(root)))
     if gitdir is None:

@@ -52,7 +52,7 @@ def check_from_agents_md(root: Path, names: tuple[str, ...] | list[str] = ("AGEN
 
     Read with the file tools' confinement and cap (agent.instructions.read_confined). The
     command needs the user's trust before it runs (agent.trust): load_settings decides."""
-    from agent.instructions import read_confined
+    from realcost_agent.agent.instructions import read_confined
 
     for name in names:
         text = read_confined(Path(root), name)
@@ -143,7 +143,7 @@ async def run_check(
         # Forget the group only once it is empty: a background child the check left running is
         # killed when the session ends (and a reused pid is never mistaken for ours).
         if process_groups is not None and proc.returncode is not None:
-            from tools.run_command import group_alive
+            from realcost_agent.tools.run_command import group_alive
 
             if not group_alive(proc.pid):
                 process_groups.discard(proc.pid)

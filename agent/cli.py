@@ -36,7 +36,7 @@ MODELS_HELP = (
 
 
 def _version() -> str:
-    from agent.version import __version__
+    from realcost_agent.agent.version import __version__
 
     return __version__
 
@@ -193,21 +193,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
     if argv and argv[0] == "trust":
-        from agent import cli_trust
+        from realcost_agent.agent import cli_trust
 
         return cli_trust.main(argv[1:])
     if argv and argv[0] == "undo":
-        from agent import cli_undo
+        from realcost_agent.agent import cli_undo
 
         return cli_undo.main(argv[1:])
     if argv and argv[0] in ("compare", "run", "doctor"):
         import importlib
 
-        module = {"compare": "agent.compare", "run": "agent.scripted_run",
-                  "doctor": "agent.doctor"}[argv[0]]
+        module = {"compare": "realcost_agent.agent.compare", "run": "realcost_agent.agent.scripted_run",
+                  "doctor": "realcost_agent.agent.doctor"}[argv[0]]
         return int(importlib.import_module(module).main(argv[1:]))
     if argv and argv[0] in ("report", "task"):
-        from agent import cli_report
+        from realcost_agent.agent import cli_report
 
         return (cli_report.main_report if argv[0] == "report" else cli_report.main_task)(argv[1:])
     args = build_parser().parse_args(argv)
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns (settings, root, warnings)
-    from agent.config import ConfigError, load_settings
+    from realcost_agent.agent.config import ConfigError, load_settings
 
     root = _root(args)
     warnings: list[str] = []
@@ -235,7 +235,7 @@ def _run_headless(args: argparse.Namespace) -> int:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
     settings, root, warnings = _load(args)
     resumed = _resume(args, root)
-    from agent.headless import run_headless
+    from realcost_agent.agent.headless import run_headless
 
     return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
                         report=args.report, debug_minutes=args.debug_minutes, resume=resumed)
@@ -244,7 +244,7 @@ def _run_headless(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace, root: Path):  # noqa: ANN202 - agent.journal.Resumed | None
     if not args.resume:
         return None
-    from agent.journal import ResumeError, load_session
+    from realcost_agent.agent.journal import ResumeError, load_session
 
     try:
         return load_session(root, None if args.resume == "last" else args.resume)
@@ -255,7 +255,7 @@ def _resume(args: argparse.Namespace, root: Path):  # noqa: ANN202 - agent.journ
 def _run_tui(args: argparse.Namespace) -> int:
     settings, root, warnings = _load(args)
     try:
-        from tui.app import run_tui
+        from realcost_agent.tui.app import run_tui
     except ImportError:
         print(
             "agent: the TUI is not available in this build; run a task headless with "
@@ -266,7 +266,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     gate = None
     outcome = settings.project_trust
     if outcome is not None and outcome.must_ask:
-        from agent.trust import TrustGate
+        from realcost_agent.agent.trust import TrustGate
 
         gate = TrustGate(outcome.request, root, _flags(args))
     return run_tui(settings, root, warnings=warnings, resume=_resume(args, root), trust=gate)

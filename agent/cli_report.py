@@ -16,20 +16,20 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from agent.ledger import Ledger, LedgerError, default_path
-from agent.report import GROUPINGS, Scope, build_report, parse_since
+from realcost_agent.agent.ledger import Ledger, LedgerError, default_path
+from realcost_agent.agent.report import GROUPINGS, Scope, build_report, parse_since
 
 FORMATS = ("terminal", "md", "json", "csv", "html")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def render(report: dict[str, Any], fmt: str, out: TextIO, *, width: int | None = None) -> None:
-    from agent import report_render as r
+    from realcost_agent.agent import report_render as r
 
     if fmt == "terminal":
         r.render_terminal(report, out, width=width)
     elif fmt == "html":
-        from agent.report_html import render_html
+        from realcost_agent.agent.report_html import render_html
 
         out.write(render_html(report))
     else:
@@ -147,7 +147,7 @@ def main_task(argv: Sequence[str]) -> int:
         if args.command == "list":
             _list(ledger.recent_tasks(args.limit, _project(args.project)), sys.stdout)
             return EXIT_OK
-        from agent.tasks import parse_duration
+        from realcost_agent.agent.tasks import parse_duration
 
         try:
             seconds, absolute = parse_duration(args.duration)
@@ -175,7 +175,7 @@ def _real_total(row: dict[str, Any]) -> tuple[float, float | None]:
 
 
 def _debug_line(task: dict[str, Any], row: dict[str, Any] | None) -> str:
-    from agent.report_render import minutes, money2
+    from realcost_agent.agent.report_render import minutes, money2
 
     total = max(0.0, task["debug_ms"] + task["correction_ms"]) / 60000
     line = (f"task {task['id']}: debug time {minutes(total)} (measured "
@@ -192,7 +192,7 @@ def _list(rows: list[dict[str, Any]], out: TextIO) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from agent.report_render import console_width, minutes, money2, money4, secs
+    from realcost_agent.agent.report_render import console_width, minutes, money2, money4, secs
 
     import shutil
 

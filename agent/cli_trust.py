@@ -29,7 +29,7 @@ _STATUS = {
 
 def request_for(root: Path, env: Mapping[str, str] | None = None):  # noqa: ANN201 - TrustRequest
     """What the project at `root` asks for, exactly as a run would see it."""
-    from agent.config import load_settings
+    from realcost_agent.agent.config import load_settings
 
     settings = load_settings(root, env=env, warnings=[], trust=False)
     return settings.project_trust.request
@@ -43,8 +43,8 @@ def _show(request, status: str, out: TextIO) -> None:  # noqa: ANN001
 
 def main(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
          out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from agent.config import ConfigError
-    from agent.trust import TrustStore
+    from realcost_agent.agent.config import ConfigError
+    from realcost_agent.agent.trust import TrustStore
 
     out = out or sys.stdout
     err = err or sys.stderr

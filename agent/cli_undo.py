@@ -27,9 +27,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--index", action="store_true", help="also restore the staged state")
     args = parser.parse_args(argv)
 
-    from agent.checkpoints import CheckpointError, Checkpoints, latest_session, legacy_refs
-    from agent.paths import data_dir
-    from agent.policy import scrubbed_env
+    from realcost_agent.agent.checkpoints import CheckpointError, Checkpoints, latest_session, legacy_refs
+    from realcost_agent.agent.paths import data_dir
+    from realcost_agent.agent.policy import scrubbed_env
 
     root = (Path(args.cd).expanduser() if args.cd else Path.cwd()).resolve()
     env = scrubbed_env(os.environ)

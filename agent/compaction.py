@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from providers.base import ProviderError, ReasoningDelta, ResolvedModel, TextDelta, Usage
+from realcost_agent.providers.base import ProviderError, ReasoningDelta, ResolvedModel, TextDelta, Usage
 
 # Start compacting when the estimate passes this share of the window (leaves room to answer).
 TRIGGER_SHARE = 0.85

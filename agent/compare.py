@@ -35,8 +35,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from agent import events as ev
-from agent import worktrees as wt
+from realcost_agent.agent import events as ev
+from realcost_agent.agent import worktrees as wt
 
 DEFAULT_MODELS = ("gpt-oss-20b", "gpt-oss-120b", "o4-mini")
 TASK_KEYS = {"prompt": str, "check": str, "models": list, "max_followups": int,
@@ -63,7 +63,7 @@ def load_task_file(path: Path) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.cli import _common
+    from realcost_agent.agent.cli import _common
 
     p = argparse.ArgumentParser(
         prog="agent compare", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -131,8 +131,8 @@ def _spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings, warnings)
-    from agent.cli import _flags
-    from agent.config import ConfigError, load_settings
+    from realcost_agent.agent.cli import _flags
+    from realcost_agent.agent.config import ConfigError, load_settings
 
     warnings: list[str] = []
     flags = {**_flags(args), "model": None, "check": None}  # per model, and per the spec
@@ -145,7 +145,7 @@ def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings
 
 def _preflight(models: list[str], settings: Any) -> None:
     """Every model resolves and has its key before any worktree is made."""
-    from providers.catalogue import missing_key, resolve_model
+    from realcost_agent.providers.catalogue import missing_key, resolve_model
 
     for spec in models:
         try:
@@ -211,17 +211,17 @@ class _Interruptible:
         self.session = session
 
     def submit_interrupt(self) -> None:
-        from agent.ops import Interrupt
+        from realcost_agent.agent.ops import Interrupt
 
         self.session.submit(Interrupt())
 
 
 async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any, out_dir: Path,
                      ledger_path: Path | None, err: TextIO, interrupts: list[Any]) -> dict[str, Any]:
-    from agent.config import ConfigError
-    from agent.driver import Driver, Outcome
-    from agent.recorder import attach_ledger
-    from agent.session import Session
+    from realcost_agent.agent.config import ConfigError
+    from realcost_agent.agent.driver import Driver, Outcome
+    from realcost_agent.agent.recorder import attach_ledger
+    from realcost_agent.agent.session import Session
 
     # Pinned, never escalated: the comparison is of this model, follow-ups included.
     routing = {**settings.routing, "escalate_pinned": False}
@@ -275,8 +275,8 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
         error="; ".join(outcome.errors) if outcome.hard_error else None,
     )
     status = ("passed" if outcome.check_passed else "failed") if outcome.checks else outcome.reason
-    from agent.report_render import api_text
-    from agent.words import plural
+    from realcost_agent.agent.report_render import api_text
+    from realcost_agent.agent.words import plural
 
     cost = api_text(outcome.api_cost, outcome.unpriced_calls,
                     all_unpriced=outcome.unpriced_calls >= outcome.requests)
@@ -285,9 +285,9 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
 
 
 def _write(root: Path, run: dict[str, Any], hourly_rate: float | None) -> dict[str, Path]:
-    from agent import compare_report
-    from agent.ledger import Ledger, default_path
-    from agent.report import Scope, build_report
+    from realcost_agent.agent import compare_report
+    from realcost_agent.agent.ledger import Ledger, default_path
+    from realcost_agent.agent.report import Scope, build_report
 
     ids = tuple(r["session_id"] for r in run["results"] if r["session_id"])
     ledger = Ledger(run["ledger"] or default_path())
@@ -310,7 +310,7 @@ def _rebuild(root: Path, run_id: str, hourly_rate: float | None) -> int:
 
 
 def _summary(run: dict[str, Any], err: TextIO) -> None:
-    from agent.compare_report import HEADERS, outcome_rows
+    from realcost_agent.agent.compare_report import HEADERS, outcome_rows
 
     rows = [HEADERS[:-1]] + [row[:-1] for row in outcome_rows(run)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from agent.report_render import money4, secs
+from realcost_agent.agent.report_render import money4, secs
 
 COMPARE_VERSION = 1
 
@@ -86,8 +86,8 @@ def html_preamble(run: dict[str, Any]) -> str:
 
 
 def write(out_dir: Path, run: dict[str, Any], report: dict[str, Any]) -> dict[str, Path]:
-    from agent.report_html import render_html
-    from agent.report_render import render_markdown
+    from realcost_agent.agent.report_html import render_html
+    from realcost_agent.agent.report_render import render_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
     title = "Model comparison"

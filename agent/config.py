@@ -152,11 +152,11 @@ def project_config_path(root: Path) -> Path:
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     if name == "rules":  # its own parser gives better messages than the generic one
-        from agent.safety.rules import parse_rules
+        from realcost_agent.agent.safety.rules import parse_rules
 
         return parse_rules(value, origin)
     if name == "routing":
-        from agent.routing import policy_from
+        from realcost_agent.agent.routing import policy_from
 
         if not isinstance(value, dict):
             raise ConfigError(f"{origin}: [routing] must be a table")
@@ -203,7 +203,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 
 def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings: list[str]) -> None:
-    from agent.trust import RESERVED
+    from realcost_agent.agent.trust import RESERVED
 
     known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
     for key, value in values.items():
@@ -257,7 +257,7 @@ def load_settings(
     holds a matching decision; True applies them (--trust); a digest string applies them only
     if they are still exactly what the user was shown (the TUI dialog); False never does.
     Ignored settings are named in `warnings` (agent.trust.ignored_warning)."""
-    from agent.trust import gate_project
+    from realcost_agent.agent.trust import gate_project
 
     env = os.environ if env is None else env
     warnings = [] if warnings is None else warnings
@@ -272,7 +272,7 @@ def load_settings(
                         "keys are read from the environment only")
         del project[key]
     applied, agents_check, outcome = gate_project(root, project, settings, env, trust)
-    from agent.trust import loosened_limits
+    from realcost_agent.agent.trust import loosened_limits
 
     for key in loosened_limits(applied, settings):
         warnings.append(f"{project_path}: `{key} = {applied.pop(key)!r}` ignored: it would loosen "
@@ -287,7 +287,7 @@ def load_settings(
         settings.sources["check"] = "AGENTS.md"
     settings.project_trust = outcome
     if not outcome.applied and not outcome.request.empty:
-        from agent.trust import ignored_warning
+        from realcost_agent.agent.trust import ignored_warning
 
         warnings.append(ignored_warning(outcome))
     validate(settings)

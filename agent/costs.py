@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from providers.base import ResolvedModel
-from providers.prices import Price, price_for_model
+from realcost_agent.providers.base import ResolvedModel
+from realcost_agent.providers.prices import Price, price_for_model
 
 
 def price_with_overrides(

@@ -10,10 +10,10 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.base import Description, Tool, ToolParams, ToolResult
+from realcost_agent.tools.base import Description, Tool, ToolParams, ToolResult
 
 if TYPE_CHECKING:
-    from agent.events import ToolCallFinished
+    from realcost_agent.agent.events import ToolCallFinished
 
 
 async def describe_call(tool: Tool, params: ToolParams, root: Path) -> Description:

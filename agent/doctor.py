@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence, TextIO
 
-from providers.base import ResolvedModel
+from realcost_agent.providers.base import ResolvedModel
 
 GET_TIMEOUT = 5.0
 CALL_TIMEOUT = 60.0
@@ -68,7 +68,7 @@ class Finding:
 
 def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False) -> list[Target]:
     """The catalogue's backends (or the one --api-base endpoint), marked configured or not."""
-    from providers.catalogue import BACKENDS, CUSTOM_KEY_ENV, PROFILES, resolve_model, setup_hints
+    from realcost_agent.providers.catalogue import BACKENDS, CUSTOM_KEY_ENV, PROFILES, resolve_model, setup_hints
 
     if settings.api_base:
         specs = list(PROFILES) if settings.model in (None, "", "auto") else [settings.model]
@@ -96,7 +96,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
     that built the target themselves); `agent doctor` always passes them."""
     import httpx
 
-    from providers.keyroute import catalogue_origins, origin
+    from realcost_agent.providers.keyroute import catalogue_origins, origin
 
     if not t.configured:
         return [Finding(t.name, "configured", None, f"not configured · {t.hint}")]
@@ -115,8 +115,8 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
     found = [Finding(t.name, "key", True,
                      f"key in {key_env}, sent only to {dest}" if key_env else f"no key needed · {dest}")]
     if t.models:
-        from agent.doctor_hosts import host_line
-        from providers.hosts import guess_host, profile_of
+        from realcost_agent.agent.doctor_hosts import host_line
+        from realcost_agent.providers.hosts import guess_host, profile_of
 
         model, host = t.models[0], profile_of(t.models[0])
         # Named by api_host: a custom URL whose host is not what the URL alone suggests.
@@ -146,7 +146,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
             ids = None
         found.append(Finding(t.name, "reachable", True, f"{url} answers"))
     else:
-        from agent.doctor_hosts import diagnose
+        from realcost_agent.agent.doctor_hosts import diagnose
 
         diag = diagnose(resp.status_code, resp.text, t.api_base)
         if diag is not None:
@@ -171,11 +171,11 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
 async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
                      timeout: float, user_bases: Sequence[str]) -> list[Finding]:
     """The round trip: ping call, then its result back (as the agent sends it), then an answer."""
-    from agent.doctor_hosts import diagnose, reasoning_note
-    from providers.base import ProviderError, ReasoningDelta, ToolCallDelta
-    from providers.factory import make_provider
-    from providers.hosts import profile_of
-    from providers.keyroute import KeyRouteError
+    from realcost_agent.agent.doctor_hosts import diagnose, reasoning_note
+    from realcost_agent.providers.base import ProviderError, ReasoningDelta, ToolCallDelta
+    from realcost_agent.providers.factory import make_provider
+    from realcost_agent.providers.hosts import profile_of
+    from realcost_agent.providers.keyroute import KeyRouteError
 
     try:
         provider = make_provider(model, env=env, user_bases=tuple(user_bases))
@@ -241,7 +241,7 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
 
 def sandbox_finding(setting: str = "auto") -> Finding:
     """Whether commands will run in the bubblewrap sandbox here, and how to fix it if not."""
-    from agent.safety.sandbox import fix_hint, unavailable_reason
+    from realcost_agent.agent.safety.sandbox import fix_hint, unavailable_reason
 
     if setting == "off":
         return Finding("sandbox", "sandbox", None,
@@ -257,7 +257,7 @@ def sandbox_finding(setting: str = "auto") -> Finding:
 async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, *,
                      call: bool = True, get_timeout: float = GET_TIMEOUT,
                      call_timeout: float = CALL_TIMEOUT, user_bases: Sequence[str] | None = None) -> int:
-    from agent.secrets import Redactor
+    from realcost_agent.agent.secrets import Redactor
 
     redact = Redactor(env)  # a server may echo what it was sent; keys never reach the screen
     configured = failed = 0
@@ -277,8 +277,8 @@ async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, 
 def main(argv: Sequence[str]) -> int:
     import os
 
-    from agent.cli import _flags, _root
-    from agent.config import ConfigError, load_settings
+    from realcost_agent.agent.cli import _flags, _root
+    from realcost_agent.agent.config import ConfigError, load_settings
 
     p = argparse.ArgumentParser(prog="agent doctor", description=__doc__.split("\n\n")[0],
                                 epilog="exit codes: 0 all passed · 1 something failed · "
@@ -294,7 +294,7 @@ def main(argv: Sequence[str]) -> int:
     args = p.parse_args(list(argv))
     for name in ("approval", "provider", "sandbox"):
         setattr(args, name, None)
-    from agent.trust import key_bases
+    from realcost_agent.agent.trust import key_bases
 
     warnings: list[str] = []
     try:
@@ -305,7 +305,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"agent doctor: error: {exc}", file=sys.stderr)
         return 2
     if args.backend and not args.api_base:
-        from providers.catalogue import _ALIASES
+        from realcost_agent.providers.catalogue import _ALIASES
 
         name = _ALIASES.get(args.backend, args.backend)
         ts = [t for t in ts if t.name == name]

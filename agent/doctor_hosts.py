@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from providers.hosts import HOSTS, HostProfile, guess_host
+from realcost_agent.providers.hosts import HOSTS, HostProfile, guess_host
 
 
 @dataclass(frozen=True)

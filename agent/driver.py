@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from agent import events as ev
-from agent.ops import CorrectDebugTime, EndTask, UserInput
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.ops import CorrectDebugTime, EndTask, UserInput
 
 if TYPE_CHECKING:
-    from agent.session import Session
+    from realcost_agent.agent.session import Session
 
 
 @dataclass

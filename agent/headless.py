@@ -15,17 +15,17 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent import events as ev
-from agent.cli import (
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROVIDER,
     EXIT_TASK_FAILED,
     EXIT_USAGE,
 )
-from agent.config import ConfigError, Settings
-from agent.words import plural
-from agent.ops import CorrectDebugTime, EndTask, Interrupt, Shutdown, UserInput
+from realcost_agent.agent.config import ConfigError, Settings
+from realcost_agent.agent.words import plural
+from realcost_agent.agent.ops import CorrectDebugTime, EndTask, Interrupt, Shutdown, UserInput
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -89,7 +89,7 @@ CHECK_TAIL_LINES = 20  # of a failed check's output, under its ✗ line
 
 def _tool_outcome(event: ev.ToolCallFinished) -> str:
     """One line: the same mark the TUI's card shows and the tool's own summary."""
-    from agent.describe import finished_mark
+    from realcost_agent.agent.describe import finished_mark
 
     ok, label = finished_mark(event)
     summary = event.summary or (event.output.strip().splitlines() or [""])[0][:160]
@@ -106,14 +106,14 @@ async def _drive(
     warnings: list[str], report: bool = False, debug_minutes: float = 0.0,
     resume: Any = None,
 ) -> int:
-    from agent.session import Session
+    from realcost_agent.agent.session import Session
 
     try:
         session = Session(settings, root, interactive=False, resume=resume)
     except ConfigError as exc:
         err.write(f"agent: error: {exc}\n")
         return EXIT_USAGE
-    from providers.catalogue import missing_key
+    from realcost_agent.providers.catalogue import missing_key
 
     hint = missing_key(session.model, session.env)
     if hint:
@@ -122,7 +122,7 @@ async def _drive(
 
     recorder = None
     if settings.ledger or report:
-        from agent.recorder import attach_ledger
+        from realcost_agent.agent.recorder import attach_ledger
 
         # With the ledger off, --report still works from a ledger kept in memory.
         recorder = attach_ledger(session, path=None if settings.ledger else ":memory:")
@@ -196,7 +196,7 @@ async def _drive(
     report_obj = None
     if recorder is not None:
         if report:
-            from agent.cli_report import session_report
+            from realcost_agent.agent.cli_report import session_report
 
             report_obj = session_report(recorder.ledger, session.id)
         recorder.close()
@@ -220,7 +220,7 @@ async def _drive(
                 _print_markdown(answer, out)
             else:
                 out.write(answer.rstrip("\n") + "\n")
-        from agent.report_render import api_text
+        from realcost_agent.agent.report_render import api_text
 
         cost = api_text(session.total_cost, session.unpriced_calls,
                         all_unpriced=session.unpriced_calls >= usage["requests"],
@@ -261,7 +261,7 @@ async def _drive(
         if report_obj is None:
             err.write("agent: no report: the cost ledger could not be opened\n")
         else:
-            from agent.cli_report import render
+            from realcost_agent.agent.cli_report import render
 
             render(report_obj, "terminal", err)
     out.flush()

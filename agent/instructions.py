@@ -41,7 +41,7 @@ def bad_name(name: object) -> str | None:
 def confined(root: Path, rel: str) -> Path:
     """The real path of a project file, with the file tools' confinement (tools/paths.py):
     no escaping symlink, nothing inside .git/. Raises tools.paths.PathError."""
-    from tools.paths import PathError, resolve_in_root
+    from realcost_agent.tools.paths import PathError, resolve_in_root
 
     why = bad_name(rel)
     if why:
@@ -51,7 +51,7 @@ def confined(root: Path, rel: str) -> Path:
 
 def read_confined(root: Path, rel: str, problems: list[str] | None = None) -> str | None:
     """A project file's text, capped; None (and a line in `problems`) when it may not be read."""
-    from tools.paths import PathError
+    from realcost_agent.tools.paths import PathError
 
     try:
         path = confined(root, rel)
@@ -70,7 +70,7 @@ def find_instructions(root: str | os.PathLike[str],
     """Every instruction file in the project (ignored files left out), shallowest first, then
     by directory, then by the order of `names`. Texts are stripped and capped. Entries and files
     that would leave the project are skipped, with a line for each in `problems`."""
-    from tools.filesets import project_files
+    from realcost_agent.tools.filesets import project_files
 
     problems = [] if problems is None else problems
     root = Path(os.path.realpath(root))

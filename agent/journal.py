@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from agent import events as ev
-from agent.paths import data_dir
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.paths import data_dir
 
 JOURNALED_EVENTS = (
     ev.Compacted, ev.TurnStarted, ev.AssistantMessage, ev.ToolCallFinished, ev.UsageUpdated, ev.TaskUpdated,

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.gitsafe import run_git
+from realcost_agent.agent.gitsafe import run_git
 
 _LANGS = {
     ".py": "Python", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
@@ -97,13 +97,13 @@ def load_instructions(root: Path, names: list[str],
     """The project's instruction files (AGENTS.md by default): the root's and every
     subdirectory's, shallowest first; the nearest one wins for the files under it. Confined to
     the project like the file tools; what was refused is described in `problems`."""
-    from agent.instructions import find_instructions
+    from realcost_agent.agent.instructions import find_instructions
 
     return [(rel, text) for rel, text in find_instructions(root, names, problems)]
 
 
 def system_prompt(info: RepoInfo, instructions: list[tuple[str, str]]) -> str:
-    from agent.instructions import scope_of
+    from realcost_agent.agent.instructions import scope_of
 
     parts = [BASE, "", f"Repository root: {info.root}"]
     if info.is_git:

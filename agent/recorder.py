@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from agent import events as ev
-from agent.gitsafe import run_git
-from agent.ledger import Ledger, LedgerError, default_path
-from agent.usagecheck import check_usage
-from providers.base import Usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.gitsafe import run_git
+from realcost_agent.agent.ledger import Ledger, LedgerError, default_path
+from realcost_agent.agent.usagecheck import check_usage
+from realcost_agent.providers.base import Usage
 
 if TYPE_CHECKING:
-    from agent.config import Settings
-    from agent.session import Session
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.agent.session import Session
 
 
 def git_head(root: str | Path) -> str | None:

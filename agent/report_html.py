@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from agent.report_render import _scope_line, label, money2, secs, tables
+from realcost_agent.agent.report_render import _scope_line, label, money2, secs, tables
 
 API_COLOR = "#4c78a8"
 DEV_COLOR = "#f58518"

@@ -34,7 +34,7 @@ def api_text(known: float, unpriced: int, *, all_unpriced: bool, local: bool = F
     bound with the unpriced calls counted when some had, never a plain $0; "$0 (local)" when
     every call ran on a local server. Every surface (TUI, headless, compare) words it with this
     one function."""
-    from agent.words import plural
+    from realcost_agent.agent.words import plural
 
     if local:
         return "$0 (local)"
@@ -236,7 +236,7 @@ def _scope_line(report: dict[str, Any]) -> str:
 
 
 def _n(n: int, word: str) -> str:
-    from agent.words import plural
+    from realcost_agent.agent.words import plural
 
     return plural(n, word)
 

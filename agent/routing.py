@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from agent.words import plural
+from realcost_agent.agent.words import plural
 
 TIER_NAMES = ("light", "large", "careful")
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from agent import events as ev
+from realcost_agent.agent import events as ev
 
 EXIT_USAGE, EXIT_INTERRUPTED, MAX_FAILED_CODE = 64, 130, 63
 WHEN = ("always", "check_fails")
@@ -124,13 +124,13 @@ def parse_script(text: str, name: str = "session.toml") -> Script:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.cli import _common
+    from realcost_agent.agent.cli import _common
 
     p = argparse.ArgumentParser(
         prog="agent run", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Replay a scripted session (TOML: tasks, follow-ups, checks, models) headless.",
         epilog="exit codes: N tasks did not pass (0: all passed) · 64 bad file or config · "
-        "130 interrupted\nschema: see `python -m pydoc agent.scripted_run`",
+        "130 interrupted\nschema: see `python -m pydoc realcost_agent.agent.scripted_run`",
     )
     p.add_argument("file", help="the session file (TOML)")
     p.add_argument("--keep-going", action="store_true", default=None,
@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    from agent.cli import _flags, _root
-    from agent.config import ConfigError, load_settings
+    from realcost_agent.agent.cli import _flags, _root
+    from realcost_agent.agent.config import ConfigError, load_settings
 
     args = build_parser().parse_args(list(argv))
     err = sys.stderr
@@ -179,12 +179,12 @@ def main(argv: Sequence[str]) -> int:
 
 async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
                      report: bool = False) -> int:
-    from agent.config import ConfigError
-    from agent.driver import Driver
-    from agent.ops import Interrupt, SetCheck, SwitchModel
-    from agent.recorder import attach_ledger
-    from agent.session import Session
-    from providers.catalogue import missing_key
+    from realcost_agent.agent.config import ConfigError
+    from realcost_agent.agent.driver import Driver
+    from realcost_agent.agent.ops import Interrupt, SetCheck, SwitchModel
+    from realcost_agent.agent.recorder import attach_ledger
+    from realcost_agent.agent.session import Session
+    from realcost_agent.providers.catalogue import missing_key
 
     try:
         session = Session(settings, root, interactive=False)
@@ -258,7 +258,7 @@ async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
                 pass
         if recorder is not None:
             if report:
-                from agent.cli_report import render, session_report
+                from realcost_agent.agent.cli_report import render, session_report
 
                 render(session_report(recorder.ledger, session.id), "terminal", err)
             recorder.close()

@@ -20,8 +20,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from agent.policy import is_secret_name
-from agent.secret_forms import BACK, SHAPES, block_spans, decodings, encodings, literal_pattern, secret_part
+from realcost_agent.agent.policy import is_secret_name
+from realcost_agent.agent.secret_forms import BACK, SHAPES, block_spans, decodings, encodings, literal_pattern, secret_part
 
 REDACTED = "[REDACTED]"
 MIN_LEN = 8  # an unnamed value shorter than this is too likely to be an ordinary word

@@ -17,22 +17,22 @@ import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 
-from agent import events as ev
-from agent import ops
-from agent.config import ConfigError, Settings
-from agent.costs import price_with_overrides
-from agent.policy import Decision, scrubbed_env
-from agent.secrets import Redactor, StreamRedactor, dotenv_values
-from agent.prompt import load_instructions, repo_info, system_prompt
-from agent.trust import key_bases
-from agent.journal import Journal, Resumed, repair_history, sessions_dir
-from agent.safety.grants import Grant, Grants, grant_for
-from agent.tasks import Task, TaskTracker
-from agent.turn import Turn, cancel_and_wait
-from agent.version import __version__
-from providers.base import Provider, ProviderError, ResolvedModel, Usage
-from providers.keyroute import check_key_route, key_destination, refusal
-from providers.prices import Price
+from realcost_agent.agent import events as ev
+from realcost_agent.agent import ops
+from realcost_agent.agent.config import ConfigError, Settings
+from realcost_agent.agent.costs import price_with_overrides
+from realcost_agent.agent.policy import Decision, scrubbed_env
+from realcost_agent.agent.secrets import Redactor, StreamRedactor, dotenv_values
+from realcost_agent.agent.prompt import load_instructions, repo_info, system_prompt
+from realcost_agent.agent.trust import key_bases
+from realcost_agent.agent.journal import Journal, Resumed, repair_history, sessions_dir
+from realcost_agent.agent.safety.grants import Grant, Grants, grant_for
+from realcost_agent.agent.tasks import Task, TaskTracker
+from realcost_agent.agent.turn import Turn, cancel_and_wait
+from realcost_agent.agent.version import __version__
+from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel, Usage
+from realcost_agent.providers.keyroute import check_key_route, key_destination, refusal
+from realcost_agent.providers.prices import Price
 
 _CLOSED = object()
 _STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
@@ -58,8 +58,8 @@ class Session:
         resume: Resumed | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        from providers.catalogue import resolve_model
-        from tools.registry import default_registry
+        from realcost_agent.providers.catalogue import resolve_model
+        from realcost_agent.tools.registry import default_registry
 
         self.settings = settings
         self.root = Path(os.path.realpath(root))
@@ -83,7 +83,7 @@ class Session:
         # Keys go only to their own host or a base the user set (agent/trust.py).
         self.key_bases = key_bases(settings)
         try:
-            from agent.taskflow import TaskFlow
+            from realcost_agent.agent.taskflow import TaskFlow
 
             # Routing, pins, the check and escalation; "auto" starts on the first usable tier.
             self.flow = TaskFlow(self)
@@ -97,7 +97,7 @@ class Session:
         self.approval = settings.approval or ("auto-edit" if interactive else "full-auto")
         self.rules = list(settings.rules)
         self._sandbox_warning = self._sandbox_check()
-        from agent.safety.protected import protected_paths
+        from realcost_agent.agent.safety.protected import protected_paths
 
         # Writes there are asked even in full-auto (agent/safety/protected.py).
         self.protected = protected_paths(self.root, settings.instruction_files, self.env)
@@ -138,7 +138,7 @@ class Session:
         """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
         if self.settings.sandbox == "off":
             return None
-        from agent.safety.sandbox import fix_hint, unavailable_reason
+        from realcost_agent.agent.safety.sandbox import fix_hint, unavailable_reason
 
         reason = unavailable_reason()
         if reason is None:
@@ -155,9 +155,9 @@ class Session:
         return self.settings.sandbox != "off" and not self._sandbox_warning
 
     def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
-        from agent.config import user_config_path
-        from agent.paths import data_dir
-        from agent.safety.sandbox import host_hidden, protected_mounts, wrap_command
+        from realcost_agent.agent.config import user_config_path
+        from realcost_agent.agent.paths import data_dir
+        from realcost_agent.agent.safety.sandbox import host_hidden, protected_mounts, wrap_command
 
         return wrap_command(
             argv, self.root, cwd=cwd, network=self.settings.sandbox_network,
@@ -173,8 +173,8 @@ class Session:
     def _git_outside_argv(self, argv: list[str], cwd: Any) -> list[str]:
         """An approved git command that writes .git: outside the sandbox, every word re-quoted,
         with the hardened git config (agent/gitsafe.py). Anything else stays sandboxed."""
-        from agent.gitsafe import local_config_keys, shell_line
-        from agent.safety.gitcmd import git_write_plan
+        from realcost_agent.agent.gitsafe import local_config_keys, shell_line
+        from realcost_agent.agent.safety.gitcmd import git_write_plan
 
         plan = git_write_plan(argv[-1]) if len(argv) == 3 and argv[:2] == ["/bin/bash", "-c"] else None
         where = cwd or self.root
@@ -184,7 +184,7 @@ class Session:
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
-        from agent.safety.sandbox import harden_process
+        from realcost_agent.agent.safety.sandbox import harden_process
 
         harden_process()
         problems: list[str] = []
@@ -276,7 +276,7 @@ class Session:
 
     def cheap_model(self) -> ResolvedModel:
         """The cheap profile on the same backend, for summaries; the current model if unusable."""
-        from providers.catalogue import missing_key, resolve_model
+        from realcost_agent.providers.catalogue import missing_key, resolve_model
 
         backend = self.model.backend if self.model.profile else self.settings.backend
         try:
@@ -325,7 +325,7 @@ class Session:
             if self._provider_factory is not None:
                 self._providers[key] = self._provider_factory(model)
             else:
-                from providers.factory import make_provider
+                from realcost_agent.providers.factory import make_provider
 
                 force = None if self.settings.provider == "auto" else self.settings.provider
                 self._providers[key] = make_provider(
@@ -367,7 +367,7 @@ class Session:
                 task.api_cost += cost
 
     def tool_context(self, call_id: str, *, git_outside: bool = False) -> Any:
-        from tools.base import ToolContext
+        from realcost_agent.tools.base import ToolContext
 
         stream = self._output_streams[call_id] = StreamRedactor(self.redact)
 
@@ -379,7 +379,7 @@ class Session:
         env = scrubbed_env(self.env)
         wrap = self.command_wrapper()
         if git_outside and wrap is not None:
-            from agent.gitsafe import git_env
+            from realcost_agent.agent.gitsafe import git_env
 
             wrap, env = self._git_outside_argv, git_env(env)
         return ToolContext(
@@ -405,14 +405,14 @@ class Session:
             self.emit(ev.ToolOutputDelta(call_id, text))
 
     def _default_output_dir(self) -> Path:
-        from agent.paths import data_dir
+        from realcost_agent.agent.paths import data_dir
 
         return data_dir(self.env) / "outputs" / self.id
 
     async def _open_checkpoints(self) -> None:
         """The project's shadow repository in the data dir (agent/shadow_git.py)."""
-        from agent.checkpoints import CheckpointError, Checkpoints, prune_sessions
-        from agent.paths import data_dir
+        from realcost_agent.agent.checkpoints import CheckpointError, Checkpoints, prune_sessions
+        from realcost_agent.agent.paths import data_dir
 
         s = self.settings
         options = dict(data_dir=data_dir(self.env), env=scrubbed_env(self.env),
@@ -433,7 +433,7 @@ class Session:
                                 destructive: bool = False) -> None:
         """The checkpoint a tool call needs before it runs (agent/checkpoint_policy.py): file
         tools before the turn's first change, commands unless provably read-only."""
-        from agent.checkpoint_policy import checkpoint_kind
+        from realcost_agent.agent.checkpoint_policy import checkpoint_kind
 
         kind = checkpoint_kind(tool.name, tool.mutating, params, self.root, scrubbed_env(self.env))
         if kind is not None:
@@ -448,7 +448,7 @@ class Session:
         if turn_id in self._checkpoint_paused:
             return  # the tree is past the file limit: one slow failed scan per turn is enough
         self._checkpointed_turns.add(turn_id)
-        from agent.checkpoints import CheckpointError, CheckpointLimitError
+        from realcost_agent.agent.checkpoints import CheckpointError, CheckpointLimitError
 
         try:
             cp = await asyncio.to_thread(self.checkpoints.snapshot, f"{turn_id}: {label}",
@@ -462,7 +462,7 @@ class Session:
             self.emit(ev.CheckpointCreated(turn_id, cp.id, cp.label, cp.files))
 
     async def _undo(self, checkpoint_id: int | None) -> None:
-        from agent.checkpoints import CheckpointError
+        from realcost_agent.agent.checkpoints import CheckpointError
 
         if self.checkpoints is None:
             self.emit(ev.Warning("checkpoints are off or unavailable: nothing to undo"))
@@ -583,7 +583,7 @@ class Session:
                 self._emit_task(task)
 
     def _switch_model(self, spec: str, *, announce: bool = True) -> None:
-        from providers.catalogue import resolve_model
+        from realcost_agent.providers.catalogue import resolve_model
 
         try:
             model = resolve_model(spec, **self.settings.model_kwargs(), env=self.env)
@@ -635,14 +635,14 @@ class Session:
 
     def repo_map(self) -> Any:
         if self._repo_map is None:
-            from agent.repomap import RepoMap
+            from realcost_agent.agent.repomap import RepoMap
 
             self._repo_map = RepoMap(self.root, env=self.env)
         return self._repo_map
 
     async def _map_for(self, prompt: str) -> str:
         """The repo map for a new task, fitted to the model's budget ('' when off or empty)."""
-        from agent.repomap import budget_for
+        from realcost_agent.agent.repomap import budget_for
 
         if self.settings.repo_map_tokens == 0:
             return ""
@@ -702,7 +702,7 @@ class Session:
             assert self._turn_task is not None
             await cancel_and_wait(self._turn_task)
         if self.process_groups:
-            from tools.run_command import kill_surviving_groups
+            from realcost_agent.tools.run_command import kill_surviving_groups
 
             await kill_surviving_groups(self.process_groups)
         for provider in self._providers.values():

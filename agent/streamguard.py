@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
-from providers.base import ReasoningDelta, StreamDelta, TextDelta, ToolCallDelta
+from realcost_agent.providers.base import ReasoningDelta, StreamDelta, TextDelta, ToolCallDelta
 
 DEFAULT_CALL_TIMEOUT = 600.0  # a slow reasoning answer takes minutes; a stuck one never ends
 DEFAULT_MAX_RESPONSE_BYTES = 1_000_000

@@ -17,14 +17,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent import events as ev
-from agent.checks import TOOL_FAILURE_PROMPT, followup_prompt, run_check
-from agent.routing import Route, Signals, TaskState, named_paths, policy_from, route
-from providers.base import ResolvedModel
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.checks import TOOL_FAILURE_PROMPT, followup_prompt, run_check
+from realcost_agent.agent.routing import Route, Signals, TaskState, named_paths, policy_from, route
+from realcost_agent.providers.base import ResolvedModel
 
 if TYPE_CHECKING:
-    from agent.session import Session
-    from agent.tasks import Task
+    from realcost_agent.agent.session import Session
+    from realcost_agent.agent.tasks import Task
 
 MAX_NAMED_FILES = 50
 
@@ -47,14 +47,14 @@ class TaskFlow:
 
     # -- models ------------------------------------------------------------------------------
     def _resolve(self, spec: str) -> ResolvedModel:
-        from providers.catalogue import resolve_model
+        from realcost_agent.providers.catalogue import resolve_model
 
         st = self.s.settings
         return resolve_model(spec, **st.model_kwargs(), env=self.s.env)
 
     def _usable(self, spec: str) -> tuple[ResolvedModel | None, str]:
         """(model, "") when it can be called here; (None or the model, why not) otherwise."""
-        from providers.catalogue import missing_key
+        from realcost_agent.providers.catalogue import missing_key
 
         try:
             model = self._resolve(spec)
@@ -129,7 +129,7 @@ class TaskFlow:
         st.checks += 1
         checked = self.s.model.label
         self.s.emit(ev.CheckStarted(task.id, self.check, st.checks))
-        from agent.policy import scrubbed_env
+        from realcost_agent.agent.policy import scrubbed_env
 
         try:
             result = await run_check(
@@ -219,7 +219,7 @@ class TaskFlow:
 
     # -- signals -----------------------------------------------------------------------------
     def signals(self, prompt: str) -> Signals:
-        from agent.compaction import estimate_tokens
+        from realcost_agent.agent.compaction import estimate_tokens
 
         root = self.s.root
         files = []
@@ -235,7 +235,7 @@ class TaskFlow:
 
     def repo_files(self) -> int:
         if self._repo_files is None:
-            from tools.filesets import project_files
+            from realcost_agent.tools.filesets import project_files
 
             try:
                 self._repo_files = len(project_files(self.s.root)[0])

@@ -148,12 +148,12 @@ def build_request(root: Path, project: Mapping[str, Any], agents_check: str | No
 def _note(key: str, project: Mapping[str, Any], env: Mapping[str, str] | None) -> str:
     if key != "api_base":
         return ""
-    from providers.keyroute import origin
+    from realcost_agent.providers.keyroute import origin
 
     backend = project.get("backend")
     where = origin(str(project.get(key)))
     if backend:
-        from providers.catalogue import BACKENDS
+        from realcost_agent.providers.catalogue import BACKENDS
 
         b = BACKENDS.get(str(backend))
         if b and b.key_envs:
@@ -173,7 +173,7 @@ def ignored_warning(outcome: TrustOutcome) -> str:
 
 # -- the store -----------------------------------------------------------------------------------
 def store_path(env: Mapping[str, str] | None = None) -> Path:
-    from agent.config import user_config_path
+    from realcost_agent.agent.config import user_config_path
 
     return user_config_path(env).parent / STORE_NAME
 
@@ -255,7 +255,7 @@ class TrustStore:
 def _gated(key: str) -> bool:
     """A project key that needs trust: a known setting outside HARMLESS, or a reserved one.
     Unknown keys do nothing (config.py warns about them), so they ask for nothing."""
-    from agent.config import _NOT_SETTINGS, Settings
+    from realcost_agent.agent.config import _NOT_SETTINGS, Settings
     import dataclasses
 
     known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
@@ -269,7 +269,7 @@ def gate_project(root: Path, project: Mapping[str, Any], settings: Any,
 
     Returns (the project values to apply, the AGENTS.md check to use or None, the outcome).
     Nothing that needs trust is read into Settings unless the decision allows it."""
-    from agent.checks import check_from_agents_md
+    from realcost_agent.agent.checks import check_from_agents_md
 
     names = project.get("instruction_files", settings.instruction_files)
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
@@ -310,7 +310,7 @@ class TrustGate:
         self.env = env
 
     def decide(self, trusted: bool) -> tuple[Any, list[str]]:
-        from agent.config import load_settings
+        from realcost_agent.agent.config import load_settings
 
         TrustStore.default(self.env).record(self.request, "trusted" if trusted else "denied")
         warnings: list[str] = []

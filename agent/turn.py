@@ -21,17 +21,17 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from agent import events as ev
-from agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
-from agent.describe import describe_call, outcome
-from agent.safety.loops import RepeatDetector
-from agent.streamguard import Limits, StreamLimit, guarded
-from agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
-from agent.usagecheck import check_usage
-from agent.safety.rules import decide_call
-from agent.secrets import StreamRedactor
-from tools.base import Description
-from providers.base import (
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.compaction import compact, estimate_tokens, is_context_overflow, needs_compaction
+from realcost_agent.agent.describe import describe_call, outcome
+from realcost_agent.agent.safety.loops import RepeatDetector
+from realcost_agent.agent.streamguard import Limits, StreamLimit, guarded
+from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
+from realcost_agent.agent.usagecheck import check_usage
+from realcost_agent.agent.safety.rules import decide_call
+from realcost_agent.agent.secrets import StreamRedactor
+from realcost_agent.tools.base import Description
+from realcost_agent.providers.base import (
     Finish,
     ProviderError,
     ReasoningDelta,
@@ -40,13 +40,13 @@ from providers.base import (
     ToolCallDelta,
     Usage,
 )
-from providers.recovery import (
+from realcost_agent.providers.recovery import (
     MAX_CORRECTIVE_RETRIES, afford_tokens, classify, corrective_note, lowered_max_tokens,
     request_timer,
 )
 
 if TYPE_CHECKING:
-    from agent.session import Session
+    from realcost_agent.agent.session import Session
 
 MAX_CONSECUTIVE_TOOL_ERRORS = 3
 MAX_STREAM_RESTARTS = 2
@@ -158,7 +158,7 @@ class Turn:
 
     # -- one model call ----------------------------------------------------------------------
     async def _model_step(self) -> StepResult:
-        from providers.retry import stream_with_retries
+        from realcost_agent.providers.retry import stream_with_retries
 
         restarts = corrective = 0
         notes: list[dict[str, Any]] = []  # a corrective note goes with the resend only
@@ -319,7 +319,7 @@ class Turn:
 
     async def _compact(self, reason: str, *, window: int | None = None) -> None:
         """Summarize older turns once; a second overflow in the same turn stops it."""
-        from providers.retry import stream_with_retries
+        from realcost_agent.providers.retry import stream_with_retries
 
         window = window or self.s.model.context_window
         stop = TurnStopped(
@@ -411,7 +411,7 @@ class Turn:
 
     # -- one tool call -----------------------------------------------------------------------
     async def _run_call(self, call: dict[str, Any]) -> None:
-        from tools.registry import ToolCallError
+        from realcost_agent.tools.registry import ToolCallError
 
         call_id = call["id"]
         name = call["function"]["name"]

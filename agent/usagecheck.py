@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from providers.base import Usage
+from realcost_agent.providers.base import Usage
 
 MAX_TOKENS = 10_000_000  # no single call reads or writes more than this
 MAX_COST = 1_000.0  # USD for one call

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.checkpoints import Checkpoints  # noqa: E402
+from realcost_agent.agent.checkpoints import Checkpoints  # noqa: E402
 
 
 def make_project(root: Path, files: int) -> list[Path]:

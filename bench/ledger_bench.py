@@ -19,10 +19,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from agent import events as ev  # noqa: E402
-from agent.config import Settings  # noqa: E402
-from agent.ledger import CALL_FIELDS, Ledger  # noqa: E402
-from agent.recorder import LedgerRecorder  # noqa: E402
+from realcost_agent.agent import events as ev  # noqa: E402
+from realcost_agent.agent.config import Settings  # noqa: E402
+from realcost_agent.agent.ledger import CALL_FIELDS, Ledger  # noqa: E402
+from realcost_agent.agent.recorder import LedgerRecorder  # noqa: E402
 
 AGENT = str(Path(sys.executable).parent / "agent")
 MODELS = [("o4-mini", "openrouter/openai/o4-mini"), ("gpt-oss-120b", "openrouter/openai/gpt-oss-120b"),
@@ -72,8 +72,8 @@ def generate(path: Path, tasks: int, calls_per_task: int, per_session: int = 100
 
 
 def bench_report(tasks: int, calls_per_task: int) -> None:
-    from agent.cli_report import render
-    from agent.report import Scope, build_report
+    from realcost_agent.agent.cli_report import render
+    from realcost_agent.agent.report import Scope, build_report
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "ledger.sqlite3"

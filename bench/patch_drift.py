@@ -22,9 +22,9 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from tools.apply_patch import apply_patch_text
-from tools.base import ToolContext
-from tools.edit import Edit
+from realcost_agent.tools.apply_patch import apply_patch_text
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.tools.edit import Edit
 
 REPO = Path(__file__).resolve().parent.parent
 SITE = Path(sysconfig.get_paths()["purelib"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.secrets import REDACTED, Redactor, StreamRedactor
+from realcost_agent.agent.secrets import REDACTED, Redactor, StreamRedactor
 
 
 def corpus(mb: float, secrets: list[str], seed: int = 7) -> str:

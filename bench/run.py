@@ -90,8 +90,8 @@ def bench_launch(n: int) -> None:
 def bench_overhead() -> None:
     from tokenizer import count_tokens
 
-    from agent.prompt import load_instructions, repo_info, system_prompt
-    from tools.registry import default_registry
+    from realcost_agent.agent.prompt import load_instructions, repo_info, system_prompt
+    from realcost_agent.tools.registry import default_registry
 
     info = repo_info(ROOT)
     prompt = system_prompt(info, load_instructions(ROOT, []))
@@ -117,7 +117,7 @@ class _TimingProvider:
         self.ends: list[float] = []
 
     async def stream(self, messages, tools, model):  # noqa: ANN001
-        from providers.base import Finish, TextDelta, ToolCallDelta, Usage
+        from realcost_agent.providers.base import Finish, TextDelta, ToolCallDelta, Usage
 
         self.starts.append(time.perf_counter())
         n = len(self.starts)
@@ -137,10 +137,10 @@ class _TimingProvider:
 
 
 async def _loop_overhead(steps: int) -> list[float]:
-    from agent import events as ev
-    from agent.config import Settings
-    from agent.ops import Shutdown, UserInput
-    from agent.session import Session
+    from realcost_agent.agent import events as ev
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.agent.ops import Shutdown, UserInput
+    from realcost_agent.agent.session import Session
 
     repo = _tmp_repo()
     provider = _TimingProvider(steps, "app.py")

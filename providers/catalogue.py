@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
-from providers.base import ModelParams, ResolvedModel
+from realcost_agent.providers.base import ModelParams, ResolvedModel
 
 DEFAULT_BACKEND = "openrouter"
 DEFAULT_CONTEXT_WINDOW = 131_072
@@ -252,7 +252,7 @@ def _context_window(price_id: str | None, fallback: int | None) -> int:
     if fallback:
         return fallback
     if price_id:
-        from providers.prices import context_window_for  # reads a JSON file; only for raw ids
+        from realcost_agent.providers.prices import context_window_for  # reads a JSON file; only for raw ids
 
         found = context_window_for(price_id)
         if found:
@@ -332,7 +332,7 @@ def resolve_model(
 def apply_host(model: ResolvedModel, *, host: str | None = None,
                api_base_local: bool | None = None) -> ResolvedModel:
     """Fill in the model's host profile, its reasoning field, and whether it is billed."""
-    from providers.hosts import HOSTS, host_for, is_local_url
+    from realcost_agent.providers.hosts import HOSTS, host_for, is_local_url
 
     if host and host.lower() not in HOSTS and host.lower() not in ("local", "llama.cpp", "lm_studio"):
         raise UnknownModelError(f"unknown api_host {host!r}: choose one of {', '.join(HOSTS)}")
@@ -356,7 +356,7 @@ def apply_host(model: ResolvedModel, *, host: str | None = None,
 def _custom_price_id(model: ResolvedModel) -> str | None:
     """A paid custom base URL (a LiteLLM proxy, a hosted gateway) is billed at the litellm
     price of the model it names, when litellm's price file knows that id."""
-    from providers.prices import price_for
+    from realcost_agent.providers.prices import price_for
 
     for cand in (model.wire_model, model.litellm_id.removeprefix("openai/")):
         if cand and price_for(cand) is not None:
@@ -426,7 +426,7 @@ def _resolve(
 
 def _unknown_bare_id(spec: str) -> bool:
     """A bare id (no provider prefix) that litellm's model table does not know either."""
-    from providers.prices import context_window_for, price_for
+    from realcost_agent.providers.prices import context_window_for, price_for
 
     return price_for(spec) is None and context_window_for(spec) is None
 

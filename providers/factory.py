@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from providers.base import Provider, ResolvedModel
-from providers.openai_compat import OpenAICompatProvider
+from realcost_agent.providers.base import Provider, ResolvedModel
+from realcost_agent.providers.openai_compat import OpenAICompatProvider
 
 FORCE_CHOICES = ("direct", "litellm")
 
@@ -27,7 +27,7 @@ def make_provider(
     if user_bases is not None:
         import os
 
-        from providers.keyroute import check_key_route
+        from realcost_agent.providers.keyroute import check_key_route
 
         check_key_route(model, os.environ if env is None else env, user_bases)
     kwargs: dict = {"env": env}
@@ -35,7 +35,7 @@ def make_provider(
         kwargs["idle_timeout"] = idle_timeout
     if force == "litellm" or (force is None and not model.openai_compatible):
         # The module is cheap; litellm itself is imported on the first stream() call.
-        from providers.litellm_provider import LiteLLMProvider
+        from realcost_agent.providers.litellm_provider import LiteLLMProvider
 
         return LiteLLMProvider(**kwargs)
     if not model.api_base:

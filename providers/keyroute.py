@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from providers.base import ResolvedModel
+from realcost_agent.providers.base import ResolvedModel
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -45,7 +45,7 @@ def origin(url: str | None) -> str:
 
 def catalogue_origins(key_env: str) -> set[str]:
     """The catalogue hosts of every backend that takes this key variable."""
-    from providers.catalogue import BACKENDS
+    from realcost_agent.providers.catalogue import BACKENDS
 
     return {origin(b.api_base) for b in BACKENDS.values() if key_env in b.key_envs}
 

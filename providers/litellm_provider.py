@@ -17,15 +17,15 @@ import re
 from dataclasses import replace
 from typing import Any, AsyncIterator, Mapping
 
-from providers.base import (
+from realcost_agent.providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
-from providers.hosts import HostProfile, profile_of
-from providers.recovery import mark_request_sent
+from realcost_agent.providers.hosts import HostProfile, profile_of
+from realcost_agent.providers.recovery import mark_request_sent
 # _get: attribute or key access (litellm hands out pydantic objects, dicts, or a mix).
-from providers.usage import _get, estimate_usage, usage_from, usage_in_chunk
-from providers.wire import (
+from realcost_agent.providers.usage import _get, estimate_usage, usage_from, usage_in_chunk
+from realcost_agent.providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
     request_params, status_hint, tool_params,
 )

@@ -18,14 +18,14 @@ from typing import Any, AsyncIterator, Mapping
 
 import httpx
 
-from providers.base import (
+from realcost_agent.providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
-from providers.hosts import ALL_REASONING_FIELDS, GENERIC, HostProfile, profile_of
-from providers.recovery import mark_request_sent, trace_request_sent
-from providers.usage import estimate_usage, usage_from, usage_in_chunk
-from providers.wire import (
+from realcost_agent.providers.hosts import ALL_REASONING_FIELDS, GENERIC, HostProfile, profile_of
+from realcost_agent.providers.recovery import mark_request_sent, trace_request_sent
+from realcost_agent.providers.usage import estimate_usage, usage_from, usage_in_chunk
+from realcost_agent.providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
     prepare_messages, redact, request_params, status_hint, tool_params,
 )

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from providers.base import ResolvedModel, Usage
+from realcost_agent.providers.base import ResolvedModel, Usage
 
 PRICE_FILE = "model_prices_and_context_window_backup.json"
 

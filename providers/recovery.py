@@ -26,7 +26,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from providers.base import ProviderError
+from realcost_agent.providers.base import ProviderError
 
 _TOOL_CALL = re.compile(
     r"tool_use_failed|tool call validation failed|failed to call a function|"

@@ -15,7 +15,7 @@ import inspect
 import random
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-from providers.base import Provider, ProviderError, ResolvedModel, StreamDelta
+from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel, StreamDelta
 
 BASE_DELAY = 1.0
 MAX_DELAY = 30.0

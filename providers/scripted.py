@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence, Union
 
-from providers.base import (
+from realcost_agent.providers.base import (
     Finish, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta, Usage,
 )
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
-from providers.base import Usage
-from providers.hosts import HostProfile
+from realcost_agent.providers.base import Usage
+from realcost_agent.providers.hosts import HostProfile
 
 CHARS_PER_TOKEN = 4
 # Chat-template overhead per message (role markers); o200k-based templates spend about this.

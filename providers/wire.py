@@ -10,8 +10,8 @@ import re
 import time
 from typing import Any, Iterable, Mapping
 
-from providers.base import ResolvedModel
-from providers.hosts import ALL_REASONING_FIELDS, HostProfile
+from realcost_agent.providers.base import ResolvedModel
+from realcost_agent.providers.hosts import ALL_REASONING_FIELDS, HostProfile
 
 # Spellings of reasoning text as a plain string (reasoning_details is a list of parts).
 REASONING_KEYS = ("reasoning_content", "reasoning")

@@ -58,5 +58,5 @@ def query(root: Path, sql: str, *args) -> list[sqlite3.Row]:
 
 
 def expected_cost(prices: dict[str, float], prompt: int, completion: int) -> float:
-    """Per-million prices, no cached tokens: the arithmetic of providers.prices.Price.cost."""
+    """Per-million prices, no cached tokens: the arithmetic of realcost_agent.providers.prices.Price.cost."""
     return (prompt * prices["input"] + completion * prices["output"]) / 1e6

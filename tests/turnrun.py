@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent import events as ev
-from agent.ops import UserInput
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.ops import UserInput
 
 
 async def run_turn(session: Any, prompt: str = "go", timeout: float = 30) -> list[ev.Event]:

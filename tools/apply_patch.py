@@ -12,10 +12,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
-from tools.patch_apply import FileChange, PatchApplyError, commit, plan
-from tools.patch_diff import file_diff
-from tools.patch_parser import PatchSyntaxError, parse_patch
+from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.patch_apply import FileChange, PatchApplyError, commit, plan
+from realcost_agent.tools.patch_diff import file_diff
+from realcost_agent.tools.patch_parser import PatchSyntaxError, parse_patch
 
 _NOTHING_CHANGED = "No file was changed."
 

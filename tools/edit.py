@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
-from tools.fileops import atomic_write, diff_stats, unified_diff
-from tools.filesets import BINARY_SNIFF_BYTES
-from tools.patch_match import EXACT, LEVEL_NOTE, ChunkError, TextLines, Matcher, apply_chunks
-from tools.patch_parser import Chunk
-from tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.fileops import atomic_write, diff_stats, unified_diff
+from realcost_agent.tools.filesets import BINARY_SNIFF_BYTES
+from realcost_agent.tools.patch_match import EXACT, LEVEL_NOTE, ChunkError, TextLines, Matcher, apply_chunks
+from realcost_agent.tools.patch_parser import Chunk
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
 
 _HINT_MAX_LINES = 8
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
-from tools.filesets import filter_glob, project_files, rel_posix
-from tools.paths import PathError, resolve_in_root
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.filesets import filter_glob, project_files, rel_posix
+from realcost_agent.tools.paths import PathError, resolve_in_root
 
 
 class ListFilesParams(ToolParams):

@@ -13,9 +13,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.patch_match import ChunkError, apply_chunks
-from tools.patch_parser import FileOp, Patch
-from tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.patch_match import ChunkError, apply_chunks
+from realcost_agent.tools.patch_parser import FileOp, Patch
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
 
 
 class PatchApplyError(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 
-from tools.patch_apply import FileChange
+from realcost_agent.tools.patch_apply import FileChange
 
 Opcode = tuple[str, int, int, int, int]
 CONTEXT = 3

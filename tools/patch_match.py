@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from tools.patch_indent import (
+from realcost_agent.tools.patch_indent import (
     IndentError,
     Seq,
     Style,
@@ -21,7 +21,7 @@ from tools.patch_indent import (
     map_indentation,
     show_ws,
 )
-from tools.patch_parser import Chunk
+from realcost_agent.tools.patch_parser import Chunk
 
 EXACT, TRAILING_WS, INDENT, PUNCT = 0, 1, 2, 3
 LEVEL_NOTE = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
-from tools.filesets import BINARY_SNIFF_BYTES, project_files
-from tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.filesets import BINARY_SNIFF_BYTES, project_files
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
 
 MAX_LINES = 2000
 MAX_LINE_CHARS = 2000

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
 
 
 class ToolCallError(Exception):
@@ -148,19 +148,19 @@ def _summarize(tool: Tool, err: ValidationError) -> str:
 
 
 def default_registry() -> ToolRegistry:
-    from tools.edit import Edit
-    from tools.list_files import ListFiles
-    from tools.read_file import ReadFile
-    from tools.repo_map import RepoMap
-    from tools.run_command import RunCommand
-    from tools.search import Search
-    from tools.write_file import WriteFile
+    from realcost_agent.tools.edit import Edit
+    from realcost_agent.tools.list_files import ListFiles
+    from realcost_agent.tools.read_file import ReadFile
+    from realcost_agent.tools.repo_map import RepoMap
+    from realcost_agent.tools.run_command import RunCommand
+    from realcost_agent.tools.search import Search
+    from realcost_agent.tools.write_file import WriteFile
 
     tools: list[Tool] = [ReadFile(), ListFiles(), Search(), RepoMap(), Edit()]
     try:  # written separately; the registry works without it
-        from tools.apply_patch import ApplyPatch
+        from realcost_agent.tools.apply_patch import ApplyPatch
     except ModuleNotFoundError as e:
-        if e.name != "tools.apply_patch":  # a broken apply_patch must not vanish silently
+        if e.name != "realcost_agent.tools.apply_patch":  # a broken apply_patch must not vanish silently
             raise
     else:
         tools.append(ApplyPatch())

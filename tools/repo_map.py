@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
 
 DEFAULT_BUDGET = 2048
 MAX_BUDGET = 8192
@@ -42,7 +42,7 @@ class RepoMap(Tool):
         if ctx.repo_map is not None:
             rm = ctx.repo_map
         else:
-            from agent.repomap import RepoMap as Builder
+            from realcost_agent.agent.repomap import RepoMap as Builder
 
             rm = Builder(ctx.root)
         focus = (params.focus or "").strip() or None

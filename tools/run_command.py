@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
-from tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
 
 KILL_GRACE = 2.0
 # After the shell exits, how long background children may keep the output pipe open.

@@ -19,9 +19,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from tools.base import Tool, ToolContext, ToolParams, ToolResult
-from tools.filesets import filter_glob, is_binary, project_files, rel_posix
-from tools.paths import PathError, resolve_in_root
+from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.filesets import filter_glob, is_binary, project_files, rel_posix
+from realcost_agent.tools.paths import PathError, resolve_in_root
 
 MAX_LINE_CHARS = 300
 # Keep each ripgrep command line far below ARG_MAX.

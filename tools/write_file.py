@@ -5,9 +5,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
-from tools.fileops import atomic_write, diff_stats, unified_diff
-from tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.fileops import atomic_write, diff_stats, unified_diff
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
 
 
 class WriteFileParams(ToolParams):

@@ -4,14 +4,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from tui.commands import BY_NAME
+from realcost_agent.tui.commands import BY_NAME
 
 if TYPE_CHECKING:
-    from tui.app import AgentApp
+    from realcost_agent.tui.app import AgentApp
 
 
 def run_slash(app: "AgentApp", name: str, arg: str) -> None:
-    from agent import ops
+    from realcost_agent.agent import ops
 
     conversation = app.conversation
     session = app.session
@@ -20,7 +20,7 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
     elif name == "help":
         app.action_help()
     elif name == "cost":
-        from tui.screens.cost import CostScreen
+        from realcost_agent.tui.screens.cost import CostScreen
 
         if app.costs is None:
             conversation.notice("/cost needs a running session: nothing is measured yet", "warning")
@@ -53,7 +53,7 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
             return
         session.submit(ops.EndTask("done" if name == "done" else "ended"))
     elif name == "debug":
-        from agent.tasks import parse_duration
+        from realcost_agent.agent.tasks import parse_duration
 
         try:
             seconds, absolute = parse_duration(arg)

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
-from tui.history import History
-from tui.stats import SessionStats, plural
-from tui.widgets.conversation import Conversation
-from tui.widgets.prompt import PromptArea, PromptInput
-from tui.widgets.status import StatusBar
+from realcost_agent.tui.history import History
+from realcost_agent.tui.stats import SessionStats, plural
+from realcost_agent.tui.widgets.conversation import Conversation
+from realcost_agent.tui.widgets.prompt import PromptArea, PromptInput
+from realcost_agent.tui.widgets.status import StatusBar
 
 if TYPE_CHECKING:  # agent.events is imported after the first paint
-    from agent import events as ev
+    from realcost_agent.agent import events as ev
 
 TICK = 1 / 20  # text deltas are batched into one layout per tick
 DOUBLE_PRESS = 2.0  # a second Ctrl+C within this many seconds quits
@@ -33,17 +33,17 @@ clock = time.monotonic  # the running turn's time (snapshot tests pin it)
 
 
 def _palette() -> type:
-    from tui.palette import AgentCommands
+    from realcost_agent.tui.palette import AgentCommands
 
     return AgentCommands
 
 
 def _import_core() -> None:
     """Runs in a thread: the core's imports stay off the first paint and off the UI loop."""
-    import agent.recorder  # noqa: F401
-    import agent.session  # noqa: F401
-    import providers.factory  # noqa: F401
-    import tools.registry  # noqa: F401
+    import realcost_agent.agent.recorder  # noqa: F401
+    import realcost_agent.agent.session  # noqa: F401
+    import realcost_agent.providers.factory  # noqa: F401
+    import realcost_agent.tools.registry  # noqa: F401
 
 
 class AgentApp(App[int]):
@@ -96,7 +96,7 @@ class AgentApp(App[int]):
         self._turn_started = 0.0
         self._stall: Any = None
         if os.environ.get("AGENT_TUI_STALL_LOG"):  # benchmark instrumentation only
-            from tui.instrument import StallMeter
+            from realcost_agent.tui.instrument import StallMeter
 
             self._stall = StallMeter.from_env()
 
@@ -122,15 +122,15 @@ class AgentApp(App[int]):
 
     def _after_first_paint(self) -> None:
         if self._history is None:
-            from tui.history import history_path
+            from realcost_agent.tui.history import history_path
 
             self.prompt.prompt_history = History(history_path(self.root)).load()
         self.run_worker(self._boot(), group="boot")
 
     # -- start-up -------------------------------------------------------------------------------
     def _default_session(self, settings: Any, root: Path) -> Any:
-        from agent.recorder import attach_ledger
-        from agent.session import Session
+        from realcost_agent.agent.recorder import attach_ledger
+        from realcost_agent.agent.session import Session
 
         session = Session(settings, root, interactive=True, resume=self.resume)
         self.recorder = attach_ledger(session)  # the cost ledger, as headless records it
@@ -138,7 +138,7 @@ class AgentApp(App[int]):
 
     async def _boot(self) -> None:
         await asyncio.to_thread(_import_core)
-        from agent.config import ConfigError
+        from realcost_agent.agent.config import ConfigError
 
         try:
             if self.trust is not None:
@@ -148,8 +148,8 @@ class AgentApp(App[int]):
             self._needs_setup(f"Configuration problem: {exc}")
             self._set_state("setup needed")
             return
-        from agent import events as ev
-        from tui.screens.cost import session_costs
+        from realcost_agent.agent import events as ev
+        from realcost_agent.tui.screens.cost import session_costs
 
         self.session = session
         self.costs = session_costs(self.settings)
@@ -175,7 +175,7 @@ class AgentApp(App[int]):
         """Ask once; then reload the settings with the answer (nothing applied before it)."""
         import dataclasses
 
-        from tui.screens.trust import TrustScreen
+        from realcost_agent.tui.screens.trust import TrustScreen
 
         self._set_state("trust?")
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -191,7 +191,7 @@ class AgentApp(App[int]):
 
     def _show_resumed(self, resumed: Any) -> None:
         """The continued session's conversation and figures, before new events arrive."""
-        from agent import events as ev
+        from realcost_agent.agent import events as ev
 
         for record in resumed.events:
             cls = ev.EVENT_TYPES.get(record.get("type", ""))
@@ -220,7 +220,7 @@ class AgentApp(App[int]):
             self._send(text)
 
     def _check_key(self, *, modal: bool) -> None:
-        from providers.catalogue import missing_key
+        from realcost_agent.providers.catalogue import missing_key
 
         session = self.session
         hint = None if getattr(self.settings, "api_base", None) else missing_key(session.model, session.env)
@@ -232,8 +232,8 @@ class AgentApp(App[int]):
                 self.conversation.notice(f"setup: {hint}", "warning")
 
     def _needs_setup(self, problem: str) -> None:
-        from providers.catalogue import setup_hints
-        from tui.screens.setup import SetupScreen
+        from realcost_agent.providers.catalogue import setup_hints
+        from realcost_agent.tui.screens.setup import SetupScreen
 
         self.setup_problem = problem
         env = self.session.env if self.session is not None else None
@@ -259,7 +259,7 @@ class AgentApp(App[int]):
                 self.conversation.notice(f"the cost report stopped: {exc}", "error")
 
     def _on_event(self, event: ev.Event) -> None:
-        from agent import events as ev
+        from realcost_agent.agent import events as ev
 
         conversation = self.conversation
         conversation.handle(event)
@@ -298,7 +298,7 @@ class AgentApp(App[int]):
         elif event.type == "model_routed":
             self._set_model(event.model)  # type: ignore[attr-defined]
         elif isinstance(event, ev.TaskUpdated) and event.status != "active":
-            from tui.stats import task_line
+            from realcost_agent.tui.stats import task_line
 
             conversation.notice(task_line(event), "task")
 
@@ -324,8 +324,8 @@ class AgentApp(App[int]):
 
     # -- approvals ------------------------------------------------------------------------------
     def _ask_approval(self, event: ev.ApprovalRequested) -> None:
-        from agent.ops import Approve
-        from tui.screens.approval import ApprovalScreen
+        from realcost_agent.agent.ops import Approve
+        from realcost_agent.tui.screens.approval import ApprovalScreen
 
         def answered(result: tuple[str, str] | None) -> None:
             decision, reason = result or ("deny", "")
@@ -340,7 +340,7 @@ class AgentApp(App[int]):
         self.push_screen(ApprovalScreen(event, self.root), answered)
 
     def _close_approvals(self) -> None:
-        from tui.screens.approval import ApprovalScreen
+        from realcost_agent.tui.screens.approval import ApprovalScreen
 
         for screen in list(self.screen_stack):
             if isinstance(screen, ApprovalScreen):
@@ -352,13 +352,13 @@ class AgentApp(App[int]):
 
     def run_command_text(self, text: str) -> None:
         """A line from the input or the palette: a slash command, or a prompt for the agent."""
-        from tui.commands import parse
+        from realcost_agent.tui.commands import parse
 
         command = parse(text)
         if command is None:
             self._prompt(text[1:] if text.startswith("//") else text)
             return
-        from tui.actions import run_slash
+        from realcost_agent.tui.actions import run_slash
 
         run_slash(self, *command)
 
@@ -375,7 +375,7 @@ class AgentApp(App[int]):
         self._send(text)
 
     def _send(self, text: str) -> None:
-        from agent.ops import UserInput
+        from realcost_agent.agent.ops import UserInput
 
         if self.turn_running:
             self.conversation.notice("queued: sent when the current turn finishes", "info")
@@ -398,7 +398,7 @@ class AgentApp(App[int]):
                            and self._set_state(before))
 
     def interrupt(self) -> None:
-        from agent.ops import Interrupt
+        from realcost_agent.agent.ops import Interrupt
 
         dropped, self.queued = len(self.queued), []
         if self.session is not None and self.turn_running:
@@ -434,7 +434,7 @@ class AgentApp(App[int]):
             conversation.scroll_page_down()
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from realcost_agent.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 
@@ -445,7 +445,7 @@ def _warm(session: Any) -> None:
     except Exception:  # noqa: BLE001 - the first request reports the real error
         return
     if type(provider).__name__ == "LiteLLMProvider":
-        from providers.litellm_provider import _litellm
+        from realcost_agent.providers.litellm_provider import _litellm
 
         _litellm()
 
@@ -462,7 +462,7 @@ def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume
     if app.recorder is not None:
         app.recorder.close()
     if app.costs is not None:
-        from tui.screens.cost import summary_lines
+        from realcost_agent.tui.screens.cost import summary_lines
 
         for line in summary_lines(app.costs):
             print(line)

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.commands import PROFILE_NAMES
+from realcost_agent.tui.commands import PROFILE_NAMES
 
 if TYPE_CHECKING:
-    from tui.app import AgentApp
+    from realcost_agent.tui.app import AgentApp
 
 
 def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:

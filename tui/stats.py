@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agent.words import plural
+from realcost_agent.agent.words import plural
 
 if TYPE_CHECKING:
-    from agent import events as ev
+    from realcost_agent.agent import events as ev
 
 
 class SessionStats:
@@ -31,7 +31,7 @@ class SessionStats:
         self.current_task: int | None = None
 
     def feed(self, event: ev.Event) -> None:
-        from agent import events as ev  # not at import time: it is off the first paint
+        from realcost_agent.agent import events as ev  # not at import time: it is off the first paint
 
         if isinstance(event, ev.SessionStarted):
             self.session_id, self.model, self.backend = event.session_id, event.model, event.backend
@@ -66,7 +66,7 @@ class SessionStats:
 def task_line(task: Any) -> str:
     """The line shown when a task ends (a TaskUpdated). An unknown price is never shown as $0:
     the priced part is a lower bound and the unpriced calls are counted."""
-    from agent.report_render import api_text, money2
+    from realcost_agent.agent.report_render import api_text, money2
 
     api = api_text(task.api_cost, task.unpriced_calls, all_unpriced=task.api_cost == 0)
     real = f"≥ {money2(task.real_cost)}" if task.unpriced_calls else money2(task.real_cost)

@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from agent.safety.shell import ShellSyntaxError, lex
-from agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS, shell_script
+from realcost_agent.agent.safety.shell import ShellSyntaxError, lex
+from realcost_agent.agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS, shell_script
 
 MAX_DEPTH = 8  # nested bash -c / $( ) levels; deeper nesting is itself suspicious
 

@@ -23,10 +23,10 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from agent.policy import COMMAND_TOOLS
-from agent.safety.commands import classify, simple_commands
-from agent.safety.shell import ShellSyntaxError, lex
-from agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS
+from realcost_agent.agent.policy import COMMAND_TOOLS
+from realcost_agent.agent.safety.commands import classify, simple_commands
+from realcost_agent.agent.safety.shell import ShellSyntaxError, lex
+from realcost_agent.agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS
 
 # Tools whose second word picks what they do: the grant keeps it (`git status`, not `git`).
 SUBCOMMAND_TOOLS = frozenset({

@@ -104,8 +104,8 @@ _WHY = {".agent": "the project's agent config", ".git": "git's config and hooks"
 def protected_paths(root: Path | str, instruction_files: Iterable[str] = ("AGENTS.md",),
                     env: Mapping[str, str] | None = None) -> ProtectedPaths:
     """The protected set for a project: its own files plus the agent's config and data dirs."""
-    from agent.config import user_config_path
-    from agent.paths import data_dir
+    from realcost_agent.agent.config import user_config_path
+    from realcost_agent.agent.paths import data_dir
 
     outside: list[tuple[Path, str]] = []
     for base, why in ((data_dir(env), "the agent's data directory"),

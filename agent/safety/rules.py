@@ -40,12 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from agent.config import ConfigError
-from agent.policy import COMMAND_TOOLS, Decision, decide
-from agent.safety.commands import Verdict, classify, simple_commands
-from agent.safety.gitcmd import GitPlan, git_write_plan
-from agent.safety.protected import ProtectedPaths, rule_names, touched_paths
-from agent.safety.shell import ShellSyntaxError
+from realcost_agent.agent.config import ConfigError
+from realcost_agent.agent.policy import COMMAND_TOOLS, Decision, decide
+from realcost_agent.agent.safety.commands import Verdict, classify, simple_commands
+from realcost_agent.agent.safety.gitcmd import GitPlan, git_write_plan
+from realcost_agent.agent.safety.protected import ProtectedPaths, rule_names, touched_paths
+from realcost_agent.agent.safety.shell import ShellSyntaxError
 
 ACTIONS = ("allow", "deny")
 _PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to):\s*(.+?)\s*$", re.M)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ops import Approve, Undo, UserInput
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, tool_call
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import Approve, Undo, UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
 from treestate import assert_same_tree, tree_digest, tree_state
 
 PY = sys.executable
@@ -341,7 +341,7 @@ async def test_undo_report_names_what_was_not_saved(world):
 
 @pytest.mark.attack("data_loss")
 async def test_agent_undo_cli_restores_from_the_data_dir_after_git_is_gone(world, monkeypatch, capsys):
-    from agent import cli_undo
+    from realcost_agent.agent import cli_undo
 
     root = world["root"]
     before = tree_state(root)
@@ -364,7 +364,7 @@ async def test_agent_undo_cli_restores_from_the_data_dir_after_git_is_gone(world
 @pytest.mark.attack("data_loss")
 @pytest.mark.parametrize("how", ["absolute", "relative"])
 async def test_file_tools_cannot_reach_the_shadow_repository(world, how):
-    from agent.shadow_git import shadow_path
+    from realcost_agent.agent.shadow_git import shadow_path
 
     root = world["root"]
     shadow = shadow_path(root, world["data"])

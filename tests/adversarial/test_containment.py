@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ops import Approve, UserInput
-from agent.safety.rules import parse_rules
-from agent.safety.sandbox import bwrap_available, unavailable_reason
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, tool_call
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import Approve, UserInput
+from realcost_agent.agent.safety.rules import parse_rules
+from realcost_agent.agent.safety.sandbox import bwrap_available, unavailable_reason
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
 
 needs_bwrap = pytest.mark.skipif(not bwrap_available(), reason=f"no sandbox: {unavailable_reason()}")
 KEY = "sk-or-v1-canary0123456789abcdef0123456789abcdef"
@@ -391,23 +391,23 @@ def test_the_planted_repository_really_runs_programs_under_plain_git(world):
     subprocess.run(["git", "status"], cwd=world["root"], capture_output=True, timeout=30)
     assert sent.exists() and "fsmonitor" in sent.read_text()
     sent.unlink()
-    from agent.prompt import repo_info
+    from realcost_agent.agent.prompt import repo_info
 
     info = repo_info(world["root"])
     assert info.is_git and not sent.exists()
 
 
 AGENT_GIT_CALLS = {
-    "repo_info": lambda root: __import__("agent.prompt", fromlist=["x"]).repo_info(root),
-    "git_head": lambda root: __import__("agent.recorder", fromlist=["x"]).git_head(root),
-    "project_files": lambda root: __import__("tools.filesets", fromlist=["x"]).project_files(root),
-    "repomap_files": lambda root: __import__("agent.repomap.files", fromlist=["x"]).source_files(root),
-    "worktree_dirty": lambda root: __import__("agent.worktrees", fromlist=["x"]).dirty_files(root),
-    "worktree_diffstat": lambda root: __import__("agent.worktrees", fromlist=["x"]).diffstat(root, "HEAD"),
+    "repo_info": lambda root: __import__("realcost_agent.agent.prompt", fromlist=["x"]).repo_info(root),
+    "git_head": lambda root: __import__("realcost_agent.agent.recorder", fromlist=["x"]).git_head(root),
+    "project_files": lambda root: __import__("realcost_agent.tools.filesets", fromlist=["x"]).project_files(root),
+    "repomap_files": lambda root: __import__("realcost_agent.agent.repomap.files", fromlist=["x"]).source_files(root),
+    "worktree_dirty": lambda root: __import__("realcost_agent.agent.worktrees", fromlist=["x"]).dirty_files(root),
+    "worktree_diffstat": lambda root: __import__("realcost_agent.agent.worktrees", fromlist=["x"]).diffstat(root, "HEAD"),
     "worktree_add_and_clean": lambda root: (
-        __import__("agent.worktrees", fromlist=["x"]).add(root, "r1", "m", "HEAD"),
-        __import__("agent.worktrees", fromlist=["x"]).clean(root, "r1")),
-    "instructions": lambda root: __import__("agent.instructions", fromlist=["x"]).find_instructions(root),
+        __import__("realcost_agent.agent.worktrees", fromlist=["x"]).add(root, "r1", "m", "HEAD"),
+        __import__("realcost_agent.agent.worktrees", fromlist=["x"]).clean(root, "r1")),
+    "instructions": lambda root: __import__("realcost_agent.agent.instructions", fromlist=["x"]).find_instructions(root),
 }
 
 
@@ -550,7 +550,7 @@ async def test_protected_write_is_asked_even_in_full_auto_and_session_approved(w
     before = guarded(world)
     s, _ = make_session(world, [[tool_call(tool, args, id="p")], [text("ok")]],
                         interactive=True, sandbox="off")
-    from agent.safety.grants import Grant
+    from realcost_agent.agent.safety.grants import Grant
 
     s.grants.add(Grant(tool))  # the user pressed "approve for session" on this tool earlier
     events = await run(s, answer="deny")

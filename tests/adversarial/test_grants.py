@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ops import Approve, UserInput
-from agent.safety.grants import Grant, Grants, grant_for
-from agent.safety.rules import decide_call
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, tool_call, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import Approve, UserInput
+from realcost_agent.agent.safety.grants import Grant, Grants, grant_for
+from realcost_agent.agent.safety.rules import decide_call
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call, usage
 
 GRANTED = ["pytest -q", "npm test", "git status", "python -m pytest -x", "make test"]
 

@@ -10,16 +10,16 @@ import math
 import httpx
 import pytest
 
-from agent.config import Settings
-from agent.doctor import run_doctor, targets
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.doctor import run_doctor, targets
 from fakeserver import FakeOpenAIServer, FakeTurn
-from providers.base import ProviderError, Usage
-from providers.catalogue import resolve_model
-from providers.hosts import HOSTS, guess_host, is_local_url
-from providers.openai_compat import OpenAICompatProvider
-from providers.prices import price_for_model
-from agent.usagecheck import MAX_TOKENS, check_usage
-from providers.usage import usage_from, usage_in_chunk
+from realcost_agent.providers.base import ProviderError, Usage
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.hosts import HOSTS, guess_host, is_local_url
+from realcost_agent.providers.openai_compat import OpenAICompatProvider
+from realcost_agent.providers.prices import price_for_model
+from realcost_agent.agent.usagecheck import MAX_TOKENS, check_usage
+from realcost_agent.providers.usage import usage_from, usage_in_chunk
 
 KEY = "sk-hostile-0123456789abcdefSECRET"
 

@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
-from agent import events as ev
-from agent.config import Settings
-from agent.recorder import attach_ledger
-from agent.session import Session
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.recorder import attach_ledger
+from realcost_agent.agent.session import Session
 from turnrun import finished, of, run_turn
-from providers.base import ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from providers.catalogue import CUSTOM_KEY_ENV
-from providers.recovery import mark_request_sent
-from providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call
+from realcost_agent.providers.base import ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.catalogue import CUSTOM_KEY_ENV
+from realcost_agent.providers.recovery import mark_request_sent
+from realcost_agent.providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -269,7 +269,7 @@ PARSER_BOMBS = {
 @pytest.mark.attack("limits")
 @pytest.mark.parametrize("label", PARSER_BOMBS, ids=PARSER_BOMBS.keys())
 def test_the_recovery_parser_does_bounded_work_on_hostile_text(label):
-    from agent.toolcalls import recover_text_calls
+    from realcost_agent.agent.toolcalls import recover_text_calls
 
     started = time.monotonic()
     found = recover_text_calls(PARSER_BOMBS[label], ["read_file", "run_command"])

@@ -19,12 +19,12 @@ from urllib.parse import quote
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ops import UserInput
-from agent.recorder import attach_ledger
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, tool_call
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import UserInput
+from realcost_agent.agent.recorder import attach_ledger
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
 
 OPENROUTER_KEY = "sk-or-v1-" + "5f0c9e2a7b41d3868e" * 3 + "ab12cd34ef56"
 GITHUB_TOKEN = "ghp_" + "Qm7xT2vL9kR4wN8pZ3hJ6yB1cF5dG0sA2eU"
@@ -43,7 +43,7 @@ API_KEYS = [OPENROUTER_KEY, GITHUB_TOKEN]
 
 
 def forms(secret: str) -> set[str]:
-    """Telling forms of `secret` (computed here, independently of agent.secret_forms)."""
+    """Telling forms of `secret` (computed here, independently of realcost_agent.agent.secret_forms)."""
     raw = secret.encode()
     out = {secret, secret[::-1], raw.hex(), raw.hex().upper(), quote(secret, safe=""),
            codecs.encode(secret, "rot13")}

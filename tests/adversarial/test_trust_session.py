@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import ConfigError, Settings, load_settings
-from agent.instructions import find_instructions
-from agent.ops import Approve, Shutdown, UserInput
-from agent.session import Session
-from agent.trust import TrustStore
-from providers.catalogue import resolve_model
-from providers.keyroute import refusal
-from providers.scripted import ScriptedProvider, text, tool_call
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import ConfigError, Settings, load_settings
+from realcost_agent.agent.instructions import find_instructions
+from realcost_agent.agent.ops import Approve, Shutdown, UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.agent.trust import TrustStore
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.keyroute import refusal
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
 
 KEY = "sk-or-v1-USERKEY0123456789abcdef0123456789"
 SECRET = "SSH-SECRET-MARKER-q1w2e3"
@@ -254,7 +254,7 @@ def test_a_huge_instruction_file_is_capped_without_reading_it_whole(project):
 
 @pytest.mark.attack("limits")
 def test_a_thousand_agents_md_files_stay_within_the_total_cap(project):
-    from agent.instructions import MAX_INSTRUCTIONS_TOTAL
+    from realcost_agent.agent.instructions import MAX_INSTRUCTIONS_TOTAL
 
     for i in range(120):
         (project / f"d{i}").mkdir()

@@ -123,7 +123,7 @@ def test_unknown_price_is_never_dollar_zero(repo: Path, fake_server) -> None:
 
 
 def test_api_text_words_every_case() -> None:
-    from agent.report_render import api_text
+    from realcost_agent.agent.report_render import api_text
 
     assert api_text(0.0123, 0, all_unpriced=False) == "$0.0123"
     assert api_text(0.0, 2, all_unpriced=True) == "unknown (2 unpriced calls)"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.compare import load_task_file
-from agent.scripted_run import parse_script
+from realcost_agent.agent.compare import load_task_file
+from realcost_agent.agent.scripted_run import parse_script
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SOLUTIONS = Path(__file__).resolve().parent
@@ -101,7 +101,7 @@ def test_task_and_session_files_are_valid(name: str) -> None:
 
 
 def test_the_video_task_is_the_seeds_prompt_and_routes_to_the_careful_tier() -> None:
-    from agent.routing import RoutingPolicy, Signals, route
+    from realcost_agent.agent.routing import RoutingPolicy, Signals, route
 
     prompt = load_task_file(EXAMPLES / "video-player" / "task.toml")["prompt"]
     seed = (Path(__file__).resolve().parents[3] / "shared" / "seed" / "gpt-oss-initial-review.md")

@@ -24,11 +24,11 @@ from typing import Callable
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.journal import load
-from agent.ops import UserInput
-from agent.session import Session
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.journal import load
+from realcost_agent.agent.ops import UserInput
+from realcost_agent.agent.session import Session
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
 SEEDS = int(os.environ.get("FAULT_SEEDS", "10"))  # `make test-full`: 50

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.journal import load, sessions_dir
+from realcost_agent.agent.journal import load, sessions_dir
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
 RUNS = int(os.environ.get("KILL_RUNS", "20"))

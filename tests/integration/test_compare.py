@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from agent.report import REPORT_SCHEMA
+from realcost_agent.agent.report import REPORT_SCHEMA
 from agentproc import PY, expected_cost, git, make_repo, run_agent
 from fakeserver import FakeToolCall, FakeTurn
 

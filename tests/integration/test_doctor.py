@@ -6,11 +6,11 @@ import io
 import socket
 from pathlib import Path
 
-from agent.config import Settings
-from agent.doctor import Target, run_doctor, targets
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.doctor import Target, run_doctor, targets
 from agentproc import run_agent
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
-from providers.catalogue import resolve_model
+from realcost_agent.providers.catalogue import resolve_model
 
 PROFILES = ("gpt-oss-20b", "gpt-oss-120b", "o4-mini")
 KEY = "sk-doctor-canary-1234567890"

@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from agent.config import Settings
-from agent.session import Session
-from providers.scripted import ScriptedProvider
-from tui.app import AgentApp
-from tui.history import History
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider
+from realcost_agent.tui.app import AgentApp
+from realcost_agent.tui.history import History
 
 KEY_ENV = {"OPENROUTER_API_KEY": "sk-or-test-key-0000", "PATH": "/usr/bin:/bin"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent import events as ev
-from agent import ops
-from providers.catalogue import resolve_model
+from realcost_agent.agent import events as ev
+from realcost_agent.agent import ops
+from realcost_agent.providers.catalogue import resolve_model
 
 KEY_ENV = {"OPENROUTER_API_KEY": "sk-or-snapshot-0000"}
 ROOT = "/work/project"

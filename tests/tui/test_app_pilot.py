@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from pilot_helpers import answered, make_app, ready, screen_text, type_and_send, wait_for
-from providers.scripted import reasoning, text, tool_call, usage
+from realcost_agent.providers.scripted import reasoning, text, tool_call, usage
 from textual.widgets import Button, Input
 
-from tui.screens.approval import ApprovalScreen
-from tui.stats import fmt_cost
-from tui.widgets.stream import Reasoning, StreamingMarkdown
+from realcost_agent.tui.screens.approval import ApprovalScreen
+from realcost_agent.tui.stats import fmt_cost
+from realcost_agent.tui.widgets.stream import Reasoning, StreamingMarkdown
 
 PATCH = (
     "*** Begin Patch\n*** Update File: calc.py\n@@ def add(a, b):\n-    return a - b\n"
@@ -236,7 +236,7 @@ async def test_new_ends_the_task_and_debug_corrects_it(repo: Path) -> None:
 
 
 async def test_undo_reverts_the_last_change(repo: Path) -> None:
-    from agent import ops
+    from realcost_agent.agent import ops
 
     if not hasattr(ops, "Undo"):
         pytest.skip("the core has no Undo op yet")
@@ -281,7 +281,7 @@ async def test_model_pinned_for_the_task_only(repo: Path) -> None:
 async def test_setup_panel_without_keys(repo: Path) -> None:
     app, provider = make_app(repo, [[text("never")]], env={"PATH": "/usr/bin:/bin"})
     async with app.run_test(size=(120, 40)) as pilot:
-        from tui.screens.setup import SetupScreen
+        from realcost_agent.tui.screens.setup import SetupScreen
 
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.query("#setup-text"),
                        what="setup panel")
@@ -298,7 +298,7 @@ async def test_setup_panel_without_keys(repo: Path) -> None:
 
 
 async def test_setup_panel_on_config_error(repo: Path) -> None:
-    from agent.config import ConfigError
+    from realcost_agent.agent.config import ConfigError
 
     def broken(settings, root):  # noqa: ANN001
         raise ConfigError("unknown backend 'nope': choose one of openrouter, ...")
@@ -306,7 +306,7 @@ async def test_setup_panel_on_config_error(repo: Path) -> None:
     app, _ = make_app(repo, [])
     app.session_factory = broken
     async with app.run_test(size=(120, 40)) as pilot:
-        from tui.screens.setup import SetupScreen
+        from realcost_agent.tui.screens.setup import SetupScreen
 
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.query("#setup-text"),
                        what="setup panel")
@@ -323,7 +323,7 @@ async def test_prompt_before_ready_waits_and_ui_stays_live(repo: Path) -> None:
         release.wait(10)
         return provider
 
-    from providers.scripted import ScriptedProvider
+    from realcost_agent.providers.scripted import ScriptedProvider
 
     provider = ScriptedProvider([[text("late but fine")]])
     app, _ = make_app(repo, provider, provider_factory=slow_provider)
@@ -339,7 +339,7 @@ async def test_prompt_before_ready_waits_and_ui_stays_live(repo: Path) -> None:
 
 
 async def test_history_persists_and_recalls(repo: Path, tmp_path: Path) -> None:
-    from tui.history import History
+    from realcost_agent.tui.history import History
 
     path = tmp_path / "h" / "history.jsonl"
     app, _ = make_app(repo, [[text("a")], [text("b")]], history=History(path).load())
@@ -389,7 +389,7 @@ async def test_cost_report_screen(repo: Path) -> None:
         await type_and_send(pilot, "/done")
         await wait_for(pilot, lambda: app.stats.tasks[1].status == "done", what="task done")
         await type_and_send(pilot, "/cost")
-        from tui.screens.cost import CostScreen
+        from realcost_agent.tui.screens.cost import CostScreen
 
         await wait_for(pilot, lambda: isinstance(app.screen, CostScreen), what="cost screen")
         shown = screen_text(app)
@@ -412,7 +412,7 @@ async def test_command_palette_runs_commands(repo: Path) -> None:
         await pilot.press(*"cost report")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        from tui.screens.cost import CostScreen
+        from realcost_agent.tui.screens.cost import CostScreen
 
         await wait_for(pilot, lambda: isinstance(app.screen, CostScreen), what="cost screen via palette")
 
@@ -459,7 +459,7 @@ async def test_ctrl_c_during_approval_closes_the_modal(repo: Path) -> None:
 async def test_destructive_command_cannot_be_approved_for_the_session() -> None:
     from textual.app import App
 
-    from agent import events as ev
+    from realcost_agent.agent import events as ev
 
     decided: list = []
     # Even were a grant offered, a destructive command is approved once at a time.
@@ -483,7 +483,7 @@ async def test_destructive_command_cannot_be_approved_for_the_session() -> None:
 
 
 async def test_resume_shows_the_conversation_and_its_figures(repo: Path) -> None:
-    from agent.journal import load_session
+    from realcost_agent.agent.journal import load_session
 
     first, _ = make_app(repo, [[text("The **first** answer."), usage(1000, 50)]])
     async with first.run_test(size=(100, 32)) as pilot:

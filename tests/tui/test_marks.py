@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pilot_helpers import answered, make_app, ready, screen_text, type_and_send, wait_for
-from providers.scripted import text, tool_call, usage
+from realcost_agent.providers.scripted import text, tool_call, usage
 
-from tui.screens.approval import ApprovalScreen
+from realcost_agent.tui.screens.approval import ApprovalScreen
 
 
 async def fast_type(pilot, keys: list[str]) -> None:
@@ -235,7 +235,7 @@ async def test_task_line_never_shows_an_unknown_price_as_zero(repo: Path) -> Non
         assert "$0.0000" not in shown
         status = _status(app)
         assert "API unknown" in status and "real ≥$" in status and "API $0" not in status
-        from tui.screens.cost import summary_lines
+        from realcost_agent.tui.screens.cost import summary_lines
 
         summary = "\n".join(summary_lines(app.costs))
         assert "API unknown" in summary and "total: API unknown (1 unpriced call)" in summary
@@ -248,8 +248,8 @@ async def test_setup_panel_probes_local_servers(fake_server) -> None:
 
     from textual.app import App
 
-    from providers.catalogue import setup_hints
-    from tui.screens.setup import SetupScreen, local_bases, probe
+    from realcost_agent.providers.catalogue import setup_hints
+    from realcost_agent.tui.screens.setup import SetupScreen, local_bases, probe
 
     hints = setup_hints({})
     local = local_bases(hints)
@@ -274,7 +274,7 @@ async def test_setup_panel_probes_local_servers(fake_server) -> None:
 
         from rich.console import Console
 
-        from tui.screens.setup import setup_text
+        from realcost_agent.tui.screens.setup import setup_text
 
         screen = pilot.app.screen
         console = Console(width=400, file=io.StringIO(), record=True)
@@ -300,8 +300,8 @@ async def test_palette_has_the_agents_commands_only(repo: Path) -> None:
     /check."""
     from textual.command import CommandList, CommandPalette
 
-    from tui.commands import COMMANDS
-    from tui.palette import entries
+    from realcost_agent.tui.commands import COMMANDS
+    from realcost_agent.tui.palette import entries
 
     app, _ = make_app(repo, [])
     async with app.run_test(size=(160, 50)) as pilot:
@@ -324,8 +324,8 @@ async def test_palette_has_the_agents_commands_only(repo: Path) -> None:
 
 async def test_counts_read_in_the_singular(repo: Path) -> None:
     """"1 words", "1 steps", "follow-up(s)": a count of one reads as one."""
-    from agent import events as ev
-    from tui.stats import task_line
+    from realcost_agent.agent import events as ev
+    from realcost_agent.tui.stats import task_line
 
     done = ev.TaskUpdated(1, "done", 2, 1, api_cost=0.01, real_cost=0.5, unpriced_calls=1)
     assert task_line(done) == "task 1 done · 1 follow-up · API ≥ $0.0100 (+1 unpriced call) · real ≥ $0.50"

@@ -11,13 +11,13 @@ from replay import task, usage
 from rich.console import Console
 from textual.app import App, ComposeResult
 
-from agent import events as ev
-from tui.commands import completions, parse
-from tui.history import History
-from tui.stats import SessionStats, fmt_cost, fmt_duration
-from tui.widgets.diff import colored_diff, preview
-from tui.widgets.status import StatusBar
-from tui.widgets.stream import AnswerMarkdown, StreamingMarkdown, split_settled
+from realcost_agent.agent import events as ev
+from realcost_agent.tui.commands import completions, parse
+from realcost_agent.tui.history import History
+from realcost_agent.tui.stats import SessionStats, fmt_cost, fmt_duration
+from realcost_agent.tui.widgets.diff import colored_diff, preview
+from realcost_agent.tui.widgets.status import StatusBar
+from realcost_agent.tui.widgets.stream import AnswerMarkdown, StreamingMarkdown, split_settled
 
 DOC = (
     "# Title\n\nA paragraph with **bold** and `code`.\n\n"
@@ -111,8 +111,8 @@ def test_stats_fold_events_for_the_status_bar() -> None:
 
 def test_cost_report_and_exit_summary_are_agent_report_of_the_session() -> None:
     """/cost used to show per-request averages as "per task" and unknown prices as $0."""
-    from agent.config import Settings
-    from tui.screens.cost import session_costs, session_report, summary_lines
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.tui.screens.cost import session_costs, session_report, summary_lines
 
     costs = session_costs(Settings())
     for event in _events():
@@ -126,7 +126,7 @@ def test_cost_report_and_exit_summary_are_agent_report_of_the_session() -> None:
     assert "2 tasks · 3 requests" in summary and "(+1 unpriced" in summary
     assert "$0.0000" not in summary and "details: agent report --session s1" in summary
     console = Console(width=120, record=True, file=io.StringIO())
-    from tui.screens.cost import report as render
+    from realcost_agent.tui.screens.cost import report as render
 
     console.print(render(costs, 120))
     shown = console.export_text()
@@ -168,7 +168,7 @@ def test_history_walks_and_persists(tmp_path: Path) -> None:
 
 
 def test_history_is_per_project(tmp_path: Path) -> None:
-    from tui.history import history_path
+    from realcost_agent.tui.history import history_path
 
     env = {"AGENT_DATA_HOME": str(tmp_path)}
     a, b = history_path(tmp_path / "a", env), history_path(tmp_path / "b", env)

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from replay import ROOT, ReplaySession, fix_turn, task, usage
 
-from agent import events as ev
-from agent.config import Settings
-from tui.app import AgentApp
-from tui.history import History
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.tui.app import AgentApp
+from realcost_agent.tui.history import History
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch):
     ticks = itertools.count(0, 1.2)
-    monkeypatch.setattr("tui.widgets.stream.clock", lambda: next(ticks))
-    monkeypatch.setattr("tui.app.clock", lambda: 1000.0)  # a running turn shows agent 0.0s
+    monkeypatch.setattr("realcost_agent.tui.widgets.stream.clock", lambda: next(ticks))
+    monkeypatch.setattr("realcost_agent.tui.app.clock", lambda: 1000.0)  # a running turn shows agent 0.0s
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
@@ -62,7 +62,7 @@ def test_approval_modal(snap_compare) -> None:
     async def run_before(pilot) -> None:
         from pilot_helpers import wait_for
 
-        from tui.screens.approval import ApprovalScreen
+        from realcost_agent.tui.screens.approval import ApprovalScreen
 
         await started(pilot)
         pilot.app.prompt.set_text("make the failing test pass")
@@ -77,12 +77,12 @@ def test_setup_panel(snap_compare, monkeypatch) -> None:
     async def nothing_runs_here(url: str) -> bool:  # local servers probed: pinned, not real
         return False
 
-    monkeypatch.setattr("tui.screens.setup.probe", nothing_runs_here)
+    monkeypatch.setattr("realcost_agent.tui.screens.setup.probe", nothing_runs_here)
 
     async def run_before(pilot) -> None:
         from pilot_helpers import wait_for
 
-        from tui.screens.setup import SetupScreen
+        from realcost_agent.tui.screens.setup import SetupScreen
 
         pilot.app.prompt.cursor_blink = False
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SetupScreen), what="setup panel")
@@ -119,7 +119,7 @@ def test_cost_report(snap_compare) -> None:
     async def run_before(pilot) -> None:
         from pilot_helpers import wait_for
 
-        from tui.screens.cost import CostScreen
+        from realcost_agent.tui.screens.cost import CostScreen
 
         await started(pilot)
         for event in _two_models():

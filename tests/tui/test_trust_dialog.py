@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_settings
-from agent.session import Session
-from agent.trust import TrustGate, TrustStore
+from realcost_agent.agent.config import load_settings
+from realcost_agent.agent.session import Session
+from realcost_agent.agent.trust import TrustGate, TrustStore
 from pilot_helpers import ready, screen_text, wait_for
-from providers.scripted import ScriptedProvider, text
-from tui.app import AgentApp
-from tui.history import History
-from tui.screens.trust import TrustScreen
+from realcost_agent.providers.scripted import ScriptedProvider, text
+from realcost_agent.tui.app import AgentApp
+from realcost_agent.tui.history import History
+from realcost_agent.tui.screens.trust import TrustScreen
 
 CONFIG = ('approval = "full-auto"\nmax_steps = 9\n'
           '[[rules]]\ntool = "run_command"\npattern = "*"\naction = "allow"\n')

@@ -2,7 +2,7 @@
 import dataclasses
 import json
 
-from agent import events as ev
+from realcost_agent.agent import events as ev
 
 EXPECTED = {
     "session_started": ["session_id", "root", "model", "backend", "version", "instructions",

@@ -17,9 +17,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from agent import events as ev
-from tui.widgets.diff import preview
-from tui.widgets.tool_card import summarize_args
+from realcost_agent.agent import events as ev
+from realcost_agent.tui.widgets.diff import preview
+from realcost_agent.tui.widgets.tool_card import summarize_args
 
 CSS = Path(__file__).resolve().parent.parent / "approval.tcss"
 

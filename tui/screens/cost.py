@@ -24,15 +24,15 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 
 def session_costs(settings: Any) -> Any:
     """A recorder over an in-memory ledger, fed by the app with every event of the session."""
-    from agent.ledger import Ledger
-    from agent.recorder import LedgerRecorder
+    from realcost_agent.agent.ledger import Ledger
+    from realcost_agent.agent.recorder import LedgerRecorder
 
     # No git lookups: the report shows no commit, and a subprocess would stall the UI loop.
     return LedgerRecorder(Ledger(":memory:"), settings, interactive=True, git=lambda root: None)
 
 
 def session_report(costs: Any) -> dict[str, Any]:
-    from agent.report import Scope, build_report
+    from realcost_agent.agent.report import Scope, build_report
 
     return build_report(costs.ledger.conn, Scope(session=costs.session_id))
 
@@ -64,7 +64,7 @@ def _chart(title: str, values: list[tuple[str, float | None, str]], width: int) 
 
 
 def charts(report: dict[str, Any], width: int) -> list[Group]:
-    from agent.report_render import api_cost, money2, secs
+    from realcost_agent.agent.report_render import api_cost, money2, secs
 
     groups = report["groups"]
     if not groups:
@@ -79,7 +79,7 @@ def charts(report: dict[str, Any], width: int) -> list[Group]:
 
 
 def report(costs: Any, width: int = 80) -> RenderableType:
-    from agent.report_render import terminal_parts
+    from realcost_agent.agent.report_render import terminal_parts
 
     data = session_report(costs)
     if not data["groups"]:
@@ -91,9 +91,9 @@ def report(costs: Any, width: int = 80) -> RenderableType:
 def summary_lines(costs: Any) -> list[str]:
     """The short summary printed on the terminal after the app exits: the report's own groups
     and totals with the report's formatting (each line fits 80 columns for usual figures)."""
-    from agent.report_render import api_cost, debug_time, money2
-    from agent.report_render import api_text
-    from agent.words import plural
+    from realcost_agent.agent.report_render import api_cost, debug_time, money2
+    from realcost_agent.agent.report_render import api_text
+    from realcost_agent.agent.words import plural
 
     if costs.session_id is None:
         return ["agent: no session was started"]
@@ -144,7 +144,7 @@ class CostScreen(Screen):
 def _real(g: dict[str, Any]) -> str:
     """A group's real total for one summary line: the known part as a bound when a price is
     missing (the report's own cell adds "(API cost unknown)", too long for 80 columns)."""
-    from agent.report_render import money2
+    from realcost_agent.agent.report_render import money2
 
     if g["real_total"] is None:
         return f"≥ {money2(g['real_total_known'])}"

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.commands import COMMANDS
+from realcost_agent.tui.commands import COMMANDS
 
 CSS = Path(__file__).resolve().parent.parent / "help.tcss"
 

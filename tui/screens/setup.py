@@ -39,7 +39,7 @@ async def probe(api_base: str, timeout: float = PROBE_TIMEOUT) -> bool:
 
 def local_bases(hints: list) -> dict[str, str]:
     """backend name -> the URL its local server is expected at."""
-    from providers.catalogue import BACKENDS
+    from realcost_agent.providers.catalogue import BACKENDS
 
     return {h.backend: BACKENDS[h.backend].api_base for h in hints
             if h.backend in BACKENDS and BACKENDS[h.backend].local}
@@ -52,7 +52,7 @@ def _mark(hint, local: dict[str, str], probed: dict[str, bool]) -> tuple[Text, s
         if probed[hint.backend]:
             return Text("✓", style="green"), hint.line + " (answering)"
         return Text("✗", style="red"), hint.line + " (not running)"
-    from providers.catalogue import CUSTOM_BACKEND
+    from realcost_agent.providers.catalogue import CUSTOM_BACKEND
 
     if hint.backend == CUSTOM_BACKEND:
         return Text("•"), hint.line  # any server: nothing to probe without its URL
@@ -60,7 +60,7 @@ def _mark(hint, local: dict[str, str], probed: dict[str, bool]) -> tuple[Text, s
 
 
 def setup_text(problem: str, hints: list, probed: dict[str, bool] | None = None) -> Group:
-    """The panel: the problem, then one line per backend (`providers.catalogue.SetupHint`)."""
+    """The panel: the problem, then one line per backend (`realcost_agent.providers.catalogue.SetupHint`)."""
     head = Text()
     head.append("Setup needed\n\n", style="bold")
     head.append(problem + "\n\n", style="yellow")

@@ -14,12 +14,12 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.stats import fmt_duration, plural
+from realcost_agent.tui.stats import fmt_duration, plural
 
 if TYPE_CHECKING:  # imported when the first answer arrives: markdown and diffs stay off the first paint
-    from agent import events as ev
-    from tui.widgets.stream import Reasoning, StreamingMarkdown
-    from tui.widgets.tool_card import ToolCard
+    from realcost_agent.agent import events as ev
+    from realcost_agent.tui.widgets.stream import Reasoning, StreamingMarkdown
+    from realcost_agent.tui.widgets.tool_card import ToolCard
 
 REASONS = {
     "done": ("done", "dim"),
@@ -81,9 +81,9 @@ class Conversation(VerticalScroll, can_focus=True):
 
     # -- events --------------------------------------------------------------------------------
     def handle(self, event: ev.Event) -> None:
-        from agent import events as ev
-        from tui.widgets.stream import Reasoning
-        from tui.widgets.tool_card import ToolCard
+        from realcost_agent.agent import events as ev
+        from realcost_agent.tui.widgets.stream import Reasoning
+        from realcost_agent.tui.widgets.tool_card import ToolCard
 
         if isinstance(event, ev.AssistantDelta):
             self._answer_stream().write(event.text)
@@ -163,8 +163,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def show_history(self, messages: list[dict]) -> None:
         """A resumed conversation: prompts, answers and one line per tool call (no live state)."""
-        from tui.widgets.stream import StreamingMarkdown
-        from tui.widgets.tool_card import summarize_args
+        from realcost_agent.tui.widgets.stream import StreamingMarkdown
+        from realcost_agent.tui.widgets.tool_card import summarize_args
 
         for message in messages:
             role, content = message.get("role"), message.get("content")
@@ -185,7 +185,7 @@ class Conversation(VerticalScroll, can_focus=True):
                     self.notice(f"▸ {fn.get('name', '?')}  {summarize_args(args)}", "info")
 
     def _answer_stream(self) -> StreamingMarkdown:
-        from tui.widgets.stream import StreamingMarkdown
+        from realcost_agent.tui.widgets.stream import StreamingMarkdown
 
         if self._answer is None:
             self._end_reasoning()
@@ -199,7 +199,7 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def _end_step(self, event: ev.AssistantMessage) -> None:
         """A model response is complete: show what never streamed, then settle the widgets."""
-        from tui.widgets.stream import Reasoning
+        from realcost_agent.tui.widgets.stream import Reasoning
 
         if event.reasoning and self._reasoning is None and not self._answer:
             block = self.add(Reasoning())

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from tui.history import History
+from realcost_agent.tui.history import History
 
 NEWLINE_KEYS = frozenset({"shift+enter", "ctrl+j", "alt+enter", "ctrl+enter"})
 
@@ -124,7 +124,7 @@ class PromptInput(TextArea):
             if self.popup is not None:
                 self.popup.display = False
             return
-        from tui.commands import completions
+        from realcost_agent.tui.commands import completions
 
         items = completions(self.text, self.models)
         if not items:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.stats import SessionStats, fmt_cost, fmt_duration, fmt_tokens
+from realcost_agent.tui.stats import SessionStats, fmt_cost, fmt_duration, fmt_tokens
 
 
 class StatusBar(Widget):

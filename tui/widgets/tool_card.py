@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from agent import events as ev
-from tui.widgets.diff import colored_diff
+from realcost_agent.agent import events as ev
+from realcost_agent.tui.widgets.diff import colored_diff
 
 LIVE_LINES = 8  # tail of a running command's output
 SHORT_LINES = 12  # a finished card, collapsed
@@ -126,7 +126,7 @@ class ToolCard(Vertical, can_focus=True):
             if self.waiting_approval:
                 return "waiting for approval", "bold yellow"
             return "running…", "dim"
-        from agent.describe import finished_mark
+        from realcost_agent.agent.describe import finished_mark
 
         ok, label = finished_mark(done)
         seconds = f"{done.duration_ms / 1000:.1f}s"

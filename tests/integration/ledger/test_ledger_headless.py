@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from agent.report import REPORT_SCHEMA
+from realcost_agent.agent.report import REPORT_SCHEMA
 from fakeserver import FakeToolCall, FakeTurn
 
 AGENT = shutil.which("agent", path=str(Path(sys.executable).parent)) or "agent"
@@ -45,7 +45,7 @@ RUN_20B = [(900, 300, 512, 200, None, True), (1000, 20, 896, 0, None, False)]
 
 
 def expected_cost(model: str, prompt: int, completion: int, cached: int) -> float:
-    """The same arithmetic as providers.prices.Price.cost, from the configured prices."""
+    """The same arithmetic as realcost_agent.providers.prices.Price.cost, from the configured prices."""
     p = PRICES[model]
     inp, out = p["input"] / 1e6, p["output"] / 1e6
     cached_rate = p["cached_input"] / 1e6 if "cached_input" in p else inp

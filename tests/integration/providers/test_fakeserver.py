@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
-from providers.base import TextDelta
-from providers.catalogue import resolve_model
-from providers.openai_compat import OpenAICompatProvider
+from realcost_agent.providers.base import TextDelta
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.openai_compat import OpenAICompatProvider
 
 FAKESERVER = Path(__file__).resolve().parents[2] / "fakeserver.py"
 

@@ -15,9 +15,9 @@ import pytest
 from fakehosts import SHAPES
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
-from providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from providers.catalogue import BACKENDS, resolve_model
-from providers.factory import make_provider
+from realcost_agent.providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.catalogue import BACKENDS, resolve_model
+from realcost_agent.providers.factory import make_provider
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

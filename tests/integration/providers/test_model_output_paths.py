@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from fakeserver import FakeToolCall, FakeTurn
 
-from agent import events as ev
-from agent.config import Settings
-from agent.recorder import attach_ledger
-from agent.session import Session
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.recorder import attach_ledger
+from realcost_agent.agent.session import Session
 from turnrun import finished, of, run_turn
-from providers.catalogue import CUSTOM_KEY_ENV
+from realcost_agent.providers.catalogue import CUSTOM_KEY_ENV
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

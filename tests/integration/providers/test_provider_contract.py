@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from fakeserver import FakeToolCall, FakeTurn
 
-from providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from providers.catalogue import CUSTOM_KEY_ENV, resolve_model
-from providers.factory import make_provider
+from realcost_agent.providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.catalogue import CUSTOM_KEY_ENV, resolve_model
+from realcost_agent.providers.factory import make_provider
 
 # litellm's pydantic models warn on every chunk under pydantic 2.11+; not our code.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

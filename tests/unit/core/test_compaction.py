@@ -5,13 +5,13 @@ import os
 
 import pytest
 
-from agent import events as ev
-from agent.compaction import SUMMARY_PREFIX, estimate_tokens, is_context_overflow, split_point, touched_paths
-from agent.config import Settings
-from agent.ops import UserInput
-from agent.session import Session
-from providers.base import ProviderError
-from providers.scripted import ScriptedProvider, text, tool_call, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.compaction import SUMMARY_PREFIX, estimate_tokens, is_context_overflow, split_point, touched_paths
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.base import ProviderError
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call, usage
 
 
 async def run(session, prompt):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError, load_settings
+from realcost_agent.agent.config import ConfigError, load_settings
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -5,12 +5,12 @@ import os
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.journal import ResumeError, latest_session_id, load, load_session, repair_history
-from agent.ops import UserInput
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, tool_call, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.journal import ResumeError, latest_session_id, load, load_session, repair_history
+from realcost_agent.agent.ops import UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call, usage
 
 
 def env_for(tmp_path):

@@ -1,8 +1,8 @@
 import json
 
-from agent.policy import decide, scrubbed_env
-from agent.secrets import Redactor
-from agent.toolcalls import recover_text_calls
+from realcost_agent.agent.policy import decide, scrubbed_env
+from realcost_agent.agent.secrets import Redactor
+from realcost_agent.agent.toolcalls import recover_text_calls
 
 TOOLS = ["read_file", "run_command", "apply_patch"]
 
@@ -60,7 +60,7 @@ def test_ambiguous_or_unknown_text_is_not_a_call():
 
 
 def test_dotenv_values_are_redacted(tmp_path):
-    from agent.secrets import dotenv_values
+    from realcost_agent.agent.secrets import dotenv_values
 
     (tmp_path / ".env").write_text('# comment\nDB_URL="postgres://user:hunter2-long-pass@db/x"\nDEBUG=1\n')
     (tmp_path / ".env.example").write_text("DB_URL=placeholder-value-here\n")

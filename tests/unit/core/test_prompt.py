@@ -1,6 +1,6 @@
 import subprocess
 
-from agent.prompt import load_instructions, repo_info, system_prompt
+from realcost_agent.agent.prompt import load_instructions, repo_info, system_prompt
 
 
 def _git(cwd, *args):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.routing import RoutingPolicy, Signals, named_paths, next_tier, policy_from, route
+from realcost_agent.agent.routing import RoutingPolicy, Signals, named_paths, next_tier, policy_from, route
 
 SEED_PROMPT = (
     'Implement "Video Timeline Scrubbing with Dynamic Thumbnail Previews" feature this video '

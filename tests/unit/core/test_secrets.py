@@ -1,4 +1,4 @@
-"""agent.secrets: which values are secret, the shapes and encodings they are found in, streams."""
+"""realcost_agent.agent.secrets: which values are secret, the shapes and encodings they are found in, streams."""
 import base64
 import codecs
 import json
@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import pytest
 
-from agent import events as ev
-from agent.config import load_settings
-from agent.secrets import (
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import load_settings
+from realcost_agent.agent.secrets import (
     REDACTED, Redactor, StreamRedactor, dotenv_files, dotenv_values, env_secret_values, parse_dotenv,
 )
 
@@ -246,7 +246,7 @@ def test_redact_obj_walks_events_dicts_and_lists():
 
 
 def test_journal_line_stays_valid_json_when_a_secret_has_quotes(tmp_path):
-    from agent.journal import Journal, load
+    from realcost_agent.agent.journal import Journal, load
 
     tricky = 'pa"ss\\word-9876'
     r = Redactor({"DB_PASSWORD": tricky})

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ops import Approve, EndTask, Interrupt, SwitchModel, UserInput
-from agent.session import Session
-from providers.base import ProviderError
-from providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ops import Approve, EndTask, Interrupt, SwitchModel, UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.base import ProviderError
+from realcost_agent.providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call, usage
 
 
 def make_session(root: Path, turns, **settings) -> tuple[Session, ScriptedProvider]:
@@ -286,7 +286,7 @@ async def test_switch_model(repo):
 
 
 async def test_interactive_session_measures_debug_time_with_injected_clock(repo):
-    from agent.ops import CorrectDebugTime
+    from realcost_agent.agent.ops import CorrectDebugTime
 
     now = [0.0]
     provider = ScriptedProvider([[text("first"), usage(1000, 100)], [text("second"), usage(2000, 50)]])
@@ -351,7 +351,7 @@ async def test_dotenv_secret_in_prompt_and_output_is_redacted_everywhere(repo):
 
 
 async def test_undo_restores_the_tree_from_before_the_turn(repo):
-    from agent.ops import Undo
+    from realcost_agent.agent.ops import Undo
 
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     (repo / "notes.txt").write_text("mine, uncommitted\n")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.checks import parse_check_section, run_check
-from agent.config import ConfigError, Settings
-from agent.ops import EndTask, Interrupt, SetCheck, SwitchModel, UserInput
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.checks import parse_check_section, run_check
+from realcost_agent.agent.config import ConfigError, Settings
+from realcost_agent.agent.ops import EndTask, Interrupt, SetCheck, SwitchModel, UserInput
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, usage
 
 ENV = {"PATH": os.environ["PATH"], "OPENROUTER_API_KEY": "sk-or-test-1234567890"}
 
@@ -139,7 +139,7 @@ async def test_set_check_and_a_passing_check_end_the_turns(repo):
 
 
 async def test_the_check_comes_from_agents_md_and_config_can_turn_it_off(repo):
-    from agent.config import load_settings
+    from realcost_agent.agent.config import load_settings
 
     (repo / "AGENTS.md").write_text("# Rules\nBe brief.\n\n## Check\n\n```sh\ntest -f nope.txt\n```\n")
     env = {"AGENT_CONFIG_HOME": str(repo.parent / "cfg")}

@@ -1,7 +1,7 @@
 """Debug time with an injected clock: gaps, the idle cap, corrections, abandoned and new tasks."""
 import pytest
 
-from agent.tasks import TaskTracker, parse_duration
+from realcost_agent.agent.tasks import TaskTracker, parse_duration
 
 
 class Clock:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agent.toolcalls import (
+from realcost_agent.agent.toolcalls import (
     CallAssembler, normalize_call, normalize_name, recover_text_calls, repair_arguments,
 )
 

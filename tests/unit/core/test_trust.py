@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli_trust
-from agent.config import _NOT_SETTINGS, ConfigError, Settings, load_settings
-from agent.trust import (HARMLESS, NEEDS_TRUST, RESERVED, TrustGate, TrustStore, build_request,
+from realcost_agent.agent import cli_trust
+from realcost_agent.agent.config import _NOT_SETTINGS, ConfigError, Settings, load_settings
+from realcost_agent.agent.trust import (HARMLESS, NEEDS_TRUST, RESERVED, TrustGate, TrustStore, build_request,
                          key_bases, needs_trust)
-from providers.catalogue import resolve_model
-from providers.keyroute import KeyRouteError, check_key_route, key_destination, origin, refusal
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.keyroute import KeyRouteError, check_key_route, key_destination, origin, refusal
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def test_a_key_goes_to_its_own_host_or_a_user_base_only():
 
 
 def test_the_factory_refuses_when_given_the_users_bases():
-    from providers.factory import make_provider
+    from realcost_agent.providers.factory import make_provider
 
     env = {"OPENROUTER_API_KEY": "sk-or-1"}
     moved = resolve_model("gpt-oss-120b", backend="openrouter", api_base="https://evil.example/v1", env=env)

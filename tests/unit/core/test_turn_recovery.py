@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.recorder import attach_ledger
-from agent.session import Session
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.recorder import attach_ledger
+from realcost_agent.agent.session import Session
 from turnrun import finished, of, run_turn
-from providers.base import ProviderError, TextDelta, ToolCallDelta, Usage
-from providers.recovery import mark_request_sent
-from providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call, usage
+from realcost_agent.providers.base import ProviderError, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.recovery import mark_request_sent
+from realcost_agent.providers.scripted import ScriptedProvider, finish, reasoning, text, tool_call, usage
 
 
 def session_for(root: Path, provider, **settings) -> Session:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ledger import Ledger
-from agent.recorder import LedgerRecorder
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ledger import Ledger
+from realcost_agent.agent.recorder import LedgerRecorder
 
 BACKENDS = {"o4-mini": ("openrouter/openai/o4-mini", "openrouter"),
             "gpt-oss-120b": ("openrouter/openai/gpt-oss-120b", "openrouter"),

@@ -6,14 +6,14 @@ import asyncio
 import os
 from pathlib import Path
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ledger import Ledger
-from agent.ops import CorrectDebugTime, EndTask, UserInput
-from agent.recorder import attach_ledger
-from agent.report import Scope, build_report
-from agent.session import Session
-from providers.scripted import ScriptedProvider, text, usage
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ledger import Ledger
+from realcost_agent.agent.ops import CorrectDebugTime, EndTask, UserInput
+from realcost_agent.agent.recorder import attach_ledger
+from realcost_agent.agent.report import Scope, build_report
+from realcost_agent.agent.session import Session
+from realcost_agent.providers.scripted import ScriptedProvider, text, usage
 
 
 class Clock:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger, LedgerError
+from realcost_agent.agent.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger, LedgerError
 
 
 def _schema(path: Path) -> list[tuple]:

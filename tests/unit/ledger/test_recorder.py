@@ -4,10 +4,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from agent import events as ev
-from agent.config import Settings
-from agent.ledger import Ledger
-from agent.recorder import LedgerRecorder, attach_ledger, git_head
+from realcost_agent.agent import events as ev
+from realcost_agent.agent.config import Settings
+from realcost_agent.agent.ledger import Ledger
+from realcost_agent.agent.recorder import LedgerRecorder, attach_ledger, git_head
 
 
 def test_calls_land_on_their_task_with_every_figure(ledger, feeder) -> None:
@@ -113,7 +113,7 @@ def test_an_unopenable_ledger_warns_and_the_session_goes_on(tmp_path: Path) -> N
 
 
 def test_ledger_setting_from_the_environment(tmp_path: Path) -> None:
-    from agent.config import load_settings
+    from realcost_agent.agent.config import load_settings
 
     env = {"AGENT_CONFIG_HOME": str(tmp_path / "cfg")}
     assert load_settings(tmp_path, env={**env, "AGENT_LEDGER": "0"}).ledger is False

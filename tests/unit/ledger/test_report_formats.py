@@ -11,9 +11,9 @@ import re
 import jsonschema
 import pytest
 
-from agent.cli_report import render
-from agent.report import REPORT_SCHEMA, Scope, build_report, parse_since
-from agent.report_render import CSV_COLUMNS, render_csv, render_markdown
+from realcost_agent.agent.cli_report import render
+from realcost_agent.agent.report import REPORT_SCHEMA, Scope, build_report, parse_since
+from realcost_agent.agent.report_render import CSV_COLUMNS, render_csv, render_markdown
 
 
 def _mixed(feeder) -> None:
@@ -179,7 +179,7 @@ def test_parse_since() -> None:
 
 
 def test_many_groups_become_rows(ledger, feeder) -> None:
-    from agent.report_render import tables
+    from realcost_agent.agent.report_render import tables
 
     for i in range(7):
         f = feeder("gpt-oss-20b")

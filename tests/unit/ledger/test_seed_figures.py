@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from agent.report import Scope, build_report
-from agent.report_render import render_markdown, tables
+from realcost_agent.agent.report import Scope, build_report
+from realcost_agent.agent.report_render import render_markdown, tables
 
 SEED = [  # model, API cost, debug minutes, developer cost, real total (as the seed prints them)
     ("o4-mini", 0.0775, 2, "$1.17", "$1.24"),

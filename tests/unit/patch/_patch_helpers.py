@@ -6,8 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from tools.apply_patch import ApplyPatch
-from tools.base import ToolContext, ToolResult
+from realcost_agent.tools.apply_patch import ApplyPatch
+from realcost_agent.tools.base import ToolContext, ToolResult
 
 
 def run_patch(root: Path, text: str) -> ToolResult:

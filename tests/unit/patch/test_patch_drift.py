@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from _patch_helpers import patch, run_patch, write
-from tools.patch_match import apply_chunks
-from tools.patch_parser import parse_patch
+from realcost_agent.tools.patch_match import apply_chunks
+from realcost_agent.tools.patch_parser import parse_patch
 
 
 def ok(result):

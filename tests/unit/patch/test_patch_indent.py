@@ -6,9 +6,9 @@ but added lines not) and each refusal (ambiguous, unmappable, structure that doe
 from __future__ import annotations
 
 from _patch_helpers import patch, run_patch, tree_state, write
-from tools.patch_indent import Style, file_style, map_indentation, show_ws, Seq
-from tools.patch_match import apply_chunks
-from tools.patch_parser import parse_patch
+from realcost_agent.tools.patch_indent import Style, file_style, map_indentation, show_ws, Seq
+from realcost_agent.tools.patch_match import apply_chunks
+from realcost_agent.tools.patch_parser import parse_patch
 
 
 def chunks(*body: str):

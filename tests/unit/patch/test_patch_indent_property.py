@@ -16,10 +16,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.base import ToolContext
-from tools.edit import Edit
-from tools.patch_match import ChunkError, apply_chunks
-from tools.patch_parser import Chunk
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.tools.edit import Edit
+from realcost_agent.tools.patch_match import ChunkError, apply_chunks
+from realcost_agent.tools.patch_parser import Chunk
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PATCH_FUZZ_EXAMPLES", 300)),

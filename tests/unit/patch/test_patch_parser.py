@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.patch_parser import PatchSyntaxError, parse_patch, unwrap
+from realcost_agent.tools.patch_parser import PatchSyntaxError, parse_patch, unwrap
 
 FULL = """*** Begin Patch
 *** Add File: new.py

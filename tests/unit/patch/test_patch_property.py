@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from unidiff import PatchSet
 
 from _patch_helpers import run_patch, tree_state, write
-from tools.base import ToolResult
+from realcost_agent.tools.base import ToolResult
 
 # A small alphabet makes repeated lines (and so ambiguous context) common enough to test both
 # outcomes; a few typographic characters and markers-as-content keep the parser honest.

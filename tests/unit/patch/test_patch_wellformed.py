@@ -7,7 +7,7 @@ import pytest
 from unidiff import PatchSet
 
 from _patch_helpers import patch, run_patch, tree_state, write
-from tools.apply_patch import ApplyPatch
+from realcost_agent.tools.apply_patch import ApplyPatch
 
 SRC = """import os
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from providers.catalogue import (
+from realcost_agent.providers.catalogue import (
     BACKENDS, CUSTOM_BACKEND, CUSTOM_KEY_ENV, PROFILES, UnknownModelError, missing_key,
     resolve_model, setup_hints,
 )
-from providers.prices import price_for, price_for_model
+from realcost_agent.providers.prices import price_for, price_for_model
 
 # backend -> profile -> (litellm id, wire model, api base, key env)
 EXPECTED = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from providers.catalogue import BACKENDS, UnknownModelError, resolve_model
-from providers.hosts import (
+from realcost_agent.providers.catalogue import BACKENDS, UnknownModelError, resolve_model
+from realcost_agent.providers.hosts import (
     GENERIC, HOSTS, NATIVE, USAGE_LOCATIONS, guess_host, host_for, is_local_url, profile_of,
 )
-from providers.usage import estimate_usage, usage_from, usage_in_chunk
-from providers.wire import prepare_messages
+from realcost_agent.providers.usage import estimate_usage, usage_from, usage_in_chunk
+from realcost_agent.providers.wire import prepare_messages
 
 CALL = [{"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]
 

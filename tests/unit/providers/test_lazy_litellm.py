@@ -1,4 +1,4 @@
-"""litellm takes seconds to import: only providers.litellm_provider may import it, lazily."""
+"""litellm takes seconds to import: only realcost_agent.providers.litellm_provider may import it, lazily."""
 from __future__ import annotations
 
 import ast
@@ -15,11 +15,11 @@ def run(code: str) -> subprocess.CompletedProcess:
 
 def test_fast_path_modules_do_not_import_litellm():
     r = run(
-        "import providers.factory, providers.openai_compat, providers.prices, providers.catalogue, "
-        "providers.retry, providers.scripted, providers.litellm_provider, sys\n"
-        "from providers.catalogue import resolve_model\n"
-        "from providers.factory import make_provider\n"
-        "from providers.prices import price_for\n"
+        "import realcost_agent.providers.factory, realcost_agent.providers.openai_compat, realcost_agent.providers.prices, "
+        "realcost_agent.providers.catalogue, realcost_agent.providers.retry, realcost_agent.providers.scripted, realcost_agent.providers.litellm_provider, sys\n"
+        "from realcost_agent.providers.catalogue import resolve_model\n"
+        "from realcost_agent.providers.factory import make_provider\n"
+        "from realcost_agent.providers.prices import price_for\n"
         "assert price_for('o4-mini') is not None\n"
         "make_provider(resolve_model('gpt-oss-20b', env={}))\n"
         "make_provider(resolve_model('anthropic/claude-x', env={}))\n"

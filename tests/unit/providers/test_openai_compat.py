@@ -6,9 +6,9 @@ import json
 import httpx
 import pytest
 
-from providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from providers.catalogue import resolve_model
-from providers.openai_compat import OpenAICompatProvider
+from realcost_agent.providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.openai_compat import OpenAICompatProvider
 
 MODEL = resolve_model("gpt-oss-20b", api_base="http://127.0.0.1:1/v1", env={})
 

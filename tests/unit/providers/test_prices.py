@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from providers import prices
-from providers.base import Usage
-from providers.catalogue import resolve_model
-from providers.prices import FREE, Price, context_window_for, price_for, price_for_model
+from realcost_agent.providers import prices
+from realcost_agent.providers.base import Usage
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.prices import FREE, Price, context_window_for, price_for, price_for_model
 
 
 def test_reads_litellm_bundled_file():

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from providers.catalogue import resolve_model
-from providers.factory import make_provider
-from providers.litellm_provider import LiteLLMProvider
-from providers.openai_compat import OpenAICompatProvider
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.factory import make_provider
+from realcost_agent.providers.litellm_provider import LiteLLMProvider
+from realcost_agent.providers.openai_compat import OpenAICompatProvider
 
 
 @pytest.mark.parametrize("spec,backend", [

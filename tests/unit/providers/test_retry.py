@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from providers.base import Finish, ProviderError, TextDelta
-from providers.catalogue import resolve_model
-from providers.retry import MAX_RETRY_AFTER, backoff_delay, stream_with_retries
+from realcost_agent.providers.base import Finish, ProviderError, TextDelta
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.retry import MAX_RETRY_AFTER, backoff_delay, stream_with_retries
 
 MODEL = resolve_model("gpt-oss-20b", env={})
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from providers.catalogue import resolve_model
-from providers.retry import stream_with_retries
-from providers.scripted import (
+from realcost_agent.providers.base import Finish, ProviderError, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from realcost_agent.providers.catalogue import resolve_model
+from realcost_agent.providers.retry import stream_with_retries
+from realcost_agent.providers.scripted import (
     ScriptExhaustedError, ScriptedProvider, finish, reasoning, text, tool_call, usage,
 )
 

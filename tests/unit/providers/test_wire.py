@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.wire import error_message, is_retryable_status, parse_retry_after, prepare_messages, redact
+from realcost_agent.providers.wire import error_message, is_retryable_status, parse_retry_after, prepare_messages, redact
 
 
 def test_prepare_messages_keeps_reasoning_only_for_the_current_tool_chain():

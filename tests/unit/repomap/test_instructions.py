@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.instructions import (MAX_INSTRUCTIONS_CHARS, find_instructions, instructions_for,
+from realcost_agent.agent.instructions import (MAX_INSTRUCTIONS_CHARS, find_instructions, instructions_for,
                                 scope_of, winning_instructions)
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from agent.repomap import estimate_tokens
-from tools.base import ToolContext
-from agent.repomap import RepoMap as Builder
-from tools.repo_map import RepoMap, RepoMapParams
+from realcost_agent.agent.repomap import estimate_tokens
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.agent.repomap import RepoMap as Builder
+from realcost_agent.tools.repo_map import RepoMap, RepoMapParams
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.checkpoint_policy import checkpoint_kind, command_is_read_only
+from realcost_agent.agent.checkpoint_policy import checkpoint_kind, command_is_read_only
 
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
 

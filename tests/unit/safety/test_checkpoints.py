@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.checkpoints import (
+from realcost_agent.agent.checkpoints import (
     REF_PREFIX,
     SKIP_DIRS,
     CheckpointError,
@@ -19,7 +19,7 @@ from agent.checkpoints import (
     legacy_refs,
     prune_sessions,
 )
-from agent.config import Settings
+from realcost_agent.agent.config import Settings
 from treestate import assert_same_tree, tree_digest, tree_state
 
 
@@ -383,7 +383,7 @@ def test_skip_dirs_default_matches_the_setting():
 
 
 def test_checkpoint_caps_come_from_the_user_config_and_are_checked(tmp_path):
-    from agent.config import ConfigError, load_settings
+    from realcost_agent.agent.config import ConfigError, load_settings
 
     env = {"AGENT_CONFIG_HOME": str(tmp_path / "cfg")}
     put(tmp_path, "cfg/config.toml", "checkpoint_max_file_mb = 5\ncheckpoint_max_total_mb = 50\n"
@@ -511,7 +511,7 @@ def test_concurrent_processes_share_the_shadow_safely(repo, data_dir):
     import sys
 
     code = (
-        "import sys\nfrom pathlib import Path\nfrom agent.checkpoints import Checkpoints\n"
+        "import sys\nfrom pathlib import Path\nfrom realcost_agent.agent.checkpoints import Checkpoints\n"
         "root, data, sid = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]\n"
         "cps = Checkpoints(root, sid, data_dir=data)\n"
         "for n in range(5):\n"
@@ -619,7 +619,7 @@ def test_many_new_files_go_into_one_pack_and_restore_exactly(tmp_path, data_dir)
 
 
 def test_fifos_and_files_swapped_for_fifos_or_links_never_block_or_get_followed(tmp_path, data_dir):
-    from agent.shadow_git import read_regular
+    from realcost_agent.agent.shadow_git import read_regular
 
     root = tmp_path / "plain"
     put(root, "a.txt", "a\n")
@@ -723,7 +723,7 @@ def test_symlinked_directory_at_snapshot_time_is_saved_as_a_link(tmp_path, data_
 
 
 def _umask() -> int:
-    from tools.fileops import _umask as umask
+    from realcost_agent.tools.fileops import _umask as umask
 
     return umask()
 

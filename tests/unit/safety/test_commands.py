@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety.commands import classify, simple_commands
-from agent.safety.shell import ShellSyntaxError, lex
+from realcost_agent.agent.safety.commands import classify, simple_commands
+from realcost_agent.agent.safety.shell import ShellSyntaxError, lex
 
 DESTRUCTIVE = [
     # rm -r in every spelling

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.gitsafe import config_args, git_env, is_program_key, local_program_keys, run_git
-from agent.safety.gitcmd import git_write_plan
-from agent.safety.protected import ProtectedPaths, protected_paths, touched_paths
-from agent.safety.rules import decide_call, parse_rules
-from agent.safety.sandbox import bwrap_available, protected_mounts, unavailable_reason, wrap_command
+from realcost_agent.agent.gitsafe import config_args, git_env, is_program_key, local_program_keys, run_git
+from realcost_agent.agent.safety.gitcmd import git_write_plan
+from realcost_agent.agent.safety.protected import ProtectedPaths, protected_paths, touched_paths
+from realcost_agent.agent.safety.rules import decide_call, parse_rules
+from realcost_agent.agent.safety.sandbox import bwrap_available, protected_mounts, unavailable_reason, wrap_command
 
 
 def _repo(root: Path) -> Path:
@@ -218,12 +218,12 @@ def test_sandbox_really_keeps_git_readonly_and_hides_the_environment(tmp_path):
 
 
 async def test_without_bwrap_one_warning_names_the_fix_and_commands_run_unsandboxed(tmp_path, monkeypatch):
-    import agent.safety.sandbox as sb
-    from agent import events as ev
-    from agent.config import ConfigError, Settings
-    from agent.doctor import sandbox_finding
-    from agent.session import Session
-    from providers.scripted import ScriptedProvider, text
+    import realcost_agent.agent.safety.sandbox as sb
+    from realcost_agent.agent import events as ev
+    from realcost_agent.agent.config import ConfigError, Settings
+    from realcost_agent.agent.doctor import sandbox_finding
+    from realcost_agent.agent.session import Session
+    from realcost_agent.providers.scripted import ScriptedProvider, text
 
     monkeypatch.setattr(sb, "find_bwrap", lambda: None)
     root = _repo(tmp_path / "r")
@@ -251,9 +251,9 @@ async def test_without_bwrap_one_warning_names_the_fix_and_commands_run_unsandbo
 
 @pytest.mark.skipif(not bwrap_available(), reason=f"{unavailable_reason()}")
 def test_with_bwrap_the_default_session_is_sandboxed(tmp_path):
-    from agent.config import Settings
-    from agent.session import Session
-    from providers.scripted import ScriptedProvider
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.agent.session import Session
+    from realcost_agent.providers.scripted import ScriptedProvider
 
     root = _repo(tmp_path / "r")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AGENT_DATA_HOME": str(tmp_path / "d"),

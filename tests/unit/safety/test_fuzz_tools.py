@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.base import ToolContext, ToolResult
-from tools.registry import ToolCallError, default_registry
+from realcost_agent.tools.base import ToolContext, ToolResult
+from realcost_agent.tools.registry import ToolCallError, default_registry
 
 EXAMPLES = int(os.environ.get("TOOL_FUZZ_EXAMPLES", 150))
 HOME_PROBE = f"agent-fuzz-probe-{os.getpid()}.txt"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety.grants import Grant, Grants, grant_for
+from realcost_agent.agent.safety.grants import Grant, Grants, grant_for
 
 
 @pytest.mark.parametrize("command, shown", [

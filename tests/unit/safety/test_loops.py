@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety.loops import RepeatDetector, canonical
+from realcost_agent.agent.safety.loops import RepeatDetector, canonical
 
 
 def test_fifth_identical_call_trips():
@@ -55,7 +55,7 @@ def test_canonical_forms():
     assert canonical('{"b": 1, "a": 2}') == canonical({"a": 2, "b": 1}) == '{"a":2,"b":1}'
     assert canonical("") == canonical({}) == "{}"
     assert canonical("not json ") == "not json"
-    from tools.read_file import ReadFileParams
+    from realcost_agent.tools.read_file import ReadFileParams
 
     assert canonical(ReadFileParams(path="a")) == canonical({"path": "a"})
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError
-from agent.policy import Decision, decide
-from agent.safety.rules import decide_call, evaluate, match_rules, parse_rules
+from realcost_agent.agent.config import ConfigError
+from realcost_agent.agent.policy import Decision, decide
+from realcost_agent.agent.safety.rules import decide_call, evaluate, match_rules, parse_rules
 
 CONFIG = """
 [[rules]]
@@ -116,7 +116,7 @@ def test_match_names_the_rule(rules):
 
 
 def test_pydantic_params_are_accepted(rules):
-    from tools.run_command import RunCommandParams
+    from realcost_agent.tools.run_command import RunCommandParams
 
     assert evaluate(rules, "run_command", RunCommandParams(command="git push")) == "deny"
 

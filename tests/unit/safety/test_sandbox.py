@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.safety.sandbox import bwrap_available, unavailable_reason, wrap_command
+from realcost_agent.agent.safety.sandbox import bwrap_available, unavailable_reason, wrap_command
 
 needs_bwrap = pytest.mark.skipif(not bwrap_available(), reason=f"{unavailable_reason()}")
 
@@ -27,7 +27,7 @@ def test_command_line_shape(tmp_path):
     assert argv[0] == "/usr/bin/bwrap"
     assert argv[-4:] == ["--", "/bin/bash", "-c", "make"]
     assert {"--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net"} <= set(argv)
-    from agent.safety.sandbox import _tools_under_tmp
+    from realcost_agent.agent.safety.sandbox import _tools_under_tmp
 
     # The agent's own interpreter is bound back when it lives under /tmp (a CI checkout).
     assert _pairs(argv, "--ro-bind") == [("/", "/"), *((p, p) for p in _tools_under_tmp(env))]
@@ -135,7 +135,7 @@ def test_leftover_background_processes_die_with_the_sandbox(tmp_path):
 def test_tools_under_tmp_are_bound_back_read_only(tmp_path, monkeypatch) -> None:
     """A virtualenv under /tmp (a CI checkout) stays usable inside the private /tmp; nothing
     else of the host's /tmp is visible."""
-    from agent.safety.sandbox import _tools_under_tmp
+    from realcost_agent.agent.safety.sandbox import _tools_under_tmp
 
     venv = Path("/tmp") / f"agent-venv-probe-{os.getpid()}"
     (venv / "bin").mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import ToolContext
+from realcost_agent.tools.base import ToolContext
 
 
 def git(root: Path, *args: str) -> str:

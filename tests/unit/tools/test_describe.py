@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.describe import outcome
-from tools.apply_patch import ApplyPatch, ApplyPatchParams
-from tools.base import Description, ToolContext, ToolResult
-from tools.edit import Edit, EditParams
-from tools.run_command import RunCommand
-from tools.write_file import WriteFile, WriteFileParams
+from realcost_agent.agent.describe import outcome
+from realcost_agent.tools.apply_patch import ApplyPatch, ApplyPatchParams
+from realcost_agent.tools.base import Description, ToolContext, ToolResult
+from realcost_agent.tools.edit import Edit, EditParams
+from realcost_agent.tools.run_command import RunCommand
+from realcost_agent.tools.write_file import WriteFile, WriteFileParams
 
 SQL = "select 1;\n-- a comment the model deletes\nselect 2;\n"
 

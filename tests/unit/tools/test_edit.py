@@ -1,7 +1,7 @@
 import os
 import stat
 
-from tools.edit import Edit
+from realcost_agent.tools.edit import Edit
 
 SRC = "def a():\n    return 1\n\n\ndef b():\n    return 1\n"
 

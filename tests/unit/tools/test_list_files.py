@@ -1,7 +1,7 @@
 import os
 
-from tools.filesets import compile_glob, project_files
-from tools.list_files import ListFiles
+from realcost_agent.tools.filesets import compile_glob, project_files
+from realcost_agent.tools.list_files import ListFiles
 
 
 async def ls(ctx, **kw):
@@ -32,7 +32,7 @@ async def test_git_repo_respects_gitignore(git_root, ctx, w, run_git):
 
 
 async def test_root_below_the_repo_top(git_root, w, run_git):
-    from tools.base import ToolContext
+    from realcost_agent.tools.base import ToolContext
     w(git_root, ".gitignore", "*.tmp\n")
     w(git_root, "outer.txt", "x")
     w(git_root, "pkg/inner.py", "x")

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.paths import PathError, display, resolve_in_root
-from tools.read_file import ReadFile
-from tools.write_file import WriteFile
+from realcost_agent.tools.paths import PathError, display, resolve_in_root
+from realcost_agent.tools.read_file import ReadFile
+from realcost_agent.tools.write_file import WriteFile
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ async def test_tools_return_errors_instead_of_raising(root, ctx, outside):
 
 
 def test_lone_surrogate_is_a_path_error(tmp_path):
-    from tools.paths import PathError, resolve_in_root
+    from realcost_agent.tools.paths import PathError, resolve_in_root
 
     with pytest.raises(PathError, match="not valid text"):
         resolve_in_root(tmp_path, "a\ud800b")

@@ -1,5 +1,5 @@
-from tools.base import ToolContext
-from tools.read_file import ReadFile
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.tools.read_file import ReadFile
 
 
 async def read(ctx, **kw):

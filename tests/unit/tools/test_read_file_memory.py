@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import ToolContext
-from tools.list_files import ListFiles
-from tools.read_file import MAX_SCAN_BYTES, ReadFile
-from tools.search import Search
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.tools.list_files import ListFiles
+from realcost_agent.tools.read_file import MAX_SCAN_BYTES, ReadFile
+from realcost_agent.tools.search import Search
 
 GB2 = 2 * 1024 ** 3
 BOUND = 16 * 1024 * 1024  # what any of these may allocate at peak

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from tools.base import Tool, ToolParams, ToolResult
-from tools.list_files import ListFiles
-from tools.read_file import ReadFile
-from tools.registry import ToolCallError, ToolRegistry, default_registry
+from realcost_agent.tools.base import Tool, ToolParams, ToolResult
+from realcost_agent.tools.list_files import ListFiles
+from realcost_agent.tools.read_file import ReadFile
+from realcost_agent.tools.registry import ToolCallError, ToolRegistry, default_registry
 
 CORE = ["read_file", "list_files", "search", "edit", "write_file", "run_command"]
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import ToolContext
-from tools.run_command import RunCommand
+from realcost_agent.tools.base import ToolContext
+from realcost_agent.tools.run_command import RunCommand
 
 
 async def run(ctx, command, **kw):

@@ -1,6 +1,6 @@
 import pytest
 
-from tools.search import Search, find_rg
+from realcost_agent.tools.search import Search, find_rg
 
 needs_rg = pytest.mark.skipif(
     find_rg() is None,
@@ -135,7 +135,7 @@ async def test_auto_uses_rg_when_present(tree, ctx):
 
 @needs_rg
 async def test_rg_handles_many_files_in_batches(root, ctx, w, monkeypatch):
-    import tools.search as s
+    import realcost_agent.tools.search as s
     monkeypatch.setattr(s, "_BATCH_FILES", 7)
     for i in range(40):
         w(root, f"d{i:02}/f.txt", f"hit {i}\nmiss\n")

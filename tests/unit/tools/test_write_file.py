@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-import tools.fileops
-from tools.write_file import WriteFile
+from realcost_agent.tools import fileops
+from realcost_agent.tools.write_file import WriteFile
 
 
 async def write_file(ctx, path, content):
@@ -55,7 +55,7 @@ async def test_failed_write_leaves_original_and_no_temp_files(root, ctx, w, monk
     def boom(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tools.fileops.os, "replace", boom)
+    monkeypatch.setattr(fileops.os, "replace", boom)
     r = await write_file(ctx, "keep.txt", "new content\n")
     assert r.is_error and "No space left" in r.output
     assert p.read_text() == "original\n"
@@ -70,7 +70,7 @@ async def test_write_goes_through_temp_file_in_same_dir(root, ctx, w, monkeypatc
         seen.append((os.path.dirname(src), os.path.exists(src), dst))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(tools.fileops.os, "replace", spy)
+    monkeypatch.setattr(fileops.os, "replace", spy)
     await write_file(ctx, "d/f.txt", "x")
     [(src_dir, existed, dst)] = seen
     assert existed and src_dir == os.path.dirname(dst) == str(root / "d")
