@@ -100,7 +100,7 @@ class Checkpoints:
                  skip_dirs: Iterable[str] = SKIP_DIRS) -> None:
         env = dict(os.environ if env is None else env)
         if data_dir is None:
-            from realcost_agent.agent.paths import data_dir as default_data_dir
+            from realcost_agent.tools.paths import data_dir as default_data_dir
 
             data_dir = default_data_dir(env)
         self.root = Path(os.path.realpath(root))
@@ -447,7 +447,7 @@ def ref_name(session_id: str) -> str:
 def latest_session(root: Path, *, data_dir: Path | None = None,
                    env: Mapping[str, str] | None = None) -> str | None:
     """The session of this project whose checkpoints changed last (from the data dir)."""
-    from realcost_agent.agent.paths import data_dir as default_data_dir
+    from realcost_agent.tools.paths import data_dir as default_data_dir
     from realcost_agent.agent.shadow_git import shadow_path
 
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir(env)

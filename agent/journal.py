@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from realcost_agent.agent import events as ev
-from realcost_agent.agent.paths import data_dir
+from realcost_agent.tools.paths import data_dir
 
 JOURNALED_EVENTS = (
     ev.Compacted, ev.TurnStarted, ev.AssistantMessage, ev.ToolCallFinished, ev.UsageUpdated, ev.TaskUpdated,

@@ -168,7 +168,7 @@ class LedgerError(RuntimeError):
 
 
 def default_path(env: Any = None) -> Path:
-    from realcost_agent.agent.paths import data_dir
+    from realcost_agent.tools.paths import data_dir
 
     return data_dir(env) / "ledger.sqlite3"
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from realcost_agent.agent.gitsafe import run_git
+from realcost_agent.tools.gitsafe import run_git
 
 _LANGS = {
     ".py": "Python", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from realcost_agent.agent import events as ev
-from realcost_agent.agent.gitsafe import run_git
+from realcost_agent.tools.gitsafe import run_git
 from realcost_agent.agent.ledger import Ledger, LedgerError, default_path
 from realcost_agent.agent.usagecheck import check_usage
 from realcost_agent.providers.base import Usage

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from realcost_agent.agent.policy import is_secret_name
+from realcost_agent.tools.childenv import is_secret_name
 from realcost_agent.agent.secret_forms import BACK, SHAPES, block_spans, decodings, encodings, literal_pattern, secret_part
 
 REDACTED = "[REDACTED]"

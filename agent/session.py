@@ -21,7 +21,8 @@ from realcost_agent.agent import events as ev
 from realcost_agent.agent import ops
 from realcost_agent.agent.config import ConfigError, Settings
 from realcost_agent.agent.costs import price_with_overrides
-from realcost_agent.agent.policy import Decision, scrubbed_env
+from realcost_agent.agent.policy import Decision
+from realcost_agent.tools.childenv import scrubbed_env
 from realcost_agent.agent.secrets import Redactor, StreamRedactor, dotenv_values
 from realcost_agent.agent.prompt import load_instructions, repo_info, system_prompt
 from realcost_agent.agent.trust import key_bases
@@ -156,7 +157,7 @@ class Session:
 
     def _wrap_argv(self, argv: list[str], cwd: Any) -> list[str]:
         from realcost_agent.agent.config import user_config_path
-        from realcost_agent.agent.paths import data_dir
+        from realcost_agent.tools.paths import data_dir
         from realcost_agent.agent.safety.sandbox import host_hidden, protected_mounts, wrap_command
 
         return wrap_command(
@@ -172,8 +173,8 @@ class Session:
 
     def _git_outside_argv(self, argv: list[str], cwd: Any) -> list[str]:
         """An approved git command that writes .git: outside the sandbox, every word re-quoted,
-        with the hardened git config (agent/gitsafe.py). Anything else stays sandboxed."""
-        from realcost_agent.agent.gitsafe import local_config_keys, shell_line
+        with the hardened git config (tools/gitsafe.py). Anything else stays sandboxed."""
+        from realcost_agent.tools.gitsafe import local_config_keys, shell_line
         from realcost_agent.agent.safety.gitcmd import git_write_plan
 
         plan = git_write_plan(argv[-1]) if len(argv) == 3 and argv[:2] == ["/bin/bash", "-c"] else None
@@ -379,7 +380,7 @@ class Session:
         env = scrubbed_env(self.env)
         wrap = self.command_wrapper()
         if git_outside and wrap is not None:
-            from realcost_agent.agent.gitsafe import git_env
+            from realcost_agent.tools.gitsafe import git_env
 
             wrap, env = self._git_outside_argv, git_env(env)
         return ToolContext(
@@ -405,14 +406,14 @@ class Session:
             self.emit(ev.ToolOutputDelta(call_id, text))
 
     def _default_output_dir(self) -> Path:
-        from realcost_agent.agent.paths import data_dir
+        from realcost_agent.tools.paths import data_dir
 
         return data_dir(self.env) / "outputs" / self.id
 
     async def _open_checkpoints(self) -> None:
         """The project's shadow repository in the data dir (agent/shadow_git.py)."""
         from realcost_agent.agent.checkpoints import CheckpointError, Checkpoints, prune_sessions
-        from realcost_agent.agent.paths import data_dir
+        from realcost_agent.tools.paths import data_dir
 
         s = self.settings
         options = dict(data_dir=data_dir(self.env), env=scrubbed_env(self.env),
@@ -635,14 +636,14 @@ class Session:
 
     def repo_map(self) -> Any:
         if self._repo_map is None:
-            from realcost_agent.agent.repomap import RepoMap
+            from realcost_agent.tools.repomap import RepoMap
 
             self._repo_map = RepoMap(self.root, env=self.env)
         return self._repo_map
 
     async def _map_for(self, prompt: str) -> str:
         """The repo map for a new task, fitted to the model's budget ('' when off or empty)."""
-        from realcost_agent.agent.repomap import budget_for
+        from realcost_agent.tools.repomap import budget_for
 
         if self.settings.repo_map_tokens == 0:
             return ""

@@ -129,7 +129,7 @@ class TaskFlow:
         st.checks += 1
         checked = self.s.model.label
         self.s.emit(ev.CheckStarted(task.id, self.check, st.checks))
-        from realcost_agent.agent.policy import scrubbed_env
+        from realcost_agent.tools.childenv import scrubbed_env
 
         try:
             result = await run_check(

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from realcost_agent.agent.gitsafe import run_git
+from realcost_agent.tools.gitsafe import run_git
 
 WORKTREES = Path(".agent") / "worktrees"
 RUNS = Path(".agent") / "compare"

@@ -72,7 +72,7 @@ def generate(path: Path, tasks: int, calls_per_task: int, per_session: int = 100
 
 
 def bench_report(tasks: int, calls_per_task: int) -> None:
-    from realcost_agent.agent.cli_report import render
+    from realcost_agent.cli.report import render
     from realcost_agent.agent.report import Scope, build_report
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -79,7 +79,7 @@ json.dump({"seconds": seconds, "map": text or ""}, open(out, "w"))
 OURS_DRIVER = r'''
 import json, sys, time
 sys.path.insert(0, sys.argv[5])
-from realcost_agent.agent.repomap import RepoMap
+from realcost_agent.tools.repomap import RepoMap
 
 root, cache, budget, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 rm = RepoMap(root, cache_dir=cache)

@@ -40,7 +40,7 @@ class ToolContext:
     on_output: Any = None  # Callable[[str], None] | None
     # Process groups started by commands; the session kills survivors (background jobs) at exit.
     process_groups: set[int] | None = None
-    # The session's repo map (realcost_agent.agent.repomap.RepoMap) and what it ranks by: the task's text and the
+    # The session's repo map (realcost_agent.tools.repomap.RepoMap) and what it ranks by: the task's text and the
     # files the agent touched. None outside a session: the tool then builds its own.
     # Wraps a command's argv (e.g. in a bubblewrap sandbox): (argv, cwd) -> argv.
     wrap_argv: Any = None

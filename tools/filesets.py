@@ -52,7 +52,7 @@ def _git_files(root: Path, sub: str) -> list[str] | None:
     git = shutil.which("git")
     if not git:
         return None
-    from realcost_agent.agent.gitsafe import git_argv, git_env
+    from realcost_agent.tools.gitsafe import git_argv, git_env
 
     # Hardened (no fsmonitor, hooks or filters from .git/config); no GIT_DIR redirects.
     env = git_env()

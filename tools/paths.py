@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 
 NAME_MAX = 255  # bytes per path component (Linux, macOS)
@@ -58,3 +59,13 @@ def display(root: Path, path: Path) -> str:
         return Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
     except ValueError:
         return str(path)
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the agent keeps its own files (never inside the user's repository)."""
+    env = os.environ if env is None else env
+    if env.get("AGENT_DATA_HOME"):
+        return Path(env["AGENT_DATA_HOME"])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("agent"))

@@ -42,7 +42,7 @@ class RepoMap(Tool):
         if ctx.repo_map is not None:
             rm = ctx.repo_map
         else:
-            from realcost_agent.agent.repomap import RepoMap as Builder
+            from realcost_agent.tools.repomap import RepoMap as Builder
 
             rm = Builder(ctx.root)
         focus = (params.focus or "").strip() or None

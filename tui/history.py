@@ -11,7 +11,7 @@ MAX_ENTRIES = 1000
 def history_path(root: Path, env: Mapping[str, str] | None = None) -> Path:
     import hashlib
 
-    from realcost_agent.agent.paths import data_dir
+    from realcost_agent.tools.paths import data_dir
 
     digest = hashlib.sha256(str(Path(os.path.realpath(root))).encode()).hexdigest()[:16]
     return data_dir(env) / "history" / f"{digest}.jsonl"

@@ -105,7 +105,7 @@ def protected_paths(root: Path | str, instruction_files: Iterable[str] = ("AGENT
                     env: Mapping[str, str] | None = None) -> ProtectedPaths:
     """The protected set for a project: its own files plus the agent's config and data dirs."""
     from realcost_agent.agent.config import user_config_path
-    from realcost_agent.agent.paths import data_dir
+    from realcost_agent.tools.paths import data_dir
 
     outside: list[tuple[Path, str]] = []
     for base, why in ((data_dir(env), "the agent's data directory"),

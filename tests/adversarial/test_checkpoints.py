@@ -341,7 +341,7 @@ async def test_undo_report_names_what_was_not_saved(world):
 
 @pytest.mark.attack("data_loss")
 async def test_agent_undo_cli_restores_from_the_data_dir_after_git_is_gone(world, monkeypatch, capsys):
-    from realcost_agent.agent import cli_undo
+    from realcost_agent.cli import undo as cli_undo
 
     root = world["root"]
     before = tree_state(root)

@@ -401,7 +401,7 @@ AGENT_GIT_CALLS = {
     "repo_info": lambda root: __import__("realcost_agent.agent.prompt", fromlist=["x"]).repo_info(root),
     "git_head": lambda root: __import__("realcost_agent.agent.recorder", fromlist=["x"]).git_head(root),
     "project_files": lambda root: __import__("realcost_agent.tools.filesets", fromlist=["x"]).project_files(root),
-    "repomap_files": lambda root: __import__("realcost_agent.agent.repomap.files", fromlist=["x"]).source_files(root),
+    "repomap_files": lambda root: __import__("realcost_agent.tools.repomap.files", fromlist=["x"]).source_files(root),
     "worktree_dirty": lambda root: __import__("realcost_agent.agent.worktrees", fromlist=["x"]).dirty_files(root),
     "worktree_diffstat": lambda root: __import__("realcost_agent.agent.worktrees", fromlist=["x"]).diffstat(root, "HEAD"),
     "worktree_add_and_clean": lambda root: (

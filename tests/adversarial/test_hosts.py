@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from realcost_agent.agent.config import Settings
-from realcost_agent.agent.doctor import run_doctor, targets
+from realcost_agent.cli.doctor import run_doctor, targets
 from fakeserver import FakeOpenAIServer, FakeTurn
 from realcost_agent.providers.base import ProviderError, Usage
 from realcost_agent.providers.catalogue import resolve_model

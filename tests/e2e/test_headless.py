@@ -214,7 +214,7 @@ def test_bad_config_exit_2(repo: Path) -> None:
 
 def test_version_and_help_do_not_import_litellm(repo: Path) -> None:
     code = (
-        "import sys; from realcost_agent.agent.cli import main\n"
+        "import sys; from realcost_agent.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "assert 'litellm' not in sys.modules and 'textual' not in sys.modules, 'heavy import'\n"
     )
@@ -228,7 +228,7 @@ def test_version_and_help_do_not_import_litellm(repo: Path) -> None:
 def test_headless_direct_path_does_not_import_litellm(repo: Path, fake_server, tmp_path: Path) -> None:
     fake_server.add(FakeTurn(content="ok"))
     code = (
-        "import sys\nfrom realcost_agent.agent.cli import main\n"
+        "import sys\nfrom realcost_agent.cli.main import main\n"
         f"rc = main(['-p', 'hi', '--api-base', {fake_server.url!r}, '-C', {str(repo)!r}])\n"
         "assert rc == 0, rc\nassert 'litellm' not in sys.modules, 'litellm imported'\n"
     )

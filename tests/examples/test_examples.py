@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent.compare import load_task_file
-from realcost_agent.agent.scripted_run import parse_script
+from realcost_agent.cli.compare import load_task_file
+from realcost_agent.cli.run import parse_script
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SOLUTIONS = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from realcost_agent.agent.config import Settings
-from realcost_agent.agent.doctor import Target, run_doctor, targets
+from realcost_agent.cli.doctor import Target, run_doctor, targets
 from agentproc import run_agent
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 from realcost_agent.providers.catalogue import resolve_model

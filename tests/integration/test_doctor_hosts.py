@@ -9,8 +9,8 @@ import io
 import pytest
 
 from realcost_agent.agent.config import Settings
-from realcost_agent.agent.doctor import run_doctor, targets
-from realcost_agent.agent.doctor_hosts import diagnose, ollama_native
+from realcost_agent.cli.doctor import run_doctor, targets
+from realcost_agent.cli.doctor_hosts import diagnose, ollama_native
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
 SERVED = "openai/gpt-oss-20b"

@@ -1,6 +1,7 @@
 import json
 
-from realcost_agent.agent.policy import decide, scrubbed_env
+from realcost_agent.agent.policy import decide
+from realcost_agent.tools.childenv import scrubbed_env
 from realcost_agent.agent.secrets import Redactor
 from realcost_agent.agent.toolcalls import recover_text_calls
 

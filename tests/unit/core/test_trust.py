@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent import cli_trust
+from realcost_agent.cli import trust as cli_trust
 from realcost_agent.agent.config import _NOT_SETTINGS, ConfigError, Settings, load_settings
 from realcost_agent.agent.trust import (HARMLESS, NEEDS_TRUST, RESERVED, TrustGate, TrustStore, build_request,
                          key_bases, needs_trust)

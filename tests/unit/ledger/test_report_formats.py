@@ -11,7 +11,7 @@ import re
 import jsonschema
 import pytest
 
-from realcost_agent.agent.cli_report import render
+from realcost_agent.cli.report import render
 from realcost_agent.agent.report import REPORT_SCHEMA, Scope, build_report, parse_since
 from realcost_agent.agent.report_render import CSV_COLUMNS, render_csv, render_markdown
 

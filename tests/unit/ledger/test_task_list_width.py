@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from realcost_agent.agent.cli_report import _list, _negative_durations_as_values
+from realcost_agent.cli.report import _list, _negative_durations_as_values
 
 
 def _row(task_id: int, *, prompt: str = "fix the flaky date parsing test in the reports module") -> dict:
@@ -53,7 +53,7 @@ def test_negative_durations_are_values(argv: list[str], expected: list[str]) -> 
 
 
 def test_help_names_every_backend() -> None:
-    from realcost_agent.agent.cli import build_parser
+    from realcost_agent.cli.main import build_parser
     from realcost_agent.providers.catalogue import BACKENDS
 
     text = " ".join(build_parser().format_help().split())

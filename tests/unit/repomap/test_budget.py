@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from realcost_agent.agent.repomap import PROFILE_BUDGETS, RepoMap, budget_for, estimate_tokens
-from realcost_agent.agent.repomap.render import estimate_line
+from realcost_agent.tools.repomap import PROFILE_BUDGETS, RepoMap, budget_for, estimate_tokens
+from realcost_agent.tools.repomap.render import estimate_line
 
 
 @pytest.mark.parametrize("budget", [64, 80, 120, 200, 350, 600, 1000, 4096])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent.repomap import RepoMap, cache as cache_mod, files as files_mod
+from realcost_agent.tools.repomap import RepoMap, cache as cache_mod, files as files_mod
 
 N_SOURCES = 16  # source files in the fixture (README.md is not one)
 PAST = time.time() - 3600
@@ -110,8 +110,8 @@ def test_unwritable_cache_dir_still_builds(repo, tmp_path):
 
 @pytest.mark.parametrize("rel", ["app/core.py", "server/config.go"])
 def test_cache_entry_equals_a_fresh_parse(repo, cache_dir, rel):
-    from realcost_agent.agent.repomap.languages import language_of
-    from realcost_agent.agent.repomap.tags import extract
+    from realcost_agent.tools.repomap.languages import language_of
+    from realcost_agent.tools.repomap.tags import extract
 
     RepoMap(repo, cache_dir=cache_dir).build()
     entries, _ = cache_mod.TagCache(cache_dir, Path(os.path.realpath(repo))).load()

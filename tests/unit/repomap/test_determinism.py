@@ -14,7 +14,7 @@ import pytest
 
 SCRIPT = r"""
 import sys
-from realcost_agent.agent.repomap import RepoMap
+from realcost_agent.tools.repomap import RepoMap
 root, cache, task = sys.argv[1], sys.argv[2], sys.argv[3]
 rm = RepoMap(root, cache_dir=cache)
 text = rm.build(task=task, touched=["server/main.go"], budget_tokens=int(sys.argv[4]))
@@ -47,7 +47,7 @@ def test_warm_build_from_another_processes_cache_is_identical(repo, tmp_path):
 
 
 def test_in_process_rebuilds_are_identical(repo, cache_dir):
-    from realcost_agent.agent.repomap import RepoMap
+    from realcost_agent.tools.repomap import RepoMap
 
     rm = RepoMap(repo, cache_dir=cache_dir)
     maps = {rm.build(task="fetchWidgets", budget_tokens=b) for b in (200, 200, 200)}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent.repomap import RepoMap
-from realcost_agent.agent.repomap.mentions import Index, find_mentions
+from realcost_agent.tools.repomap import RepoMap
+from realcost_agent.tools.repomap.mentions import Index, find_mentions
 
 # A small video app: generic hubs (index, utils, main) that everything imports, and the leaves
 # a task about the timeline and thumbnails is really about.

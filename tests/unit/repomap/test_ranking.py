@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from realcost_agent.agent.repomap import RepoMap
+from realcost_agent.tools.repomap import RepoMap
 
 
 def _files(text: str) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from realcost_agent.agent.repomap import RepoMap
-from realcost_agent.agent.repomap.tags import extract, is_minified
+from realcost_agent.tools.repomap import RepoMap
+from realcost_agent.tools.repomap.tags import extract, is_minified
 
 
 def _map(root: Path, cache: Path, **kw) -> tuple[str, RepoMap]:

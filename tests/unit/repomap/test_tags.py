@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from realcost_agent.agent.repomap.languages import language_of
-from realcost_agent.agent.repomap.tags import extract
+from realcost_agent.tools.repomap.languages import language_of
+from realcost_agent.tools.repomap.tags import extract
 
 CASES = {
     "a.py": (
@@ -145,7 +145,7 @@ def test_language_extracts_expected_definitions_and_references(name):
 
 
 def test_every_language_has_a_case():
-    from realcost_agent.agent.repomap.languages import EXTENSIONS
+    from realcost_agent.tools.repomap.languages import EXTENSIONS
 
     covered = {language_of(name) for name in CASES}
     assert covered == set(EXTENSIONS.values())

@@ -7,9 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from realcost_agent.agent.repomap import estimate_tokens
+from realcost_agent.tools.repomap import estimate_tokens
 from realcost_agent.tools.base import ToolContext
-from realcost_agent.agent.repomap import RepoMap as Builder
+from realcost_agent.tools.repomap import RepoMap as Builder
 from realcost_agent.tools.repo_map import RepoMap, RepoMapParams
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent.gitsafe import config_args, git_env, is_program_key, local_program_keys, run_git
+from realcost_agent.tools.gitsafe import config_args, git_env, is_program_key, local_program_keys, run_git
 from realcost_agent.agent.safety.gitcmd import git_write_plan
 from realcost_agent.agent.safety.protected import ProtectedPaths, protected_paths, touched_paths
 from realcost_agent.agent.safety.rules import decide_call, parse_rules
@@ -221,7 +221,7 @@ async def test_without_bwrap_one_warning_names_the_fix_and_commands_run_unsandbo
     import realcost_agent.agent.safety.sandbox as sb
     from realcost_agent.agent import events as ev
     from realcost_agent.agent.config import ConfigError, Settings
-    from realcost_agent.agent.doctor import sandbox_finding
+    from realcost_agent.cli.doctor import sandbox_finding
     from realcost_agent.agent.session import Session
     from realcost_agent.providers.scripted import ScriptedProvider, text
 

@@ -11,7 +11,7 @@ For every backend that is configured (a key is set, it is the configured --backe
              paid backends; --no-call skips them). Known gpt-oss server misconfigurations
              (vLLM without tool calling, llama.cpp without --jinja, Ollama's native route) are
              recognised by the server's error text and named with the fix
-             (agent/doctor_hosts.py), and the reasoning field the server uses is reported.
+             (cli/doctor_hosts.py), and the reasoning field the server uses is reported.
 First, one line says whether commands run in the bubblewrap sandbox, and how to fix it if not
 (it does not change the exit code).
 Backends that are not configured get one line saying how to configure them.
@@ -115,7 +115,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
     found = [Finding(t.name, "key", True,
                      f"key in {key_env}, sent only to {dest}" if key_env else f"no key needed · {dest}")]
     if t.models:
-        from realcost_agent.agent.doctor_hosts import host_line
+        from realcost_agent.cli.doctor_hosts import host_line
         from realcost_agent.providers.hosts import guess_host, profile_of
 
         model, host = t.models[0], profile_of(t.models[0])
@@ -146,7 +146,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
             ids = None
         found.append(Finding(t.name, "reachable", True, f"{url} answers"))
     else:
-        from realcost_agent.agent.doctor_hosts import diagnose
+        from realcost_agent.cli.doctor_hosts import diagnose
 
         diag = diagnose(resp.status_code, resp.text, t.api_base)
         if diag is not None:
@@ -171,7 +171,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
 async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
                      timeout: float, user_bases: Sequence[str]) -> list[Finding]:
     """The round trip: ping call, then its result back (as the agent sends it), then an answer."""
-    from realcost_agent.agent.doctor_hosts import diagnose, reasoning_note
+    from realcost_agent.cli.doctor_hosts import diagnose, reasoning_note
     from realcost_agent.providers.base import ProviderError, ReasoningDelta, ToolCallDelta
     from realcost_agent.providers.factory import make_provider
     from realcost_agent.providers.hosts import profile_of
@@ -277,7 +277,7 @@ async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, 
 def main(argv: Sequence[str]) -> int:
     import os
 
-    from realcost_agent.agent.cli import _flags, _root
+    from realcost_agent.cli.main import _flags, _root
     from realcost_agent.agent.config import ConfigError, load_settings
 
     p = argparse.ArgumentParser(prog="agent doctor", description=__doc__.split("\n\n")[0],

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from realcost_agent.agent.repomap.rank import Entry
+from realcost_agent.tools.repomap.rank import Entry
 
 _PIECE = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]+|\s+")
 # Calibrated on outlines of Python, TS/JS, Go, Rust, Java and C/C++ (bench/repomap_bench.py

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from realcost_agent.agent.repomap.cache import CacheEntry, TagCache, default_cache_dir
-from realcost_agent.agent.repomap.files import MAX_FILE_BYTES, source_files
-from realcost_agent.agent.repomap.languages import language_of
-from realcost_agent.agent.repomap.mentions import Index, find_mentions
-from realcost_agent.agent.repomap.rank import Graph, build_graph, rank_entries
-from realcost_agent.agent.repomap.render import fit
-from realcost_agent.agent.repomap.tags import EMPTY, FileTags, extract, is_minified
+from realcost_agent.tools.repomap.cache import CacheEntry, TagCache, default_cache_dir
+from realcost_agent.tools.repomap.files import MAX_FILE_BYTES, source_files
+from realcost_agent.tools.repomap.languages import language_of
+from realcost_agent.tools.repomap.mentions import Index, find_mentions
+from realcost_agent.tools.repomap.rank import Graph, build_graph, rank_entries
+from realcost_agent.tools.repomap.render import fit
+from realcost_agent.tools.repomap.tags import EMPTY, FileTags, extract, is_minified
 
 BINARY_SNIFF_BYTES = 8192
 MIN_BUDGET = 64

@@ -29,7 +29,7 @@ def render(report: dict[str, Any], fmt: str, out: TextIO, *, width: int | None =
     if fmt == "terminal":
         r.render_terminal(report, out, width=width)
     elif fmt == "html":
-        from realcost_agent.agent.report_html import render_html
+        from realcost_agent.cli.report_html import render_html
 
         out.write(render_html(report))
     else:

@@ -76,7 +76,7 @@ def git_binary() -> str | None:
 def git_env(base: Mapping[str, str] | None = None, *, user_config: bool = True) -> dict[str, str]:
     """`base` (default os.environ), scrubbed of secrets, without variables that redirect git
     or name programs, with no system config, inert editors and pagers, and no prompts."""
-    from realcost_agent.agent.policy import scrubbed_env
+    from realcost_agent.tools.childenv import scrubbed_env
 
     # No API keys either: a program the user's own global config names (an lfs filter, a
     # credential helper) has no business with them.

@@ -7,9 +7,9 @@ graph ranked by personalized PageRank orders files and definitions by relevance 
 """
 from __future__ import annotations
 
-from realcost_agent.agent.repomap.builder import (DEFAULT_BUDGET, PROFILE_BUDGETS, BuildStats, RepoMap,
+from realcost_agent.tools.repomap.builder import (DEFAULT_BUDGET, PROFILE_BUDGETS, BuildStats, RepoMap,
                                    budget_for)
-from realcost_agent.agent.repomap.render import estimate_tokens
+from realcost_agent.tools.repomap.render import estimate_tokens
 
 __all__ = ["RepoMap", "BuildStats", "budget_for", "estimate_tokens", "PROFILE_BUDGETS",
            "DEFAULT_BUDGET"]

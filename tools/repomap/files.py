@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from realcost_agent.agent.repomap.languages import language_of
+from realcost_agent.tools.repomap.languages import language_of
 
 MAX_FILE_BYTES = 1_000_000
 # Only for the walk: git's own listing already leaves out what the project ignores.
@@ -54,7 +54,7 @@ def _git_files(root: Path) -> list[str] | None:
     git = shutil.which("git")
     if not git:
         return None
-    from realcost_agent.agent.gitsafe import git_argv, git_env
+    from realcost_agent.tools.gitsafe import git_argv, git_env
 
     try:
         proc = subprocess.run(

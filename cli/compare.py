@@ -63,7 +63,7 @@ def load_task_file(path: Path) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from realcost_agent.agent.cli import _common
+    from realcost_agent.cli.main import _common
 
     p = argparse.ArgumentParser(
         prog="agent compare", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -131,7 +131,7 @@ def _spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings, warnings)
-    from realcost_agent.agent.cli import _flags
+    from realcost_agent.cli.main import _flags
     from realcost_agent.agent.config import ConfigError, load_settings
 
     warnings: list[str] = []
@@ -219,7 +219,7 @@ class _Interruptible:
 async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any, out_dir: Path,
                      ledger_path: Path | None, err: TextIO, interrupts: list[Any]) -> dict[str, Any]:
     from realcost_agent.agent.config import ConfigError
-    from realcost_agent.agent.driver import Driver, Outcome
+    from realcost_agent.cli.driver import Driver, Outcome
     from realcost_agent.agent.recorder import attach_ledger
     from realcost_agent.agent.session import Session
 
@@ -285,7 +285,7 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
 
 
 def _write(root: Path, run: dict[str, Any], hourly_rate: float | None) -> dict[str, Path]:
-    from realcost_agent.agent import compare_report
+    from realcost_agent.cli import compare_report
     from realcost_agent.agent.ledger import Ledger, default_path
     from realcost_agent.agent.report import Scope, build_report
 
@@ -310,7 +310,7 @@ def _rebuild(root: Path, run_id: str, hourly_rate: float | None) -> int:
 
 
 def _summary(run: dict[str, Any], err: TextIO) -> None:
-    from realcost_agent.agent.compare_report import HEADERS, outcome_rows
+    from realcost_agent.cli.compare_report import HEADERS, outcome_rows
 
     rows = [HEADERS[:-1]] + [row[:-1] for row in outcome_rows(run)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

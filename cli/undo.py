@@ -28,8 +28,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from realcost_agent.agent.checkpoints import CheckpointError, Checkpoints, latest_session, legacy_refs
-    from realcost_agent.agent.paths import data_dir
-    from realcost_agent.agent.policy import scrubbed_env
+    from realcost_agent.tools.paths import data_dir
+    from realcost_agent.tools.childenv import scrubbed_env
 
     root = (Path(args.cd).expanduser() if args.cd else Path.cwd()).resolve()
     env = scrubbed_env(os.environ)

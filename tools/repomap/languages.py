@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from realcost_agent.agent.repomap.queries import QUERIES
+from realcost_agent.tools.repomap.queries import QUERIES
 
 EXTENSIONS: dict[str, str] = {
     ".py": "python", ".pyi": "python",

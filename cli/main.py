@@ -193,21 +193,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
     if argv and argv[0] == "trust":
-        from realcost_agent.agent import cli_trust
+        from realcost_agent.cli import trust as cli_trust
 
         return cli_trust.main(argv[1:])
     if argv and argv[0] == "undo":
-        from realcost_agent.agent import cli_undo
+        from realcost_agent.cli import undo as cli_undo
 
         return cli_undo.main(argv[1:])
     if argv and argv[0] in ("compare", "run", "doctor"):
         import importlib
 
-        module = {"compare": "realcost_agent.agent.compare", "run": "realcost_agent.agent.scripted_run",
-                  "doctor": "realcost_agent.agent.doctor"}[argv[0]]
+        module = {"compare": "realcost_agent.cli.compare", "run": "realcost_agent.cli.run",
+                  "doctor": "realcost_agent.cli.doctor"}[argv[0]]
         return int(importlib.import_module(module).main(argv[1:]))
     if argv and argv[0] in ("report", "task"):
-        from realcost_agent.agent import cli_report
+        from realcost_agent.cli import report as cli_report
 
         return (cli_report.main_report if argv[0] == "report" else cli_report.main_task)(argv[1:])
     args = build_parser().parse_args(argv)
@@ -235,7 +235,7 @@ def _run_headless(args: argparse.Namespace) -> int:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
     settings, root, warnings = _load(args)
     resumed = _resume(args, root)
-    from realcost_agent.agent.headless import run_headless
+    from realcost_agent.cli.headless import run_headless
 
     return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
                         report=args.report, debug_minutes=args.debug_minutes, resume=resumed)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from realcost_agent.agent.repomap.languages import grammar
-from realcost_agent.agent.repomap.queries import CONTAINER_KINDS
-from realcost_agent.agent.repomap.stoplists import STOPLISTS
+from realcost_agent.tools.repomap.languages import grammar
+from realcost_agent.tools.repomap.queries import CONTAINER_KINDS
+from realcost_agent.tools.repomap.stoplists import STOPLISTS
 
 MAX_SIGNATURE_CHARS = 120
 _FUNCTION_KINDS = frozenset({"function", "method"})

@@ -28,7 +28,7 @@ CacheEntry = tuple[int, int, tuple, tuple]
 
 
 def default_cache_dir(root: Path, env: Any = None) -> Path:
-    from realcost_agent.agent.paths import data_dir
+    from realcost_agent.tools.paths import data_dir
 
     digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return data_dir(env) / "repomap" / digest

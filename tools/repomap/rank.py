@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from operator import itemgetter, mul, sub
 from typing import Mapping, NamedTuple, Sequence
 
-from realcost_agent.agent.repomap.languages import language_of
-from realcost_agent.agent.repomap.queries import CONTAINER_KINDS
+from realcost_agent.tools.repomap.languages import language_of
+from realcost_agent.tools.repomap.queries import CONTAINER_KINDS
 
 DAMPING = 0.85
 MAX_ITER = 100

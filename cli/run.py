@@ -124,13 +124,13 @@ def parse_script(text: str, name: str = "session.toml") -> Script:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from realcost_agent.agent.cli import _common
+    from realcost_agent.cli.main import _common
 
     p = argparse.ArgumentParser(
         prog="agent run", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Replay a scripted session (TOML: tasks, follow-ups, checks, models) headless.",
         epilog="exit codes: N tasks did not pass (0: all passed) · 64 bad file or config · "
-        "130 interrupted\nschema: see `python -m pydoc realcost_agent.agent.scripted_run`",
+        "130 interrupted\nschema: see `python -m pydoc realcost_agent.cli.run`",
     )
     p.add_argument("file", help="the session file (TOML)")
     p.add_argument("--keep-going", action="store_true", default=None,
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    from realcost_agent.agent.cli import _flags, _root
+    from realcost_agent.cli.main import _flags, _root
     from realcost_agent.agent.config import ConfigError, load_settings
 
     args = build_parser().parse_args(list(argv))
@@ -180,7 +180,7 @@ def main(argv: Sequence[str]) -> int:
 async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
                      report: bool = False) -> int:
     from realcost_agent.agent.config import ConfigError
-    from realcost_agent.agent.driver import Driver
+    from realcost_agent.cli.driver import Driver
     from realcost_agent.agent.ops import Interrupt, SetCheck, SwitchModel
     from realcost_agent.agent.recorder import attach_ledger
     from realcost_agent.agent.session import Session
@@ -258,7 +258,7 @@ async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
                 pass
         if recorder is not None:
             if report:
-                from realcost_agent.agent.cli_report import render, session_report
+                from realcost_agent.cli.report import render, session_report
 
                 render(session_report(recorder.ledger, session.id), "terminal", err)
             recorder.close()

@@ -86,7 +86,7 @@ def html_preamble(run: dict[str, Any]) -> str:
 
 
 def write(out_dir: Path, run: dict[str, Any], report: dict[str, Any]) -> dict[str, Path]:
-    from realcost_agent.agent.report_html import render_html
+    from realcost_agent.cli.report_html import render_html
     from realcost_agent.agent.report_render import render_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from realcost_agent.agent import events as ev
-from realcost_agent.agent.cli import (
+from realcost_agent.cli.main import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROVIDER,
@@ -196,7 +196,7 @@ async def _drive(
     report_obj = None
     if recorder is not None:
         if report:
-            from realcost_agent.agent.cli_report import session_report
+            from realcost_agent.cli.report import session_report
 
             report_obj = session_report(recorder.ledger, session.id)
         recorder.close()
@@ -261,7 +261,7 @@ async def _drive(
         if report_obj is None:
             err.write("agent: no report: the cost ledger could not be opened\n")
         else:
-            from realcost_agent.agent.cli_report import render
+            from realcost_agent.cli.report import render
 
             render(report_obj, "terminal", err)
     out.flush()
