@@ -31,9 +31,13 @@ class History:
         self._call_ids: set[str] = set()
 
     # -- the journal -------------------------------------------------------------------------
-    def open_journal(self, path: Path) -> Journal:
-        """Journal from now on; OSError when the file cannot be written."""
-        self.journal = Journal(path, self._redact)
+    def open_journal(self, path: Path) -> Journal | None:
+        """Journal from now on; None (after a Warning) when the file cannot be written."""
+        try:
+            self.journal = Journal(path, self._redact)
+        except OSError as exc:
+            self._emit(ev.Warning(f"session journal {path} cannot be written "
+                                  f"({exc.strerror or exc}); this session cannot be resumed"))
         return self.journal
 
     def meta(self, **data: Any) -> None:

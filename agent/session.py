@@ -33,6 +33,7 @@ from realcost_agent.agent.context import TurnContext, TurnLimits
 from realcost_agent.agent.history import History
 from realcost_agent.agent.journal import Resumed, sessions_dir
 from realcost_agent.agent.meter import Meter
+from realcost_agent.agent.provider_pool import ProviderPool
 from realcost_agent.agent.prompt import load_instructions, repo_info, system_prompt
 from realcost_agent.agent.sandboxing import Sandbox
 from realcost_agent.agent.secrets import Redactor, dotenv_values
@@ -42,7 +43,7 @@ from realcost_agent.agent.trust import key_bases
 from realcost_agent.agent.turn import Turn, cancel_and_wait
 from realcost_agent.agent.version import __version__
 from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel
-from realcost_agent.providers.keyroute import check_key_route, key_destination, refusal
+from realcost_agent.providers.keyroute import check_key_route, key_destination
 
 _CLOSED = object()
 _STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
@@ -90,10 +91,9 @@ class Session:
             self.env, dotenv_values(self.root), named_values=settings.redact_values,
             redact_env=settings.redact_env,
         )
-        self._provider_factory = provider_factory
-        self._providers: dict[tuple[str, str | None], Provider] = {}
         # Keys go only to their own host or a base the user set (agent/trust.py).
         self.key_bases = key_bases(settings)
+        self.providers = ProviderPool(settings, self.env, self.key_bases, provider_factory)
         self.tasks = TaskTracker(
             measure_debug=interactive, idle_cap_seconds=settings.debug_idle_cap_minutes * 60,
             clock=clock,
@@ -141,14 +141,9 @@ class Session:
         # the one door into the conversation, redacts the system prompt they go into).
         instructions = load_instructions(self.root, self.settings.instruction_files, problems)
         if self._journal_enabled:
-            path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
-            try:
-                journal = self.history.open_journal(path)
-            except OSError as exc:
-                self.emit(ev.Warning(f"session journal {path} cannot be written ({exc.strerror or exc}); "
-                                     "this session cannot be resumed"))
-            else:
-                self.add_listener(journal.event)
+            journal = self.history.open_journal(sessions_dir(self.root, self.env) / f"{self.id}.jsonl")
+            if journal is not None:
+                self.add_listener(journal.event)  # the figure-bearing events
         if self._resume is not None:
             self._restore(self._resume)
         else:
@@ -230,23 +225,7 @@ class Session:
         return self.meter.unpriced_calls
 
     def provider(self, model: ResolvedModel | None = None) -> Provider:
-        model = model or self.model
-        key = (model.litellm_id, model.api_base)
-        why = refusal(model, self.env, self.key_bases)
-        if why:  # checked for every model and factory, scripted ones included
-            raise ProviderError(why, backend=model.backend, model=model.label)
-        if key not in self._providers:
-            if self._provider_factory is not None:
-                self._providers[key] = self._provider_factory(model)
-            else:
-                from realcost_agent.providers.factory import make_provider
-
-                force = None if self.settings.provider == "auto" else self.settings.provider
-                self._providers[key] = make_provider(
-                    model, force=force, env=self.env, idle_timeout=self.settings.stream_idle_timeout,
-                    user_bases=self.key_bases,
-                )
-        return self._providers[key]
+        return self.providers.get(model or self.model)
 
     def refresh_secrets(self) -> None:
         """Pick up .env files created or changed since the session started (by the user, or by
@@ -257,18 +236,12 @@ class Session:
 
     def _restore(self, resumed: Resumed) -> None:
         """Continue a journaled session: its conversation, model, current task and totals."""
-        if resumed.meta.get("model") and self.settings.sources.get("model") != "flag":
-            self.flow.restore_model(str(resumed.meta["model"]))
+        self.flow.resume(resumed.meta, resumed.events,
+                         flagged=self.settings.sources.get("model") == "flag")
         self.history.resume(resumed.messages)
         self.meter.restore(resumed.events)
-        last_task = None
-        for record in resumed.events:
-            kind = record.get("type")
-            if kind == "task_updated":
-                last_task = record
-            elif kind == "model_switched":
-                self.flow.restore_model(str(record.get("model")))
-        if last_task is not None:
+        tasks = [r for r in resumed.events if r.get("type") == "task_updated"]
+        if (last_task := tasks[-1] if tasks else None) is not None:
             self.tasks.restore(last_task)
         if resumed.skipped_lines:
             self.emit(ev.Warning(
@@ -418,10 +391,6 @@ class Session:
         self._pending_inputs.clear()
         await self._stop_turn()
         await self.tool_runner.kill_survivors()
-        for provider in self._providers.values():
-            try:
-                await provider.aclose()
-            except Exception:  # noqa: BLE001 - closing must not fail the shutdown
-                pass
+        await self.providers.aclose()
         self.history.close()
         self._events.put_nowait(_CLOSED)

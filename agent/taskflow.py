@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from realcost_agent.agent import events as ev
 from realcost_agent.agent.checks import TOOL_FAILURE_PROMPT, followup_prompt, run_check
@@ -59,6 +59,16 @@ class TaskFlow:
     def use(self, model: ResolvedModel) -> None:
         """The one writer of the current model; events about the change are the caller's."""
         self._model = model
+
+    def resume(self, meta: Mapping[str, Any], events: Iterable[Mapping[str, Any]], *,
+               flagged: bool) -> None:
+        """A resumed session's model: the journal's (unless --model named one), then every
+        /model switch it recorded, in order."""
+        if meta.get("model") and not flagged:
+            self.restore_model(str(meta["model"]))
+        for record in events:
+            if record.get("type") == "model_switched":
+                self.restore_model(str(record.get("model")))
 
     def restore_model(self, spec: str) -> None:
         """A resumed session's model (its journal's); an Error when it is unusable here."""
