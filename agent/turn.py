@@ -186,7 +186,7 @@ class Turn:
             with request_timer() as sent:
                 try:
                     stream = stream_with_retries(
-                        self.ctx.provider(model), self.ctx.history.snapshot(notes),
+                        self.ctx.provider(self.ctx.model()), self.ctx.history.snapshot(notes),
                         self.ctx.tools.schemas(),
                         model, on_retry=self._on_retry, sleep=self.ctx.sleep,
                     )
