@@ -9,6 +9,9 @@ dataclass is frozen: a turn cannot swap a service for another.
 Modelled on Codex's per-turn context (codex-rs/core `TurnContext`), with one difference kept
 from this agent's behaviour: `model` is read at each request, so /model during a turn applies
 from the turn's next request, as it always has.
+
+A new service for turns (hooks, plan mode, a budget): add a field with a default at the end,
+fill it in `Session._turn_context`, call it from the Turn phase it belongs to.
 """
 from __future__ import annotations
 

@@ -144,7 +144,7 @@ def context_figures() -> dict | None:
 
 
 CORE = ("session.py", "turn.py", "taskflow.py", "context.py", "history.py", "meter.py",
-        "sandboxing.py", "checkpointing.py", "approvals.py", "toolrun.py")
+        "sandboxing.py", "checkpointing.py", "approvals.py", "toolrun.py", "provider_pool.py")
 
 
 def model_writers() -> list[str]:
