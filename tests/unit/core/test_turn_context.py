@@ -131,6 +131,21 @@ async def test_the_turn_stops_at_the_contexts_limits(root):
     assert reason == "max_steps" and "(2)" in message
 
 
+async def test_a_model_switched_during_the_turn_applies_from_its_next_request(root):
+    other = model("o4-mini")
+    bare = Bare(root, [])
+
+    def first(messages, tools, m):
+        bare.model = other  # /model arriving while the first response streams
+        return [tool_call("read_file", {"path": "a.txt"}), usage(10, 1)]
+
+    bare.provider.add(first, [text("done"), usage(10, 1)])
+    bare.history.append({"role": "user", "content": "go"})
+    assert (await Turn(bare.ctx).run())[0] == "done"
+    assert [c.model.label for c in bare.provider.calls] == ["gpt-oss-120b", "o4-mini"]
+    assert [u.model for u in of(bare.events, ev.UsageUpdated)] == ["gpt-oss-120b", "o4-mini"]
+
+
 def test_the_context_is_frozen(root):
     bare = Bare(root, [])
     with pytest.raises(dataclasses.FrozenInstanceError):
