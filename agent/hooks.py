@@ -182,7 +182,7 @@ async def run_one(argv: list[str], cwd: str, env: Mapping[str, str], stdin: byte
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            await asyncio.wait_for(_reaped(proc), timeout)
         except TimeoutError:
             timed_out = True
             await _kill(proc)
@@ -211,10 +211,20 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
         except (ProcessLookupError, PermissionError):
             return
         try:
-            await asyncio.wait_for(proc.wait(), KILL_GRACE)
+            await asyncio.wait_for(_reaped(proc), KILL_GRACE)
             return
         except TimeoutError:
             continue
+
+
+async def _reaped(proc: asyncio.subprocess.Process) -> int:
+    """The hook's exit, as soon as it is reaped: Process.wait() would also wait for every pipe
+    to close, i.e. forever while a background child of the hook holds stdout."""
+    delay = 0.005
+    while proc.returncode is None:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return proc.returncode
 
 
 def interpret(event: str, run: RawRun) -> tuple[Verdict, str, str]:
