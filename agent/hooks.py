@@ -370,7 +370,8 @@ class Hooks:
 
     async def pre_tool(self, call_id: str, tool_name: str, tool_input: Any, decision: Any) -> Any:
         """The approval decision after PreToolUse hooks: deny > the rules' deny > ask > allow.
-        An `allow` skips the approval question, but never for a protected path."""
+        An `allow` skips the approval mode's question, never a protected path's or a
+        destructive command's."""
         if not self:
             return decision
         v = await self._run("PreToolUse", {"tool_name": tool_name, "tool_input": tool_input,
@@ -386,7 +387,9 @@ class Hooks:
             return decision
         if v.permission == "ask":
             return replace(decision, action="ask", reason=f"a PreToolUse hook asks: {why}")
-        if v.permission == "allow" and decision.action == "ask" and not getattr(decision, "protected", ()):
+        # Like an allow rule: never past a protected path's or a destructive command's question.
+        if (v.permission == "allow" and decision.action == "ask"
+                and not getattr(decision, "protected", ()) and not getattr(decision, "destructive", False)):
             return replace(decision, action="allow")
         return decision
 
