@@ -39,7 +39,8 @@ class TurnStarted(Event):
     prompt: str
     model: str
     followup: bool = False
-    # "user" | "check" (the session's follow-up after a failed check) | "escalation"
+    # "user" | "check" (the session's follow-up after a failed check) | "escalation" |
+    # "hook" (a Stop hook asked the model to continue)
     origin: str = "user"
 
 
