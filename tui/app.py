@@ -268,7 +268,8 @@ class AgentApp(App[int]):
 
         conversation = self.conversation
         conversation.handle(event)
-        if isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated, ev.TurnFinished)):
+        if isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated, ev.TurnFinished,
+                              ev.TaskUpdated)):
             from realcost_agent.tui.extensions_view import handle_event
 
             handle_event(self, event)  # hooks and plan mode

@@ -29,7 +29,8 @@ def run_plan_command(app: "AgentApp", arg: str) -> None:
 
 
 def handle_event(app: "AgentApp", event: ev.Event) -> None:
-    """HookRan, PlanProposed, PlanUpdated; and a deferred plan answer once its turn has ended."""
+    """HookRan, PlanProposed, PlanUpdated; a deferred plan answer once its turn has ended; the
+    plan panel cleared when its task ends."""
     conversation = app.conversation
     if isinstance(event, ev.HookRan):
         blocked = event.decision in ("deny", "block", "stop")
@@ -41,6 +42,9 @@ def handle_event(app: "AgentApp", event: ev.Event) -> None:
         app.plan_panel.show_plan(event.steps, event.explanation)
         if event.source != "update_plan":  # the panel shows updates; say approvals and rejections
             conversation.notice(event_lines(event)[0], "info")
+    elif isinstance(event, ev.TaskUpdated):
+        if event.status != "active" and app.plan_panel.steps:  # the plan's task has ended
+            app.plan_panel.show_plan(())
     elif isinstance(event, ev.TurnFinished) and getattr(app, "_plan_answer", None) is not None:
         op, app._plan_answer = app._plan_answer, None
         app.session.submit(op)

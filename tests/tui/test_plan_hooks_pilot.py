@@ -38,6 +38,8 @@ async def test_plan_approve_then_the_panel_tracks_update_plan(tmp_path):
         await wait_for(pilot, lambda: len(provider.calls) == 4 and not app.turn_running, what="the fix")
         assert (root / "calc.py").read_text().endswith("a + b\n")
         assert "plan approved" in screen_text(app)
+        await type_and_send(pilot, "/done")
+        await wait_for(pilot, lambda: not app.plan_panel.has_class("-shown"), what="panel cleared")
 
 
 async def test_plan_edit_and_reject(tmp_path):
