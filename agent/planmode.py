@@ -68,6 +68,18 @@ class PlanMode:
         self._full_registry: Any = None
         self._turn_id: str | None = None
         session.add_listener(self._on_event)
+        self._restore(getattr(session, "_resume", None))
+
+    def _restore(self, resumed: Any) -> None:
+        """A resumed session carries on with its plan: the last plan_updated in its journal."""
+        last = None
+        for record in getattr(resumed, "events", None) or ():
+            if record.get("type") == "plan_updated":
+                last = record
+        steps = [s for s in (last or {}).get("steps") or () if isinstance(s, dict) and s.get("step")]
+        if steps:
+            self.steps = [{"step": str(s["step"]), "status": str(s.get("status", "pending"))} for s in steps]
+            self._add_update_plan()
 
     # -- ops ---------------------------------------------------------------------------------
     def handle(self, op: ops.Op) -> None:

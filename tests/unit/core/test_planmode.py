@@ -126,6 +126,27 @@ async def test_edited_plan_and_rejection(repo, tmp_path):
     await s.close()
 
 
+async def test_a_resumed_session_keeps_its_plan_and_update_plan(repo, tmp_path):
+    from realcost_agent.agent.journal import load_session
+
+    s, _ = make(repo, tmp_path, [[text(PLAN)], [tool_call("update_plan", {"plan": [
+        {"step": "Read calc.py", "status": "completed"}, {"step": "Fix add()", "status": "pending"}]})],
+        [text("paused")]])
+    await s.start()
+    seen: list = []
+    s.submit(PlanInput("fix add"))
+    await events_until(s, ev.TurnFinished, seen)
+    s.submit(PlanDecision("approve"))
+    await events_until(s, ev.TurnFinished, seen)
+    await s.close()
+    resumed = load_session(repo, s.id, env_for(tmp_path))
+    s2, _ = make(repo, tmp_path, [])
+    s2 = Session(s2.settings, repo, env=env_for(tmp_path), resume=resumed,
+                 provider_factory=lambda m: ScriptedProvider([]))
+    assert "update_plan" in s2.registry
+    assert [st["status"] for st in s2.plan.steps] == ["completed", "pending"]
+
+
 async def test_update_plan_rejects_two_steps_in_progress(repo, tmp_path):
     s, provider = make(repo, tmp_path, [[text(PLAN)], [tool_call("update_plan", {"plan": [
         {"step": "a", "status": "in_progress"}, {"step": "b", "status": "in_progress"}]})], [text("ok")]])
