@@ -176,6 +176,7 @@ async def test_pre_tool_use_deny_reaches_the_model_and_the_command_never_runs(re
     assert seen["hook_event_name"] == "PreToolUse" and seen["tool_name"] == "run_command"
     assert seen["tool_input"] == {"command": "touch ran.txt"} and seen["tool_use_id"] == "c1"
     assert seen["session_id"] == s.id and seen["cwd"] == str(repo.resolve())
+    assert seen["transcript_path"].endswith(f"{s.id}.jsonl") and seen["permission_mode"] == "full-auto"
     ran = of(events, ev.HookRan)
     assert [(h.event, h.exit_code, h.decision, h.call_id) for h in ran] == [("PreToolUse", 2, "block", "c1")]
 
