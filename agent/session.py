@@ -30,6 +30,7 @@ from realcost_agent.agent.journal import Journal, Resumed, repair_history, sessi
 from realcost_agent.agent.safety.grants import Grant, Grants, grant_for
 from realcost_agent.agent.tasks import Task, TaskTracker
 from realcost_agent.agent.turn import Turn, cancel_and_wait
+from realcost_agent.agent.turn import TurnStopped as TurnStoppedBeforeRun
 from realcost_agent.agent.version import __version__
 from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel, Usage
 from realcost_agent.providers.keyroute import check_key_route, key_destination, refusal
@@ -134,6 +135,11 @@ class Session:
         self.process_groups: set[int] = set()
         self.touched_files: list[str] = []
         self._repo_map: Any = None
+        from realcost_agent.agent.hooks import Hooks
+        from realcost_agent.agent.planmode import PlanMode
+
+        self.hooks = Hooks(self)  # hooks: lifecycle hooks (agent/hooks.py)
+        self.plan = PlanMode(self)  # plan mode: /plan, --plan, update_plan (agent/planmode.py)
 
     def _sandbox_check(self) -> str | None:
         """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
@@ -219,6 +225,7 @@ class Session:
             self.emit(ev.Warning(self._sandbox_warning))
         if self.settings.checkpoints:
             await self._open_checkpoints()
+        await self.hooks.session_start("resume" if self._resume else "startup")  # hooks: SessionStart
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
     def submit(self, op: ops.Op) -> None:
@@ -565,6 +572,8 @@ class Session:
                 self.emit(ev.Warning("the agent is working: interrupt it before undoing"))
             else:
                 await self._undo(op.checkpoint_id)
+        elif isinstance(op, (ops.PlanInput, ops.PlanDecision)):
+            self.plan.handle(op)  # plan mode (agent/planmode.py)
         elif isinstance(op, ops.SwitchModel):
             self.flow.switch(op.spec, op.scope)
         elif isinstance(op, ops.SetCheck):
@@ -620,6 +629,7 @@ class Session:
         task, followup = self.tasks.prompt(prompt)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
+        self.hooks.turn_origin = origin  # hooks: UserPromptSubmit only for the user's prompts
         if not followup:
             try:
                 self.flow.on_new_task(task)  # ModelRouted before the task's first record
@@ -661,7 +671,11 @@ class Session:
         reason, text = "error", ""
         follow: tuple[str, str] | None = None  # the session's own follow-up (prompt, origin)
         try:
-            content = prompt
+            # hooks: a UserPromptSubmit hook may refuse the prompt or add context (agent/hooks.py)
+            gate = await self.hooks.user_prompt(prompt)
+            if gate.blocked or gate.stop:
+                raise TurnStoppedBeforeRun("hook_blocked", f"The prompt was blocked by a hook: {gate.reason}")
+            content = prompt + (f"\n\n[UserPromptSubmit hook context]\n{gate.extra}" if gate.extra else "")
             if with_map:
                 repo_map = await self._map_for(prompt)
                 if repo_map:
@@ -669,7 +683,13 @@ class Session:
                                 "with line numbers for read_file):\n" + repo_map)
             self.append_message({"role": "user", "content": content})
             reason, text = await turn.run()
-            follow = await self.flow.after_turn(reason)  # the check, escalation
+            if not self.plan.planning:  # plan mode: a planning turn ends with its plan
+                follow = await self.flow.after_turn(reason)  # the check, escalation
+                if follow is None:  # hooks: a Stop hook may ask the model to go on
+                    follow = await self.hooks.stop(reason)
+        except TurnStoppedBeforeRun as stop:  # hooks: the prompt was refused
+            self.emit(ev.Warning(stop.message))
+            reason, text = stop.reason, stop.message
         except asyncio.CancelledError:
             turn.on_cancel()
             reason, text = "interrupted", "Interrupted by the user."

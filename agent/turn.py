@@ -446,6 +446,8 @@ class Turn:
         )
         destructive = bool(getattr(decision, "destructive", False))
         git_outside = bool(getattr(decision, "git_outside", False))
+        # hooks: PreToolUse may deny, ask or allow (agent/hooks.py)
+        decision = await self.s.hooks.pre_tool(call_id, tool.name, shown_args, decision)
         if decision.action == "ask":
             decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args,
                                                  decision, described)
@@ -459,6 +461,8 @@ class Turn:
             result = await self.s.registry.execute(tool, params, ctx)
         finally:
             self.s.end_output(call_id)
+        # hooks: PostToolUse feedback goes to the model with the result (agent/hooks.py)
+        result = await self.s.hooks.post_tool(call_id, tool.name, shown_args, result)
         if tool.mutating:
             self.s.refresh_secrets()  # a .env it wrote is redacted from its own result on
         if result.metadata.get("files_changed"):
@@ -471,6 +475,7 @@ class Turn:
                 self.s.touched_files.append(path)
         self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata,
                           outcome(described, result))
+        self.s.hooks.check_stop()  # hooks: a PostToolUse `continue: false` ends the turn
 
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,
                      metadata: dict[str, Any], described: Description | None = None) -> None:

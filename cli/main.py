@@ -104,6 +104,13 @@ def _headless(parser: argparse.ArgumentParser) -> None:
         help="your debug/polish minutes on this task, recorded as a correction (headless "
         "measures none)",
     )
+    # plan mode (agent/planmode.py)
+    parser.add_argument(
+        "--plan", action="store_true",
+        help="plan first with read-only tools: print the model's checklist plan and exit "
+        "(with --yes: approve it and carry it out, tracking the checklist)",
+    )
+    parser.add_argument("--yes", action="store_true", help="with --plan: approve the plan and go on")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,8 +244,11 @@ def _run_headless(args: argparse.Namespace) -> int:
     resumed = _resume(args, root)
     from realcost_agent.cli.headless import run_headless
 
+    if args.yes and not args.plan:
+        raise SystemExit(_usage_error("--yes only goes with --plan"))
     return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
-                        report=args.report, debug_minutes=args.debug_minutes, resume=resumed)
+                        report=args.report, debug_minutes=args.debug_minutes, resume=resumed,
+                        plan="approve" if args.yes else "print" if args.plan else None)
 
 
 def _resume(args: argparse.Namespace, root: Path):  # noqa: ANN202 - agent.journal.Resumed | None

@@ -67,6 +67,10 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
     elif name == "check":
         session.submit(ops.SetCheck(arg or None))
         conversation.notice(f"check: {arg}" if arg else "check cleared", "info")
+    elif name == "plan":  # plan mode (tui/extensions_view.py)
+        from realcost_agent.tui.extensions_view import run_plan_command
+
+        run_plan_command(app, arg)
     elif name == "undo":
         if app.turn_running:
             conversation.notice("the agent is still working: Ctrl+C interrupts it first", "warning")

@@ -109,7 +109,12 @@ class AgentApp(App[int]):
         self.prompt_area = PromptArea(history, id="prompt-area")
         self.prompt: PromptInput = self.prompt_area.input
         self.status_bar = StatusBar(id="status")
+        from realcost_agent.tui.widgets.plan import PlanPanel
+
+        self.plan_panel = PlanPanel(id="plan-panel")  # plan mode: the approved plan's checklist
+        self._plan_answer: Any = None  # a plan decision waiting for its turn to end
         yield self.conversation
+        yield self.plan_panel
         yield self.prompt_area
         yield self.status_bar
 
@@ -263,6 +268,11 @@ class AgentApp(App[int]):
 
         conversation = self.conversation
         conversation.handle(event)
+        if isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated, ev.TurnFinished,
+                              ev.TaskUpdated)):
+            from realcost_agent.tui.extensions_view import handle_event
+
+            handle_event(self, event)  # hooks and plan mode
         if self._stall is not None:
             self._stall.on_event(event, self)
         if isinstance(event, ev.SessionStarted):

@@ -17,6 +17,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("new", "", "start a new task (the current one ends without being marked done)"),
     Command("done", "", "mark the current task done"),
     Command("undo", "", "revert the agent's last change"),
+    Command("plan", "<task>", "plan with read-only tools first; approve, edit or reject the plan"),
     Command("debug", "<+3m | 5m>", "correct the task's debug time: +3m adds, 5m sets the total"),
     Command("cost", "", "cost report for this session"),
     Command("help", "", "keys and commands"),

@@ -22,6 +22,7 @@ def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:
     yield "Switch model to another id…", "/model ", "type a profile or any litellm model id"
     yield "Set the check command…", "/check ", "a command that must pass when the agent says done"
     yield "Correct debug time…", "/debug ", "+3m adds, 5m sets the total"
+    yield "Plan first…", "/plan ", "read-only tools, then approve, edit or reject the plan"
     yield "Undo the last change", "/undo", "revert the agent's last edit"
     yield "Cost report", "/cost", "this session's tables and charts"
     yield "Help", "/help", "keys and commands"
