@@ -296,7 +296,7 @@ class Hooks:
         return bool(self.specs)
 
     def _env(self) -> dict[str, str]:
-        from realcost_agent.agent.policy import scrubbed_env
+        from realcost_agent.tools.childenv import scrubbed_env
 
         env = scrubbed_env(self.s.env)
         for name in ("SSH_AUTH_SOCK", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS"):
