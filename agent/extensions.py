@@ -12,6 +12,7 @@ The user's own (`~/.agents/skills`, `~/.claude/skills`, `~/.agents/commands`) ne
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,33 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     try:
         meta = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise FrontMatterError(f"invalid YAML front matter{where}: "
-                               f"{getattr(exc, 'problem', None) or exc}") from None
+        # Skills written for other tools often carry `description: Use when: ...` unquoted,
+        # which strict YAML refuses; flat `key: value` lines are read as such.
+        meta = _flat(lines[1:end])
+        if meta is None:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 2})" if mark is not None else ""
+            raise FrontMatterError(f"invalid YAML front matter{where}: "
+                                   f"{getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(meta, dict):
         raise FrontMatterError("the front matter is not a mapping of `key: value` lines")
     return {str(k): v for k, v in meta.items()}, "\n".join(lines[end + 1:]).lstrip("\n")
+
+
+_FLAT = re.compile(r"^([A-Za-z][\w-]*):[ \t]+(\S.*)$")
+
+
+def _flat(lines: list[str]) -> dict[str, Any] | None:
+    """Front matter of single-line `key: value` entries only (values taken verbatim), or None."""
+    meta: dict[str, Any] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _FLAT.match(line.rstrip())
+        if match is None or match.group(2)[0] in "[{\"'|>&*!%@`":
+            return None  # meant as YAML (a list, a quote, a block) and broken: say so
+        meta[match.group(1)] = match.group(2).strip()
+    return meta
 
 
 def read_text(path: Path, limit: int = MAX_META_BYTES) -> str:

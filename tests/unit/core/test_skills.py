@@ -56,6 +56,9 @@ def test_front_matter_split_and_errors() -> None:
         ext.split_front_matter("---\nname: a\n")
     with pytest.raises(ext.FrontMatterError, match="invalid YAML"):
         ext.split_front_matter("---\nname: [unclosed\n---\n")
+    # Unquoted colons (common in skills written for other tools): flat lines read verbatim.
+    assert ext.split_front_matter("---\nname: a\ndescription: Use when: sums fail\n---\nb")[0] == {
+        "name": "a", "description": "Use when: sums fail"}
     with pytest.raises(ext.FrontMatterError, match="mapping"):
         ext.split_front_matter("---\n- a list\n---\n")
 
