@@ -191,4 +191,6 @@ def trusted_items(settings: Any) -> frozenset[tuple[str, Any]]:
     outcome = getattr(settings, "project_trust", None)
     if outcome is None or not outcome.applied:
         return frozenset()
-    return frozenset((item.key, item.value) for item in outcome.request.items)
+    # Skill and command items carry text; other settings (rules: a list) are not looked up here.
+    return frozenset((item.key, item.value) for item in outcome.request.items
+                     if isinstance(item.value, str))

@@ -139,12 +139,14 @@ def test_user_skill_wins_over_a_project_one(root: Path, env: dict[str, str]) -> 
 def test_project_skills_and_commands_join_the_trust_request(root: Path, env: dict[str, str]) -> None:
     write(root / ".claude" / "skills" / "lint" / "SKILL.md", skill_md("lint", "Lint the code."))
     write(root / ".agents" / "commands" / "review.md", "---\ndescription: Review a file\n---\nReview $ARGUMENTS\n")
+    # Beside a setting whose value is a list (rules): the items are looked up all the same.
+    write(root / ".agent" / "config.toml", '[[rules]]\ntool = "run_command"\npattern = "ls"\naction = "allow"\n')
     warnings: list[str] = []
     settings = load_settings(root, env=env, warnings=warnings)
     request = settings.project_trust.request
-    assert [i.key for i in request.items] == ["skill lint", "command /review"]
+    assert [i.key for i in request.items] == ["rules", "skill lint", "command /review"]
     assert settings.project_trust.status == "untrusted" and not settings.project_trust.applied
-    assert "skill lint = 'Lint the code. [sha256:" in warnings[0]
+    assert "skill lint = 'Lint the code. [sha256:" in warnings[-1]
     assert load_skills(root, settings, env).names() == []
     assert load_commands(root, settings, env) == {}
     trusted = load_settings(root, env=env, warnings=[], trust=True)
