@@ -27,7 +27,10 @@ NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*$")
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024   # the format's own limit
 MAX_DESC_CHARS = 160     # what the prompt shows of a description (it is paid on every request)
-MAX_LISTED = 40          # skills listed in the prompt; skill() with no name lists them all
+# Skills listed with their description: 20 keeps the system prompt and every tool schema within
+# the 2,000-token budget (bench/skills_bench.py); more are named only, then counted.
+MAX_LISTED = 20
+MAX_NAMES_ONLY = 40
 MAX_BODY_CHARS = 40_000  # a SKILL.md body or one of its files, as returned to the model
 MAX_FILES_SHOWN = 50
 
@@ -144,17 +147,20 @@ class SkillCatalog:
         return list(self.skills)
 
     def prompt_section(self) -> str:
-        """The system prompt's list of skills; '' when there are none."""
+        """The system prompt's list of skills; '' when there are none. The first MAX_LISTED
+        with their descriptions, then up to MAX_NAMES_ONLY more by name (a few tokens each)."""
         if not self.skills:
             return ""
-        lines = ["Skills (instructions for particular kinds of task): when a task matches one, "
-                 "call skill with its name first and follow what it says; its files are read "
-                 "with skill(name, file)."]
+        lines = ["Skills: when a task matches one, call skill(name) first and follow it; "
+                 "skill(name, file) reads its files."]
         listed = list(self.skills.values())
         for skill in listed[:MAX_LISTED]:
             lines.append(f"- {skill.name}: {_cut(skill.description, MAX_DESC_CHARS)}")
-        if len(listed) > MAX_LISTED:
-            lines.append(f"- ... {len(listed) - MAX_LISTED} more: skill with no name lists them all")
+        rest = listed[MAX_LISTED:]
+        if rest:
+            names = ", ".join(s.name for s in rest[:MAX_NAMES_ONLY])
+            more = f" and {len(rest) - MAX_NAMES_ONLY} more" if len(rest) > MAX_NAMES_ONLY else ""
+            lines.append(f"- also (skill() describes them): {names}{more}")
         return "\n".join(lines)
 
     def listing(self) -> str:

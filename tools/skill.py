@@ -16,13 +16,13 @@ from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams
 
 
 class SkillParams(ToolParams):
-    name: str = Field("", description="a listed skill; empty lists them all")
-    file: str | None = Field(None, description="a file inside the skill, e.g. references/x.md")
+    name: str = Field("", description="empty: list all")
+    file: str | None = Field(None, description="path inside the skill")
 
 
 class SkillTool(Tool):
     name = "skill"
-    description = "Load a skill's instructions, or one of its files."
+    description = "Load a skill's instructions or one of its files."
     Params = SkillParams
     mutating = False
 

@@ -13,7 +13,7 @@ from realcost_agent.agent.commands_md import (
 )
 from realcost_agent.agent.config import load_settings
 from realcost_agent.agent.skills import (
-    MAX_DESC_CHARS, MAX_LISTED, SkillError, load_skills, project_skill_items, scan,
+    MAX_DESC_CHARS, MAX_LISTED, MAX_NAMES_ONLY, SkillError, load_skills, project_skill_items, scan,
 )
 from realcost_agent.tools.base import ToolContext
 from realcost_agent.tools.skill import SkillParams, SkillTool
@@ -83,15 +83,18 @@ def test_malformed_skills_warn_and_good_ones_load(root: Path, env: dict[str, str
 
 def test_prompt_section_caps_descriptions_and_the_list(root: Path, env: dict[str, str]) -> None:
     user = Path(env["HOME"]) / ".agents" / "skills"
-    for i in range(MAX_LISTED + 5):
+    total = MAX_LISTED + MAX_NAMES_ONLY + 5
+    for i in range(total):
         write(user / f"s{i:03d}" / "SKILL.md", skill_md(f"s{i:03d}", "word " * 100))
     catalog = load_skills(root, settings_for(root, env), env)
     section = catalog.prompt_section()
     lines = [line for line in section.splitlines() if line.startswith("- s")]
     assert len(lines) == MAX_LISTED
     assert all(len(line.split(": ", 1)[1]) <= MAX_DESC_CHARS for line in lines)
-    assert "5 more: skill with no name lists them all" in section
-    assert len(catalog.listing().splitlines()) == MAX_LISTED + 5
+    also = section.splitlines()[-1]
+    assert also.startswith(f"- also (skill() describes them): s{MAX_LISTED:03d}, ")
+    assert also.endswith(f"s{MAX_LISTED + MAX_NAMES_ONLY - 1:03d} and 5 more")
+    assert len(catalog.listing().splitlines()) == total
 
 
 def test_no_skills_no_section(root: Path, env: dict[str, str]) -> None:
