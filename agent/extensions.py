@@ -27,6 +27,7 @@ MAX_ENTRIES = 200         # skill folders / command files read per directory
 MAX_META_BYTES = 64_000   # SKILL.md / command file read for its front matter
 MAX_HASH_FILES = 200      # files of one skill folder taken into its fingerprint
 MAX_HASH_BYTES = 4 << 20  # bytes per file taken into a fingerprint
+MAX_HASH_TOTAL = 16 << 20  # past this, files count by size and mtime (start-up stays fast)
 
 
 class FrontMatterError(ValueError):
@@ -143,14 +144,20 @@ def entries(place: Place, problems: list[str]) -> Iterator[os.DirEntry[str]]:
 def fingerprint(base: Path, files: list[Path]) -> str:
     """sha256 over the files' relative names and bytes (symlinks by their target text)."""
     h = hashlib.sha256()
+    budget = MAX_HASH_TOTAL
     for path in sorted(files)[:MAX_HASH_FILES]:
         h.update(os.fsencode(os.path.relpath(path, base)) + b"\0")
         try:
             if path.is_symlink():
                 h.update(b"->" + os.fsencode(os.readlink(path)))
+            elif budget <= 0:
+                st = path.stat()
+                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
             else:
                 with open(path, "rb") as fh:
-                    h.update(fh.read(MAX_HASH_BYTES))
+                    data = fh.read(min(MAX_HASH_BYTES, budget))
+                budget -= len(data)
+                h.update(data)
         except OSError:
             h.update(b"?")
         h.update(b"\0")

@@ -95,7 +95,8 @@ def _read_skill(entry: os.DirEntry[str], place: ext.Place, root: Path,
     if name != entry.name:
         problems.append(f"skill {label}: its name {name!r} differs from its folder's; "
                         f"it is listed as {name!r}")
-    digest = ext.fingerprint(folder, ext.tree_files(folder))
+    # What trust is given for: only a project's skills need it (the user's are read as they are).
+    digest = ext.fingerprint(folder, ext.tree_files(folder)) if place.scope == "project" else ""
     return Skill(name, description, real, place.scope, label, digest)
 
 

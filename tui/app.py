@@ -441,7 +441,7 @@ class AgentApp(App[int]):
     def action_help(self) -> None:
         from realcost_agent.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.prompt.custom))  # with the custom commands
 
 
 def _warm(session: Any) -> None:
