@@ -202,12 +202,15 @@ def _cap(text: str, limit: int = MD_OUTPUT_CHARS) -> str:
 def render_md(doc: dict[str, Any]) -> str:
     s = doc["session"]
     out = [f"# Agent session {s.get('id') or '(unknown)'}", ""]
-    out.append(f"- Project: `{s.get('root')}`  \n- Model: {s.get('model')} · agent {s.get('version')}")
+    out += [f"- Project: `{s.get('root')}`", f"- Model: {s.get('model')} · agent {s.get('version')}"]
     t = doc.get("totals")
     if t:
+        calls = [c for turn in doc["turns"] for c in turn["calls"]]
+        local = bool(calls) and all(c["local"] for c in calls)  # as every report shows it
+        api = "$0 (local)" if local else _money(t["api_cost"])
         out.append(f"- Totals (cost ledger, as `agent report --session {s.get('id')}`): "
                    f"{t['tasks']} task(s), {t['requests']} request(s), API cost "
-                   f"{_money(t['api_cost'])}, real total {_money(t['real_total'])}")
+                   f"{api}, real total {_money(t['real_total'])}")
     elif doc["figures_source"] == "journal":
         out.append("- Figures from the session journal (no ledger record of this session)")
     for turn in doc["turns"]:
@@ -234,6 +237,18 @@ def render_md(doc: dict[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _show_arguments(item: dict[str, Any]) -> bool:
+    """Arguments add nothing when the diff shows the change or the summary is the one argument
+    (a command line): shown otherwise."""
+    args = item["arguments"]
+    if args in (None, "", {}) or item["diff"]:
+        return False
+    if isinstance(args, dict) and len(args) == 1:
+        value = str(next(iter(args.values())))
+        return not (value and value.splitlines()[0][:200] in item["summary"])
+    return True
+
+
 def _items_md(items: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for item in items:
@@ -247,7 +262,7 @@ def _items_md(items: list[dict[str, Any]]) -> list[str]:
             mark = "failed" if item["is_error"] else "ok"
             title = f"`{item['name']}` {item['summary']}".strip()
             out += [f"<details><summary>Tool {title} · {mark} · {_ms(item['duration_ms'])}</summary>", ""]
-            if item["arguments"] not in (None, "", {}):
+            if _show_arguments(item):
                 out += ["Arguments:", "", _fence(json.dumps(item["arguments"], indent=2, ensure_ascii=False)
                                                  if not isinstance(item["arguments"], str)
                                                  else item["arguments"], "json"), ""]
