@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  compare        run one task on several models in git worktrees, compare the cost\n"
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
-        "  export [ID]    a session's transcript as markdown or JSON, redacted (agent export --help)\n"
+        "  export [ID]    a session's transcript as markdown or JSON, redacted (--list: sessions)\n"
         "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n\n"
         "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
         "send your keys elsewhere or widen approval apply only once you trust the project:\n"

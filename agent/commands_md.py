@@ -1,7 +1,8 @@
 """Custom commands: markdown prompt files run as `/NAME args` in the TUI or `agent -p "/NAME args"`.
 
-    ~/.agents/commands/NAME.md     the user's own
-    .agents/commands/NAME.md       the project's (need trust, see agent/extensions.py)
+    ~/.agents/commands/NAME.md, ~/.claude/commands/NAME.md   the user's own
+    .agents/commands/NAME.md, .claude/commands/NAME.md       the project's (need trust, see
+                                                             agent/extensions.py)
 
 Optional front matter: `description` (shown in completion and the palette) and `argument-hint`.
 The body is the prompt: `$ARGUMENTS` becomes everything after the name, `$1` ... `$9` the

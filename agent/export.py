@@ -86,6 +86,30 @@ def find_session(root: Path, session: str | None, env: Mapping[str, str]) -> Pat
     return path
 
 
+def list_sessions(root: Path, env: Mapping[str, str], limit: int = 20) -> list[tuple[str, float, str]]:
+    """(id, modified time, first prompt) of the project's latest sessions, newest first."""
+    from realcost_agent.agent.journal import sessions_dir
+
+    folder = sessions_dir(root, env)
+    try:
+        files = sorted(folder.glob("*.jsonl"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    except OSError:
+        return []
+    out = []
+    for path in files[:limit]:
+        prompt = ""
+        try:
+            with open(path, "rb") as fh:
+                for raw in fh:  # the first turn's prompt: the journal is redacted already
+                    if b'"turn_started"' in raw:
+                        prompt = str(json.loads(raw).get("e", {}).get("prompt", ""))
+                        break
+        except (OSError, ValueError, AttributeError):
+            prompt = "(unreadable)"
+        out.append((path.stem, path.stat().st_mtime, " ".join(prompt.split())[:70]))
+    return out
+
+
 def ledger_calls(session_id: str, env: Mapping[str, str]) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
     """(the ledger's calls of the session in order, the report's totals for it), or
     (None, None) when the ledger is off or does not have the session."""
@@ -324,8 +348,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--format", choices=["md", "json"], default="md")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
+    parser.add_argument("--list", action="store_true", help="list this project's recent sessions")
     args = parser.parse_args(argv)
     root = Path(args.cd).expanduser().resolve() if args.cd else Path.cwd().resolve()
+    if args.list:
+        import time
+
+        sessions = list_sessions(root, os.environ)
+        for sid, mtime, prompt in sessions:
+            print(f"{sid}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(mtime))}  {prompt}")
+        if not sessions:
+            print(f"no session recorded for {root}", file=sys.stderr)
+        return 0
     try:
         text = export_session(root, args.session, args.format)
     except ExportError as exc:

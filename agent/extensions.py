@@ -1,13 +1,14 @@
 """What skills and custom commands share: where they live, their front matter, and trust.
 
 Project skills (`.agents/skills/*/SKILL.md`, `.claude/skills/*/SKILL.md`) and project commands
-(`.agents/commands/*.md`) are text someone else wrote that goes to the model as instructions, so
+(`.agents/commands/*.md`, `.claude/commands/*.md`) are text someone else wrote that goes to the model as instructions, so
 they wait for workspace trust like the project's other trust-needing settings: each becomes a
 TrustItem (`skill NAME`, `command /NAME`) in the project's trust request, its value carrying a
 fingerprint of the files, so the trust dialog and `agent trust --show` list them and any change
 to them (a `git pull`, the agent's own edit) makes the project untrusted again. At load time a
 project skill or command is used only when the request the user trusted held that exact item.
-The user's own (`~/.agents/skills`, `~/.claude/skills`, `~/.agents/commands`) need no trust.
+The user's own (`~/.agents/skills`, `~/.claude/skills`, `~/.agents/commands`,
+`~/.claude/commands`) need no trust.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from typing import Any, Iterator, Mapping
 
 PROJECT_SKILL_DIRS = (".agents/skills", ".claude/skills")
 USER_SKILL_DIRS = (".agents/skills", ".claude/skills")  # under the user's home
-PROJECT_COMMAND_DIRS = (".agents/commands",)
-USER_COMMAND_DIRS = (".agents/commands",)
+# .claude/commands too: people arriving from Claude Code bring theirs.
+PROJECT_COMMAND_DIRS = (".agents/commands", ".claude/commands")
+USER_COMMAND_DIRS = (".agents/commands", ".claude/commands")
 
 MAX_ENTRIES = 200         # skill folders / command files read per directory
 MAX_META_BYTES = 64_000   # SKILL.md / command file read for its front matter

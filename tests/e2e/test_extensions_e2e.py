@@ -112,6 +112,8 @@ def test_export_md_and_json_from_journal_and_ledger(project: Path, fake_server, 
     assert [c["duration_ms"] for c in turn["calls"]] == [r["duration_ms"] for r in rows]
     assert doc["totals"]["requests"] == 3
 
+    listed = run_agent(project, "export", "--list")
+    assert listed.returncode == 0 and listed.stdout.startswith(session_id) and "fix add" in listed.stdout
     md = run_agent(project, "export", session_id)
     assert md.returncode == 0, md.stderr
     assert f"# Agent session {session_id}" in md.stdout

@@ -204,6 +204,7 @@ def test_command_expansion(root: Path, env: dict[str, str]) -> None:
 def test_headless_prompt_rules(root: Path, env: dict[str, str]) -> None:
     write(Path(env["HOME"]) / ".agents" / "commands" / "plain.md", "Explain the build.\n")
     write(root / ".agents" / "commands" / "theirs.md", "Do their thing\n")
+    write(root / ".claude" / "commands" / "claude-cmd.md", "From Claude Code\n")
     settings = settings_for(root, env)
     assert headless_prompt("/plain", root, settings, env) == "Explain the build."
     assert headless_prompt("//plain text", root, settings, env) == "/plain text"
@@ -214,7 +215,8 @@ def test_headless_prompt_rules(root: Path, env: dict[str, str]) -> None:
         headless_prompt("/theirs", root, settings, env)
     with pytest.raises(CommandError, match="command of the TUI"):
         headless_prompt("/model x", root, settings, env)
-    assert [i.key for i in project_command_items(root, env)] == ["command /theirs"]
+    assert [i.key for i in project_command_items(root, env)] == ["command /theirs", "command /claude-cmd"]
+    assert "claude-cmd" in load_commands(root, settings_for(root, env, trust=True), env)
 
 
 def test_tui_completion_lists_custom_commands_after_builtins() -> None:
