@@ -183,11 +183,17 @@ def headless_prompt(text: str, root: Path, settings: Any, env: Mapping[str, str]
     match = INVOCATION_RE.match(stripped)
     if match is None:
         return text
-    commands = load_commands(root, settings, env, warnings)
+    problems: list[str] = []
+    commands = load_commands(root, settings, env, problems)
+    if warnings is not None:
+        warnings.extend(problems)
     prompt = expand_invocation(stripped, commands)
     if prompt is not None:
         return prompt
     name = match.group(1)
+    why = [p for p in problems if f"/{name}.md " in p]  # its file was there, and refused
+    if why:
+        raise CommandError(f"/{name} cannot run: {'; '.join(why)}")
     waiting = [c for c in scan(root, env, [], scopes=("project",)) if c.name == name]
     if waiting:
         raise CommandError(f"/{name} is a project command ({waiting[0].label}) and this project "

@@ -164,3 +164,12 @@ def test_export_never_holds_a_key_or_a_dotenv_value(tmp_path: Path, server) -> N
         assert out.returncode == 0, out.stderr
         assert KEY not in out.stdout and DOTENV_VALUE not in out.stdout
         assert "[REDACTED]" in out.stdout
+
+
+@pytest.mark.attack("secrets")
+def test_a_project_command_linked_to_a_key_is_refused(tmp_path: Path, server) -> None:
+    clone = clone_of(tmp_path, {"lib.py": "X = 1\n"}, {".agents/commands/key.md": "{HOME}/.ssh/id_rsa"})
+    proc, _ = run(clone, server, "--trust", prompt="/key")
+    assert proc.returncode == 2 and "/key cannot run: command .agents/commands/key.md refused" in proc.stderr
+    assert "outside the project's commands folder" in proc.stderr and SSH_SECRET not in proc.stderr + proc.stdout
+    assert server.requests == []
