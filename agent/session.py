@@ -198,6 +198,11 @@ class Session:
         # Project files like any other: confined to the project and capped (append_message,
         # the one door into the conversation, redacts the system prompt they go into).
         instructions = load_instructions(self.root, self.settings.instruction_files, problems)
+        # Skills (agent/skills.py): registers the `skill` tool when there are any; the project's
+        # only once trusted. Returns the system prompt's list of them ('' when none).
+        from realcost_agent.agent.skills import attach_skills
+
+        skills_section = attach_skills(self, problems)
         if self._journal_enabled:
             path = sessions_dir(self.root, self.env) / f"{self.id}.jsonl"
             try:
@@ -214,7 +219,8 @@ class Session:
             if self.journal is not None:
                 self.journal.meta(session_id=self.id, root=str(self.root), model=self.model.label,
                                   version=__version__)
-            self.append_message({"role": "system", "content": system_prompt(info, instructions)})
+            self.append_message({"role": "system",
+                                 "content": system_prompt(info, instructions) + skills_section})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),

@@ -25,6 +25,9 @@ def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:
     yield "Plan first…", "/plan ", "read-only tools, then approve, edit or reject the plan"
     yield "Undo the last change", "/undo", "revert the agent's last edit"
     yield "Cost report", "/cost", "this session's tables and charts"
+    for command in app.custom_commands.values():  # agent/commands_md.py
+        yield (f"Run /{command.name}", f"/{command.name}" + (" " if command.argument_hint else ""),
+               command.description or f"custom command ({command.label})")
     yield "Help", "/help", "keys and commands"
     yield "Quit", "/quit", "exit and print the cost summary"
 
