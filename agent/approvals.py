@@ -43,6 +43,7 @@ class ApprovalGate:
         self._protected = protected
         self._sandboxed = sandboxed
         self._emit = emit
+        self.hooks: Any = None  # agent/hooks.py Hooks, set by the Session
         self.grants = Grants()
         self._pending: dict[str, asyncio.Future[Decision]] = {}
         self._offered: dict[str, Grant | None] = {}
@@ -57,6 +58,8 @@ class ApprovalGate:
         )
         destructive = bool(getattr(decision, "destructive", False))
         git_outside = bool(getattr(decision, "git_outside", False))
+        if self.hooks is not None:  # hooks: PreToolUse may deny, ask or allow (agent/hooks.py)
+            decision = await self.hooks.pre_tool(call_id, tool.name, shown_args, decision)
         if decision.action == "ask":
             decision = await self.ask(turn_id, call_id, tool.name, shown_args, decision, described)
         return Verdict(decision, destructive, git_outside)

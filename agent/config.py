@@ -93,6 +93,9 @@ class Settings:
     # config add up (a project can only make redaction stricter).
     redact_values: list[str] = field(default_factory=list)
     redact_env: list[str] = field(default_factory=list)
+    # Lifecycle hooks ([[hooks.PreToolUse]] matcher/command/timeout; agent/hooks.py), as
+    # {event: [{matcher, command, timeout, source}]}. User and project hooks add up.
+    hooks: dict[str, list[Any]] = field(default_factory=dict)
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
     # How the project's trust-needing settings were treated (agent.trust.TrustOutcome); None
@@ -165,6 +168,13 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         except ValueError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
         return dict(value)
+    if name == "hooks":
+        from realcost_agent.agent.hooks import HookConfigError, parse_hooks
+
+        try:
+            return parse_hooks(value, origin)
+        except HookConfigError as exc:
+            raise ConfigError(str(exc)) from None
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     f = fields[name]
     kind = str(f.type)
@@ -222,6 +232,11 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
         coerced = _coerce(norm, value, origin)
         if norm == "rules":  # user and project rules both apply
             coerced = [*settings.rules, *coerced]
+        elif norm == "hooks":  # user and (trusted) project hooks both run
+            merged = {k: list(v) for k, v in settings.hooks.items()}
+            for event, entries in coerced.items():
+                merged.setdefault(event, []).extend(entries)
+            coerced = merged
         elif norm in ("redact_values", "redact_env"):  # only ever adds redaction
             coerced = [*getattr(settings, norm), *(v for v in coerced if v not in getattr(settings, norm))]
         setattr(settings, norm, coerced)

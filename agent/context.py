@@ -39,6 +39,16 @@ class ToolBox(Protocol):
     def __contains__(self, name: object) -> bool: ...
 
 
+class NoHooks:
+    """No hooks configured: every phase passes through."""
+
+    async def post_tool(self, call_id: str, tool_name: str, tool_input: Any, result: Any) -> Any:
+        return result
+
+    def check_stop(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class TurnLimits:
     """The limits a turn stops at, and the stream guard's (agent/streamguard.py)."""
@@ -87,3 +97,9 @@ class TurnContext:
     run_tool: Callable[..., Awaitable[Any]]
     file_changed: Callable[[str], None]  # the repo map ranks files the agent touched
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # retry back-off (a fake in tests)
+    # PreToolUse runs in the approval gate; PostToolUse and its `continue: false` here.
+    hooks: Any = None  # agent/hooks.py Hooks; None: NoHooks
+
+    def __post_init__(self) -> None:
+        if self.hooks is None:
+            object.__setattr__(self, "hooks", NoHooks())

@@ -39,7 +39,8 @@ class TurnStarted(Event):
     prompt: str
     model: str
     followup: bool = False
-    # "user" | "check" (the session's follow-up after a failed check) | "escalation"
+    # "user" | "check" (the session's follow-up after a failed check) | "escalation" |
+    # "hook" (a Stop hook asked the model to continue)
     origin: str = "user"
 
 
@@ -267,7 +268,8 @@ class TurnFinished(Event):
     turn_id: str
     # "done" | "max_steps" | "max_cost" | "max_time" | "tool_errors" | "repeated_call" |
     # "context_overflow" | "output_budget" | "stream_timeout" | "response_too_large" |
-    # "interrupted" | "error"
+    # "interrupted" | "error" | "hook_blocked" (a UserPromptSubmit hook refused the prompt) |
+    # "hook_stopped" (a hook answered `continue: false`)
     reason: str
     text: str
     steps: int
@@ -293,13 +295,53 @@ class Error(Event):
     fatal: bool = False
 
 
+@dataclass(frozen=True)
+class HookRan(Event):
+    """One lifecycle hook ran (agent/hooks.py)."""
+
+    type: ClassVar[str] = "hook_ran"
+    event: str  # SessionStart | UserPromptSubmit | PreToolUse | PostToolUse | Stop
+    matcher: str
+    command: str
+    exit_code: int | None  # None: timed out or could not start
+    # "" (no say) | "allow" | "deny" | "ask" | "block" | "stop" | "error" | "timeout"
+    decision: str
+    reason: str
+    duration_ms: float
+    tool_name: str = ""
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class PlanProposed(Event):
+    """Plan mode: the model's plan, waiting for the user to approve, edit or reject it."""
+
+    type: ClassVar[str] = "plan_proposed"
+    turn_id: str
+    text: str  # the model's whole answer
+    steps: tuple[str, ...]  # its checklist
+
+
+@dataclass(frozen=True)
+class PlanUpdated(Event):
+    """The plan being carried out: set on approval, then by the model's update_plan calls."""
+
+    type: ClassVar[str] = "plan_updated"
+    # ({"step": str, "status": "pending" | "in_progress" | "completed"}, ...); () : no plan
+    steps: tuple[dict[str, str], ...]
+    explanation: str = ""
+    # "approved" | "update_plan" | "rejected"
+    source: str = "update_plan"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         SessionStarted, TurnStarted, AssistantDelta, ReasoningDelta, AssistantMessage,
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
         TaskUpdated, ModelSwitched, Compacted, CheckpointCreated, CheckpointRestored, TurnFinished,
-        Warning, Error, ModelRouted, CheckStarted, CheckFinished,
+        Warning, Error, ModelRouted, CheckStarted, CheckFinished, HookRan, PlanProposed,
+        PlanUpdated,
     )
 }
 

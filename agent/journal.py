@@ -26,6 +26,7 @@ from realcost_agent.tools.paths import data_dir
 JOURNALED_EVENTS = (
     ev.Compacted, ev.TurnStarted, ev.AssistantMessage, ev.ToolCallFinished, ev.UsageUpdated, ev.TaskUpdated,
     ev.ModelSwitched, ev.TurnFinished, ev.Error,
+    ev.PlanUpdated,  # plan mode: a resumed session keeps its plan and update_plan
 )
 SYNC_EVENTS = (ev.TurnFinished, ev.TaskUpdated)
 

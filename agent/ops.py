@@ -68,3 +68,17 @@ class Undo(Op):
     """Restore the working tree to the last checkpoint (before the agent's last changes)."""
 
     checkpoint_id: int | None = None  # None: the latest
+
+
+@dataclass(frozen=True)
+class PlanInput(Op):
+    """Plan mode (/plan, --plan): a prompt answered with read-only tools and a checklist plan."""
+    text: str
+
+
+@dataclass(frozen=True)
+class PlanDecision(Op):
+    """The user's answer to a PlanProposed: "approve" (with the steps, edited or not) or "reject"."""
+    action: str
+    steps: tuple[str, ...] = ()
+    note: str = ""  # why it was rejected, or what to change; told to the model

@@ -41,6 +41,7 @@ from realcost_agent.agent.tasks import Task, TaskTracker
 from realcost_agent.agent.toolrun import ToolRunner
 from realcost_agent.agent.trust import key_bases
 from realcost_agent.agent.turn import Turn, cancel_and_wait
+from realcost_agent.agent.turn import TurnStopped as TurnStoppedBeforeRun
 from realcost_agent.agent.version import __version__
 from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel
 from realcost_agent.providers.keyroute import check_key_route, key_destination
@@ -130,6 +131,12 @@ class Session:
         self._loop_task: asyncio.Task[None] | None = None
         self._turn_seq = 0
         self._closed = False
+        from realcost_agent.agent.hooks import Hooks
+        from realcost_agent.agent.planmode import PlanMode
+
+        self.hooks = Hooks(self)  # hooks: lifecycle hooks (agent/hooks.py)
+        self.approvals.hooks = self.hooks  # hooks: PreToolUse runs inside the approval gate
+        self.plan = PlanMode(self)  # plan mode: /plan, --plan, update_plan (agent/planmode.py)
 
     # -- public surface ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,6 +147,11 @@ class Session:
         # Project files like any other: confined to the project and capped (History.append,
         # the one door into the conversation, redacts the system prompt they go into).
         instructions = load_instructions(self.root, self.settings.instruction_files, problems)
+        # Skills (agent/skills.py): registers the `skill` tool when there are any; the project's
+        # only once trusted. Returns the system prompt's list of them ('' when none).
+        from realcost_agent.agent.skills import attach_skills
+
+        skills_section = attach_skills(self, problems)
         if self._journal_enabled:
             journal = self.history.open_journal(sessions_dir(self.root, self.env) / f"{self.id}.jsonl")
             if journal is not None:
@@ -150,7 +162,8 @@ class Session:
             info = repo_info(self.root)
             self.history.meta(session_id=self.id, root=str(self.root), model=self.model.label,
                               version=__version__)
-            self.history.append({"role": "system", "content": system_prompt(info, instructions)})
+            self.history.append({"role": "system",
+                                 "content": system_prompt(info, instructions) + skills_section})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
@@ -161,6 +174,7 @@ class Session:
             self.emit(ev.Warning(self.sandbox.warning))
         if self.settings.checkpoints:
             await self.checkpointing.open()
+        await self.hooks.session_start("resume" if self._resume else "startup")  # hooks: SessionStart
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
     def submit(self, op: ops.Op) -> None:
@@ -277,6 +291,8 @@ class Session:
                     self.emit(ev.Warning("the agent is working: interrupt it before undoing"))
                 else:
                     await self.checkpointing.undo(checkpoint_id)
+            case ops.PlanInput() | ops.PlanDecision():
+                self.plan.handle(op)  # plan mode (agent/planmode.py)
             case ops.SwitchModel(spec=spec, scope=scope):
                 self.flow.switch(spec, scope)
             case ops.SetCheck(command=command):
@@ -312,6 +328,7 @@ class Session:
         task, followup = self.tasks.prompt(prompt)
         self._turn_seq += 1
         turn_id = f"t{self._turn_seq}"
+        self.hooks.turn_origin = origin  # hooks: UserPromptSubmit only for the user's prompts
         if not followup:
             try:
                 self.flow.on_new_task(task)  # ModelRouted before the task's first record
@@ -340,14 +357,18 @@ class Session:
             provider=self.provider, tools=self.registry, history=self.history, meter=self.meter,
             emit=self.emit, redact=self.redact, refresh_secrets=self.refresh_secrets,
             approve=self.approvals, checkpoint=self.checkpointing.before, run_tool=run_tool,
-            file_changed=runner.touch, sleep=self.sleep,
+            file_changed=runner.touch, sleep=self.sleep, hooks=self.hooks,
         )
 
     async def _run_turn(self, turn: Turn, prompt: str, *, with_map: bool) -> None:
         reason, text = "error", ""
         follow: tuple[str, str] | None = None  # the session's own follow-up (prompt, origin)
         try:
-            content = prompt
+            # hooks: a UserPromptSubmit hook may refuse the prompt or add context (agent/hooks.py)
+            gate = await self.hooks.user_prompt(prompt)
+            if gate.blocked or gate.stop:
+                raise TurnStoppedBeforeRun("hook_blocked", f"The prompt was blocked by a hook: {gate.reason}")
+            content = prompt + (f"\n\n[UserPromptSubmit hook context]\n{gate.extra}" if gate.extra else "")
             if with_map:
                 repo_map = await self.tool_runner.map_for(prompt, self.model.profile)
                 if repo_map:
@@ -355,7 +376,13 @@ class Session:
                                 "with line numbers for read_file):\n" + repo_map)
             self.history.append({"role": "user", "content": content})
             reason, text = await turn.run()
-            follow = await self.flow.after_turn(reason)  # the check, escalation
+            if not self.plan.planning:  # plan mode: a planning turn ends with its plan
+                follow = await self.flow.after_turn(reason)  # the check, escalation
+                if follow is None:  # hooks: a Stop hook may ask the model to go on
+                    follow = await self.hooks.stop(reason)
+        except TurnStoppedBeforeRun as stop:  # hooks: the prompt was refused
+            self.emit(ev.Warning(stop.message))
+            reason, text = stop.reason, stop.message
         except asyncio.CancelledError:
             turn.on_cancel()
             reason, text = "interrupted", "Interrupted by the user."

@@ -178,7 +178,7 @@ class TaskFlow:
         if reason in ("tool_errors", "repeated_call"):
             st.tool_failures += 1
             up = self._escalate(task)
-            if up is not None and self._may_follow_up():
+            if up is not None and self.may_follow_up():
                 return TOOL_FAILURE_PROMPT.format(model=up), "escalation"
             return None
         if reason != "done" or not self.check:
@@ -205,13 +205,13 @@ class TaskFlow:
             return None
         st.failed_checks += 1
         up = self._escalate(task)
-        if not self._may_follow_up():
+        if not self.may_follow_up():
             return None
         from dataclasses import replace
 
         return followup_prompt(replace(result, output=output), escalated_to=up), "check"
 
-    def _may_follow_up(self) -> bool:
+    def may_follow_up(self) -> bool:
         if self.state.auto_followups >= self.s.settings.max_auto_followups:
             return False
         self.state.auto_followups += 1

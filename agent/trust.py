@@ -60,11 +60,12 @@ NEEDS_TRUST = frozenset({
     # Extra values to redact only narrow what the model sees, but a hostile list ("return",
     # "self") would garble every file the model reads and then writes back: trust first.
     "redact_values", "redact_env",
+    "hooks",                             # programs run at lifecycle events (agent/hooks.py)
 })
 
-# Keys kept for features to come (lifecycle hooks, MCP servers): both run programs, so a project
-# can never set them without trust. config.py warns that they are not supported yet.
-RESERVED = frozenset({"hooks", "mcp_servers"})
+# Keys kept for features to come (MCP servers): they run programs, so a project can never set
+# them without trust. config.py warns that they are not supported yet.
+RESERVED = frozenset({"mcp_servers"})
 
 # Limits the user set in their own config: a project may tighten them, never loosen them (a
 # project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).
@@ -130,8 +131,10 @@ class TrustOutcome:
 
 
 def build_request(root: Path, project: Mapping[str, Any], agents_check: str | None,
-                  source: str = ".agent/config.toml", env: Mapping[str, str] | None = None) -> TrustRequest:
-    """The trust request for a project: its config's trust-needing values and its AGENTS.md check."""
+                  source: str = ".agent/config.toml", env: Mapping[str, str] | None = None,
+                  extra: tuple[TrustItem, ...] = ()) -> TrustRequest:
+    """The trust request for a project: its config's trust-needing values, its AGENTS.md check
+    and `extra` items (its skills and custom commands, agent/extensions.py)."""
     real = os.path.realpath(root)
     items: list[TrustItem] = []
     for key in sorted(project):
@@ -140,6 +143,7 @@ def build_request(root: Path, project: Mapping[str, Any], agents_check: str | No
             items.append(TrustItem(norm, _jsonable(project[key]), source, _note(norm, project, env)))
     if agents_check:
         items.append(TrustItem(AGENTS_CHECK, agents_check, "AGENTS.md", "run after every turn"))
+    items.extend(extra)
     payload = {"root": real, "settings": [[i.key, i.value] for i in items]}
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest() if items else ""
     return TrustRequest(real, tuple(items), digest)
@@ -276,7 +280,11 @@ def gate_project(root: Path, project: Mapping[str, Any], settings: Any,
         names = settings.instruction_files
     agents_check = check_from_agents_md(Path(root), names)
     gated = {k: v for k, v in project.items() if _gated(k.replace("-", "_"))}
-    request = build_request(Path(root), gated, agents_check, env=env)
+    # Skills and custom commands: instructions from the project, trusted as they are now.
+    from realcost_agent.agent.extensions import project_trust_items
+
+    request = build_request(Path(root), gated, agents_check, env=env,
+                            extra=tuple(project_trust_items(Path(root), env)))
     if request.empty:
         return dict(project), None, TrustOutcome(request, "none", applied=True)
     if trust is True:

@@ -422,10 +422,11 @@ class Turn:
             text = f"Denied: {verdict.decision.reason}. Do not retry this call as-is."
             self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
             return
-        result = await self._execute(call_id, tool, params, verdict)
+        result = await self._execute(call_id, tool, params, verdict, shown_args)
         self._after_call(tool, params, result)
         self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata,
                           outcome(described, result))
+        self.ctx.hooks.check_stop()  # hooks: a PostToolUse `continue: false` ends the turn
 
     def _parse_call(self, call_id: str, name: str, raw_args: str, shown_args: Any,
                     t0: float) -> tuple[Any, Any] | None:
@@ -460,10 +461,13 @@ class Turn:
         """May it run: the policy, then the user when the policy asks (agent/approvals.py)."""
         return await self.ctx.approve(self.turn_id, call_id, tool, params, shown_args, described)
 
-    async def _execute(self, call_id: str, tool: Any, params: Any, verdict: Verdict) -> Any:
+    async def _execute(self, call_id: str, tool: Any, params: Any, verdict: Verdict,
+                       shown_args: Any = None) -> Any:
         """Checkpoint if the call needs one, then run it (sandbox, env, streamed output)."""
         await self.ctx.checkpoint(self.turn_id, tool, params, destructive=verdict.destructive)
         result = await self.ctx.run_tool(tool, params, call_id, git_outside=verdict.git_outside)
+        # hooks: PostToolUse feedback goes to the model with the result (agent/hooks.py)
+        result = await self.ctx.hooks.post_tool(call_id, tool.name, shown_args, result)
         if tool.mutating:
             self.ctx.refresh_secrets()  # a .env it wrote is redacted from its own result on
         return result

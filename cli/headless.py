@@ -77,6 +77,11 @@ class _TextPrinter:
             if not event.passed and event.output_tail.strip():
                 for line in event.output_tail.rstrip().splitlines()[-CHECK_TAIL_LINES:]:
                     w(f"    {line}\n")
+        elif isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated)):
+            from realcost_agent.agent.hooks_view import event_lines  # hooks, plan mode
+
+            for line in event_lines(event):
+                w(line + "\n")
         elif isinstance(event, ev.Warning):
             w(f"warning: {event.message}\n")
         elif isinstance(event, ev.Error):
@@ -104,7 +109,7 @@ def _short_args(arguments: Any) -> str:
 async def _drive(
     prompt: str, settings: Settings, root: Path, output_format: str, out: TextIO, err: TextIO,
     warnings: list[str], report: bool = False, debug_minutes: float = 0.0,
-    resume: Any = None,
+    resume: Any = None, plan: str | None = None,
 ) -> int:
     from realcost_agent.agent.session import Session
 
@@ -149,7 +154,11 @@ async def _drive(
     await session.start()
     for message in warnings:
         session.emit(ev.Warning(message))
-    session.submit(UserInput(prompt))
+    # plan mode: "print" shows the plan and stops; "approve" (--yes) carries it out
+    from realcost_agent.agent.ops import PlanDecision, PlanInput
+
+    session.submit(PlanInput(prompt) if plan else UserInput(prompt))
+    carry_out = False
 
     finished: ev.TurnFinished | None = None
     check: ev.CheckFinished | None = None  # the task's last check, when one ran
@@ -177,10 +186,16 @@ async def _drive(
                 session.submit(Shutdown())  # the prompt never became a turn: don't hang
         elif isinstance(event, ev.CheckFinished):
             check = event
+        elif isinstance(event, ev.PlanProposed) and plan == "approve" and event.steps:
+            carry_out = True  # plan mode --yes: approved once its turn has finished
         elif isinstance(event, ev.TurnFinished):
             finished = event
             changed.update(dict.fromkeys(event.files_changed))
             if event.continues:  # the session follows up by itself (failed check, escalation)
+                continue
+            if carry_out:  # plan mode --yes
+                carry_out = False
+                session.submit(PlanDecision("approve"))
                 continue
             # Headless measures no debug time: only what the developer states, as a correction.
             if debug_minutes:
@@ -285,12 +300,12 @@ def _print_markdown(text: str, out: TextIO) -> None:
 def run_headless(
     prompt: str, settings: Settings, root: Path, *, output_format: str = "text",
     warnings: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
-    report: bool = False, debug_minutes: float = 0.0, resume: Any = None,
+    report: bool = False, debug_minutes: float = 0.0, resume: Any = None, plan: str | None = None,
 ) -> int:
     try:
         return asyncio.run(_drive(
             prompt, settings, root, output_format, out or sys.stdout, err or sys.stderr,
-            warnings or [], report, debug_minutes, resume,
+            warnings or [], report, debug_minutes, resume, plan,
         ))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -104,6 +104,13 @@ def _headless(parser: argparse.ArgumentParser) -> None:
         help="your debug/polish minutes on this task, recorded as a correction (headless "
         "measures none)",
     )
+    # plan mode (agent/planmode.py)
+    parser.add_argument(
+        "--plan", action="store_true",
+        help="plan first with read-only tools: print the model's checklist plan and exit "
+        "(with --yes: approve it and carry it out, tracking the checklist)",
+    )
+    parser.add_argument("--yes", action="store_true", help="with --plan: approve the plan and go on")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  compare        run one task on several models in git worktrees, compare the cost\n"
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
+        "  export [ID]    a session's transcript as markdown or JSON, redacted (--list: sessions)\n"
         "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n\n"
         "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
         "send your keys elsewhere or widen approval apply only once you trust the project:\n"
@@ -196,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from realcost_agent.cli import trust as cli_trust
 
         return cli_trust.main(argv[1:])
+    if argv and argv[0] == "export":
+        from realcost_agent.agent import export
+
+        return export.main(argv[1:])
     if argv and argv[0] == "undo":
         from realcost_agent.cli import undo as cli_undo
 
@@ -234,11 +246,27 @@ def _run_headless(args: argparse.Namespace) -> int:
     if args.debug_minutes < 0:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
     settings, root, warnings = _load(args)
+    prompt = _custom_command(prompt, settings, root, warnings)
     resumed = _resume(args, root)
     from realcost_agent.cli.headless import run_headless
 
+    if args.yes and not args.plan:
+        raise SystemExit(_usage_error("--yes only goes with --plan"))
     return run_headless(prompt, settings, root, output_format=args.output_format, warnings=warnings,
-                        report=args.report, debug_minutes=args.debug_minutes, resume=resumed)
+                        report=args.report, debug_minutes=args.debug_minutes, resume=resumed,
+                        plan="approve" if args.yes else "print" if args.plan else None)
+
+
+def _custom_command(prompt: str, settings: object, root: Path, warnings: list[str]) -> str:
+    """`agent -p "/name args"` runs a custom command (agent/commands_md.py)."""
+    if not prompt.lstrip().startswith("/"):
+        return prompt
+    from realcost_agent.agent.commands_md import CommandError, headless_prompt
+
+    try:
+        return headless_prompt(prompt, root, settings, warnings=warnings)
+    except CommandError as exc:
+        raise SystemExit(_usage_error(str(exc))) from None
 
 
 def _resume(args: argparse.Namespace, root: Path):  # noqa: ANN202 - agent.journal.Resumed | None

@@ -28,6 +28,8 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
         app.push_screen(CostScreen(app.costs))
     elif name == "interrupt":
         app.interrupt()
+    elif name not in BY_NAME and custom_command(app, name) is not None:
+        _run_custom(app, name, arg)
     elif name not in BY_NAME:
         conversation.notice(f"unknown command /{name}: /help lists them (// sends a line starting with /)", "warning")
     elif name == "model":
@@ -67,6 +69,10 @@ def run_slash(app: "AgentApp", name: str, arg: str) -> None:
     elif name == "check":
         session.submit(ops.SetCheck(arg or None))
         conversation.notice(f"check: {arg}" if arg else "check cleared", "info")
+    elif name == "plan":  # plan mode (tui/extensions_view.py)
+        from realcost_agent.tui.extensions_view import run_plan_command
+
+        run_plan_command(app, arg)
     elif name == "undo":
         if app.turn_running:
             conversation.notice("the agent is still working: Ctrl+C interrupts it first", "warning")
@@ -79,3 +85,39 @@ def _retry_with_model(app: "AgentApp", spec: str) -> None:
     app.settings = dataclasses.replace(app.settings, model=spec)
     app.conversation.notice(f"starting with model {spec}…", "info")
     app.run_worker(app._boot(), group="boot")
+
+
+# -- custom commands (agent/commands_md.py) ---------------------------------------------------------
+def load_custom_commands(app: "AgentApp", session: object) -> None:
+    """The user's commands and, once trusted, the project's; problems go to the conversation."""
+    from realcost_agent.agent import events as ev
+    from realcost_agent.agent.commands_md import load_commands
+
+    problems: list[str] = []
+    try:
+        app.custom_commands = load_commands(app.root, app.settings, getattr(session, "env", None),
+                                            problems)
+    except Exception as exc:  # noqa: BLE001 - commands are an extra: never stop the app on them
+        problems.append(f"custom commands not loaded: {type(exc).__name__}: {exc}")
+    for problem in problems:
+        session.emit(ev.Warning(problem))  # type: ignore[attr-defined]
+    app.prompt.custom = tuple((c.name, c.argument_hint, c.description or f"custom command ({c.label})")
+                              for c in app.custom_commands.values())
+
+
+def custom_command(app: "AgentApp", name: str):  # noqa: ANN201 - CustomCommand | None
+    """The command typed as /name (the TUI lower-cases what it parses; file names may not be)."""
+    commands = app.custom_commands
+    return commands.get(name) or next((c for n, c in commands.items() if n.lower() == name), None)
+
+
+def _run_custom(app: "AgentApp", name: str, arg: str) -> None:
+    from realcost_agent.agent.commands_md import MAX_PROMPT_CHARS
+
+    command = custom_command(app, name)
+    prompt = command.expand(arg)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        app.conversation.notice(f"/{command.name} expands to over {MAX_PROMPT_CHARS:,} characters: not sent", "warning")
+        return
+    app.conversation.notice(f"/{command.name} ({command.label})", "info")
+    app._prompt(prompt)

@@ -84,6 +84,8 @@ class AgentApp(App[int]):
         self.costs: Any = None  # /cost and the exit summary: `agent report` of this session
         self.model = getattr(settings, "model", "")
         self.models_seen: list[str] = []
+        # Custom commands (agent/commands_md.py) by name, loaded once the session starts.
+        self.custom_commands: dict[str, Any] = {}
         self.ready = False  # the session is started and its provider warmed
         self.queued: list[str] = []  # prompts typed before `ready`
         self.turn_running = False
@@ -109,7 +111,12 @@ class AgentApp(App[int]):
         self.prompt_area = PromptArea(history, id="prompt-area")
         self.prompt: PromptInput = self.prompt_area.input
         self.status_bar = StatusBar(id="status")
+        from realcost_agent.tui.widgets.plan import PlanPanel
+
+        self.plan_panel = PlanPanel(id="plan-panel")  # plan mode: the approved plan's checklist
+        self._plan_answer: Any = None  # a plan decision waiting for its turn to end
         yield self.conversation
+        yield self.plan_panel
         yield self.prompt_area
         yield self.status_bar
 
@@ -164,6 +171,9 @@ class AgentApp(App[int]):
             return
         for message in self.startup_warnings:
             session.emit(ev.Warning(message))
+        from realcost_agent.tui.actions import load_custom_commands
+
+        load_custom_commands(self, session)  # after trust was decided: the project's need it
         self._pump_worker = self.run_worker(self._pump(session), group="events")
         self._check_key(modal=True)
         await self._warm_provider()
@@ -263,6 +273,11 @@ class AgentApp(App[int]):
 
         conversation = self.conversation
         conversation.handle(event)
+        if isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated, ev.TurnFinished,
+                              ev.TaskUpdated)):
+            from realcost_agent.tui.extensions_view import handle_event
+
+            handle_event(self, event)  # hooks and plan mode
         if self._stall is not None:
             self._stall.on_event(event, self)
         if isinstance(event, ev.SessionStarted):
@@ -436,7 +451,7 @@ class AgentApp(App[int]):
     def action_help(self) -> None:
         from realcost_agent.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.prompt.custom))  # with the custom commands
 
 
 def _warm(session: Any) -> None:

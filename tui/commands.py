@@ -17,6 +17,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("new", "", "start a new task (the current one ends without being marked done)"),
     Command("done", "", "mark the current task done"),
     Command("undo", "", "revert the agent's last change"),
+    Command("plan", "<task>", "plan with read-only tools first; approve, edit or reject the plan"),
     Command("debug", "<+3m | 5m>", "correct the task's debug time: +3m adds, 5m sets the total"),
     Command("cost", "", "cost report for this session"),
     Command("help", "", "keys and commands"),
@@ -38,14 +39,17 @@ def parse(text: str) -> tuple[str, str] | None:
     return name, arg.strip()
 
 
-def completions(text: str, models: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(text to put in the input, description) for a partly typed command; [] when none apply."""
+def completions(text: str, models: tuple[str, ...] = (),
+                custom: tuple[tuple[str, str, str], ...] = ()) -> list[tuple[str, str]]:
+    """(text to put in the input, description) for a partly typed command; [] when none apply.
+    `custom`: the custom commands as (name, argument hint, description), after the built-ins."""
     if not text.startswith("/") or "\n" in text:
         return []
     head, space, arg = text[1:].partition(" ")
     if not space:
+        typed = [*COMMANDS, *(Command(n, hint, desc) for n, hint, desc in custom)]
         return [(f"/{c.name}" + (" " if c.args else ""), f"{c.args}  {c.help}".strip())
-                for c in COMMANDS if c.name.startswith(head.lower()) and f"/{c.name}" != text.rstrip()]
+                for c in typed if c.name.lower().startswith(head.lower()) and f"/{c.name}" != text.rstrip()]
     name = ALIASES.get(head.lower(), head.lower())
     if name == "model":
         seen = dict.fromkeys((*PROFILE_NAMES, *MODEL_HINTS, *models))

@@ -22,8 +22,12 @@ def entries(app: "AgentApp") -> Iterator[tuple[str, str, str]]:
     yield "Switch model to another id…", "/model ", "type a profile or any litellm model id"
     yield "Set the check command…", "/check ", "a command that must pass when the agent says done"
     yield "Correct debug time…", "/debug ", "+3m adds, 5m sets the total"
+    yield "Plan first…", "/plan ", "read-only tools, then approve, edit or reject the plan"
     yield "Undo the last change", "/undo", "revert the agent's last edit"
     yield "Cost report", "/cost", "this session's tables and charts"
+    for command in app.custom_commands.values():  # agent/commands_md.py
+        yield (f"Run /{command.name}", f"/{command.name}" + (" " if command.argument_hint else ""),
+               command.description or f"custom command ({command.label})")
     yield "Help", "/help", "keys and commands"
     yield "Quit", "/quit", "exit and print the cost summary"
 

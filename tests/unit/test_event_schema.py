@@ -49,6 +49,10 @@ EXPECTED = {
     ],
     "warning": ["message"],
     "error": ["message", "kind", "fatal"],
+    "hook_ran": ["event", "matcher", "command", "exit_code", "decision", "reason", "duration_ms",
+                 "tool_name", "call_id"],
+    "plan_proposed": ["turn_id", "text", "steps"],
+    "plan_updated": ["steps", "explanation", "source"],
 }
 
 

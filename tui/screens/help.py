@@ -29,12 +29,15 @@ KEYS = (
 )
 
 
-def help_table() -> Table:
+def help_table(custom: tuple[tuple[str, str, str], ...] = ()) -> Table:
+    """`custom`: the custom commands (name, argument hint, description), after the built-ins."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for c in COMMANDS:
         table.add_row(f"/{c.name} {c.args}".rstrip(), c.help)
+    for name, hint, what in custom:
+        table.add_row(f"/{name} {hint}".rstrip(), what)
     table.add_row("", "")
     for key, what in KEYS:
         table.add_row(key, what)
@@ -45,7 +48,11 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = CSS
     BINDINGS = [Binding("escape,q,f1", "dismiss", "close")]
 
+    def __init__(self, custom: tuple[tuple[str, str, str], ...] = ()) -> None:
+        super().__init__()
+        self.custom = custom
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text.assemble(("Help", "bold"), ("   esc to close", "dim")))
-            yield Static(help_table())
+            yield Static(help_table(self.custom))

@@ -43,6 +43,7 @@ class PromptInput(TextArea):
         self.popup: OptionList | None = None
         self._popup_for: str | None = None  # the text the completion list was built for
         self.models: tuple[str, ...] = ()
+        self.custom: tuple[tuple[str, str, str], ...] = ()  # custom commands: name, hint, help
 
     # -- keys -----------------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:
@@ -126,7 +127,7 @@ class PromptInput(TextArea):
             return
         from realcost_agent.tui.commands import completions
 
-        items = completions(self.text, self.models)
+        items = completions(self.text, self.models, self.custom)
         if not items:
             if self.popup is not None:
                 self.popup.display = False

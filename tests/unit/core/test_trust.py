@@ -141,10 +141,22 @@ def test_a_project_may_tighten_the_users_limits_but_never_loosen_them(root):
 
 
 def test_reserved_keys_are_not_supported_yet_even_when_trusted(root):
-    write(root / ".agent" / "config.toml", '[hooks]\nx = "y"\n')
+    write(root / ".agent" / "config.toml", '[mcp_servers.x]\ncommand = "y"\n')
     warnings: list[str] = []
     s = load_settings(root, env=env_of(root), warnings=warnings, trust=True)
-    assert s.project_trust.applied and any("`hooks` is not supported yet" in w for w in warnings)
+    assert s.project_trust.applied and any("`mcp_servers` is not supported yet" in w for w in warnings)
+
+
+def test_project_hooks_need_trust_and_then_add_to_the_users(root):
+    user = root.parent / "cfg" / "config.toml"
+    write(user, '[[hooks.Stop]]\ncommand = "mine"\n')
+    write(root / ".agent" / "config.toml", '[[hooks.Stop]]\ncommand = "theirs"\n')
+    warnings: list[str] = []
+    s = load_settings(root, env=env_of(root), warnings=warnings)
+    assert [h["command"] for h in s.hooks["Stop"]] == ["mine"]
+    assert any("hooks = " in w and "not trusted yet" in w for w in warnings)
+    trusted = load_settings(root, env=env_of(root), trust=True)
+    assert [h["command"] for h in trusted.hooks["Stop"]] == ["mine", "theirs"]
 
 
 def test_an_invalid_untrusted_value_does_not_stop_the_agent(root):
