@@ -304,7 +304,7 @@ class Hooks:
         return env
 
     def _transcript(self) -> str:
-        journal = getattr(self.s, "journal", None)
+        journal = self.s.history.journal
         return str(getattr(journal, "path", "") or "")
 
     async def _run(self, event: str, fields: dict[str, Any], tool_name: str | None = None,
