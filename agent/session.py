@@ -58,11 +58,14 @@ class Session:
         journal: bool = True,
         resume: Resumed | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        warnings: tuple[str, ...] | list[str] = (),
     ) -> None:
         from realcost_agent.providers.catalogue import resolve_model
         from realcost_agent.tools.registry import default_registry
 
         self.settings = settings
+        # Configuration warnings from load_settings: start() emits them (agent/preflight.py).
+        self.startup_warnings = tuple(warnings)
         self.root = Path(os.path.realpath(root))
         self.interactive = interactive
         self.env = dict(os.environ if env is None else env)
@@ -188,6 +191,16 @@ class Session:
         from realcost_agent.agent.safety.sandbox import harden_process
 
         harden_process()
+        # arch-front: the one preflight (agent/preflight.py). A headless session whose model
+        # cannot be called (no API key) says so as a fatal Error and stops: no one can fix it.
+        from realcost_agent.agent.preflight import model_problem, startup_events
+
+        fatal = None if self.interactive else model_problem(self.model, self.env)
+        if fatal is not None:
+            self.emit(fatal)
+            self._closed = True
+            self._events.put_nowait(_CLOSED)
+            return
         problems: list[str] = []
         # Project files like any other: confined to the project and capped (append_message,
         # the one door into the conversation, redacts the system prompt they go into).
@@ -212,11 +225,14 @@ class Session:
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
+            self.model.litellm_id,
         ))
-        for problem in problems:
-            self.emit(ev.Warning(problem))
-        if self._sandbox_warning:
-            self.emit(ev.Warning(self._sandbox_warning))
+        # arch-front: every start-up warning and the missing-key error, each with its `code`.
+        for event in startup_events(
+            config_warnings=self.startup_warnings, instruction_problems=problems,
+            sandbox_warning=self._sandbox_warning, model=self.model, env=self.env,
+        ):
+            self.emit(event)
         if self.settings.checkpoints:
             await self._open_checkpoints()
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
@@ -562,7 +578,8 @@ class Session:
                 await cancel_and_wait(self._turn_task)
         elif isinstance(op, ops.Undo):
             if self.busy:
-                self.emit(ev.Warning("the agent is working: interrupt it before undoing"))
+                self.emit(ev.Warning("the agent is working: interrupt it before undoing",
+                                     code=ev.CODE_BUSY))
             else:
                 await self._undo(op.checkpoint_id)
         elif isinstance(op, ops.SwitchModel):
@@ -571,7 +588,8 @@ class Session:
             self.flow.set_check(op.command)
         elif isinstance(op, ops.EndTask):
             if self.busy:
-                self.emit(ev.Warning("the agent is still working: interrupt it before ending the task"))
+                self.emit(ev.Warning("the agent is still working: interrupt it before ending the task",
+                                     code=ev.CODE_BUSY))
                 return
             task = self.tasks.end(op.status)
             if task is not None:

@@ -300,7 +300,7 @@ async def test_setup_panel_without_keys(repo: Path) -> None:
 async def test_setup_panel_on_config_error(repo: Path) -> None:
     from realcost_agent.agent.config import ConfigError
 
-    def broken(settings, root):  # noqa: ANN001
+    def broken(settings, root, warnings):  # noqa: ANN001
         raise ConfigError("unknown backend 'nope': choose one of openrouter, ...")
 
     app, _ = make_app(repo, [])
