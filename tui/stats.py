@@ -31,6 +31,7 @@ class SessionStats:
         return self.fold.totals
 
     session_id = property(lambda self: self.totals.session_id)
+    current_task = property(lambda self: self.totals.task_id or None)
     model = property(lambda self: self.totals.model)
     backend = property(lambda self: self.totals.backend)
     input_tokens = property(lambda self: self.totals.input_tokens)
