@@ -22,7 +22,7 @@ from realcost_agent.agent import events as ev
 
 @dataclass(frozen=True)
 class ModelRow:
-    """One model's calls: the per-model lines of a summary."""
+    """One model's calls (each call counts for the model that ran it)."""
 
     model: str
     backend: str = ""
@@ -63,7 +63,9 @@ class Totals:
     unpriced_calls: int = 0
     local_calls: int = 0
     first_token_ms: float | None = None  # the first call's time to first token
-    models: tuple[ModelRow, ...] = ()  # per model, in order of first use
+    # Per model, in order of first use: each call counts for the model that ran it (the
+    # report's "tiers"; its groups go by the model a task started with).
+    models: tuple[ModelRow, ...] = ()
     # Work.
     files_changed: tuple[str, ...] = ()  # over every finished turn, first change first
     lines_added: int = 0  # the tools' own counts of their changes (ToolCallFinished)

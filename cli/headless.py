@@ -240,12 +240,12 @@ async def _drive(
             "unpriced_calls": t.unpriced_calls,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
             "errors": list(t.errors),
-            # Added in the same version (new keys only): the summary line's cost words, the
-            # tools' changed-line counts and the per-model rows, all from the same fold.
+            # Added in the same version (new keys only): the summary line's cost words and
+            # the tools' changed-line counts, from the same fold. Per-model tables are the
+            # report's (--report), so they exist once.
             "cost_text": t.api_text,
             "lines_added": t.lines_added,
             "lines_removed": t.lines_removed,
-            "models": [row.as_dict() for row in t.models],
         }
         if report:
             result["report"] = report_obj

@@ -65,7 +65,7 @@ class StatusBar(Widget):
         out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
         # Worded as every report words it (agent.report_render.api_text, through the fold): a
         # call without a price is never $0, a local server's calls are "$0 (local)".
-        api = stats.api_text
+        api = stats.api_text if stats.requests else "$0"  # nothing called yet
         out.append((1, f"API {api}", ""))
         bound = "≥" if stats.unpriced else ""
         unknown = stats.unpriced and stats.unpriced >= stats.requests and not stats.totals.all_local
