@@ -193,9 +193,11 @@ class Session:
         harden_process()
         # arch-front: the one preflight (agent/preflight.py). A headless session whose model
         # cannot be called (no API key) says so as a fatal Error and stops: no one can fix it.
+        # An injected provider (tests, scripted models) brings its own credentials.
         from realcost_agent.agent.preflight import model_problem, startup_events
 
-        fatal = None if self.interactive else model_problem(self.model, self.env)
+        headless_check = not self.interactive and self._provider_factory is None
+        fatal = model_problem(self.model, self.env) if headless_check else None
         if fatal is not None:
             self.emit(fatal)
             self._closed = True
@@ -230,7 +232,8 @@ class Session:
         # arch-front: every start-up warning and the missing-key error, each with its `code`.
         for event in startup_events(
             config_warnings=self.startup_warnings, instruction_problems=problems,
-            sandbox_warning=self._sandbox_warning, model=self.model, env=self.env,
+            sandbox_warning=self._sandbox_warning, env=self.env,
+            model=self.model if self.interactive else None,  # headless: checked above
         ):
             self.emit(event)
         if self.settings.checkpoints:

@@ -17,14 +17,17 @@ KEY = {"OPENROUTER_API_KEY": "sk-or-canary-1234567890"}
 
 
 def session(root: Path, *, keys: dict[str, str], interactive: bool = False,
-            warnings: tuple[str, ...] = (), **settings) -> Session:
+            warnings: tuple[str, ...] = (), real_provider: bool = False, **settings) -> Session:
     env = {"PATH": os.environ["PATH"], "HOME": str(root), "AGENT_DATA_HOME": str(root / ".data"),
            **keys}
     settings.setdefault("model", "gpt-oss-120b")
     settings.setdefault("backend", "openrouter")
     settings.setdefault("sandbox", "off")
+    # The headless key check is for the providers the session makes itself; a test's scripted
+    # provider brings its own credentials (no request is made either way: it stops first).
+    factory = None if real_provider else (lambda m: ScriptedProvider([]))
     return Session(Settings(**settings), root, env=env, interactive=interactive,
-                   provider_factory=lambda m: ScriptedProvider([]), warnings=warnings)
+                   provider_factory=factory, warnings=warnings)
 
 
 async def drain(s: Session, until: type | None = None, timeout: float = 10) -> list[ev.Event]:
@@ -41,7 +44,7 @@ async def drain(s: Session, until: type | None = None, timeout: float = 10) -> l
 
 
 async def test_a_headless_session_without_its_key_says_so_once_and_stops(tmp_path: Path) -> None:
-    s = session(tmp_path, keys={})
+    s = session(tmp_path, keys={}, real_provider=True)
     await s.start()
     events = await drain(s)  # the stream ends by itself: nothing else will come
     assert [type(e) for e in events] == [ev.Error]
@@ -50,6 +53,12 @@ async def test_a_headless_session_without_its_key_says_so_once_and_stops(tmp_pat
     assert "OPENROUTER_API_KEY" in error.message
     assert not (tmp_path / ".data").exists()  # no journal for a session that never ran
     await s.close()
+    # The same session with a scripted provider starts: it needs no key.
+    (tmp_path / "x").mkdir()
+    scripted = session(tmp_path / "x", keys={})
+    await scripted.start()
+    assert isinstance((await drain(scripted, until=ev.SessionStarted))[0], ev.SessionStarted)
+    await scripted.close()
 
 
 async def test_an_interactive_session_starts_and_reports_the_missing_key(tmp_path: Path) -> None:
