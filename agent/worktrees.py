@@ -84,7 +84,8 @@ def diffstat(path: Path, commit: str) -> str:
 
     _git(path, "add", "-A", "--intent-to-add", check=False)
     # Bytes: a file in another encoding must not stop the count (split on "\n" only).
-    raw = run_git(path, "diff", "--no-color", "--no-ext-diff", commit, timeout=120, text=False)
+    raw = run_git(path, "diff", "--no-color", "--no-ext-diff", "--no-textconv", commit,
+                  timeout=120, text=False)
     diff = (raw.stdout or b"").decode("utf-8", "replace")
     files = sum(1 for line in diff.split("\n") if line.startswith("diff --git "))
     if not files:
