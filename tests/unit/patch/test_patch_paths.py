@@ -48,3 +48,26 @@ def test_diff_stats_counts_inside_hunks_only() -> None:
     assert diff_stats(unified_diff("f", "--a\n-b\nc\n", "++a\nc\n")) == (1, 2)
     assert diff_stats(unified_diff("f", "x", "x\ny")) == (2, 1)  # no newline at the end
     assert diff_stats("") == (0, 0)
+
+
+async def test_a_headless_session_does_not_write_agents_md_through_an_indented_patch(tmp_path: Path) -> None:
+    import os
+
+    from realcost_agent.agent import events as ev
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.agent.session import Session
+    from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call, usage
+    from turnrun import of, run_turn
+
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "AGENTS.md").write_text("a\n")
+    provider = ScriptedProvider([[tool_call("apply_patch", {"patch": INDENTED}, id="c1"), usage(10, 1)],
+                                 [text("done"), usage(10, 1)]])
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AGENT_DATA_HOME": str(tmp_path / "d")}
+    s = Session(Settings(approval="full-auto", sandbox="off"), root, env=env,
+                provider_factory=lambda m: provider)
+    events = await run_turn(s, "update the rules")
+    (done,) = [e for e in of(events, ev.ToolCallFinished) if e.call_id == "c1"]
+    assert done.is_error and done.metadata.get("denied"), done.output
+    assert (root / "AGENTS.md").read_text() == "a\n"  # a protected file, asked even in full-auto
