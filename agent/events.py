@@ -30,6 +30,9 @@ class SessionStarted(Event):
     instructions: tuple[str, ...] = ()  # project instruction files loaded (AGENTS.md ...)
     host: str = ""  # where requests and the API key go (scheme://host[:port]), never the key
     litellm_id: str = ""  # the starting model's provider id (as ModelRouted and UsageUpdated)
+    # Commands and checks run under the bubblewrap sandbox. False when it is off or could not
+    # run (then a warning with code "unsandboxed" says why): the TUI keeps it on screen.
+    sandboxed: bool = False
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ class Session:
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
-            self.model.litellm_id,
+            self.model.litellm_id, self.sandboxed,
         ))
         # arch-front: every start-up warning and the missing-key error, each with its `code`.
         for event in startup_events(

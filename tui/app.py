@@ -256,6 +256,8 @@ class AgentApp(App[int]):
             # With routing, no model is chosen until a task is routed: say so, not the first tier.
             routed = str(getattr(self.settings, "model", "")).strip() == "auto"
             self._set_model("auto" if routed else event.model)
+            # Commands run without the bubblewrap sandbox: said always visible.
+            self.status_bar.unsandboxed = not event.sandboxed
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
             host = f" at {event.host}" if getattr(event, "host", "") else ""
             conversation.notice(
@@ -280,8 +282,6 @@ class AgentApp(App[int]):
             conversation.notice(f"model: {event.model} via {event.backend}", "info")
             self.setup_problem = None  # the core warns next (code missing_key) if it still is one
             self.run_worker(self._warm_provider(), group="boot")
-        elif isinstance(event, ev.Warning) and event.code == ev.CODE_UNSANDBOXED:
-            self.status_bar.unsandboxed = True  # said once by the core; always visible here
         elif event.type == "model_routed":
             self._set_model(event.model)  # type: ignore[attr-defined]
         elif isinstance(event, ev.TaskUpdated) and event.status != "active":

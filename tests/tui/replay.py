@@ -88,7 +88,8 @@ class ReplaySession:
     async def start(self) -> None:
         from realcost_agent.agent.preflight import startup_events
 
-        self.emit(ev.SessionStarted("s-1", ROOT, "gpt-oss-120b", self.model.backend, "0.1.0", ("AGENTS.md",)))
+        self.emit(ev.SessionStarted("s-1", ROOT, "gpt-oss-120b", self.model.backend, "0.1.0", ("AGENTS.md",),
+                                    sandboxed=True))
         for event in startup_events(model=self.model, env=self.env):  # the core's own preflight
             self.emit(event)
 

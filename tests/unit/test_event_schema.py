@@ -6,7 +6,7 @@ from realcost_agent.agent import events as ev
 
 EXPECTED = {
     "session_started": ["session_id", "root", "model", "backend", "version", "instructions",
-                        "host", "litellm_id"],
+                        "host", "litellm_id", "sandboxed"],
     "turn_started": ["turn_id", "task_id", "prompt", "model", "followup", "origin"],
     "assistant_delta": ["turn_id", "text"],
     "reasoning_delta": ["turn_id", "text"],
