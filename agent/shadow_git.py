@@ -59,9 +59,16 @@ def shadow_path(root: Path, data_dir: Path) -> Path:
 
 
 def git_env(base: Mapping[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in base.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", GIT_TERMINAL_PROMPT="0",
-               LC_ALL="C", GIT_AUTHOR_NAME="agent", GIT_AUTHOR_EMAIL="agent@localhost",
+    """The hardened git environment every git run of the agent uses (tools/gitsafe.py: no secrets,
+    no system or global config, inert editors and pagers), minus every other GIT_* variable (the
+    shadow repository names its own git dir and work tree) and with a fixed identity and locale."""
+    from realcost_agent.tools.gitsafe import git_env as hardened
+
+    env = hardened(base, user_config=False)
+    ours = {"GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TERMINAL_PROMPT", "GIT_PAGER",
+            "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_OPTIONAL_LOCKS"}
+    env = {k: v for k, v in env.items() if not k.startswith("GIT_") or k in ours}
+    env.update(LC_ALL="C", GIT_AUTHOR_NAME="agent", GIT_AUTHOR_EMAIL="agent@localhost",
                GIT_COMMITTER_NAME="agent", GIT_COMMITTER_EMAIL="agent@localhost")
     return env
 

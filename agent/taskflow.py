@@ -8,6 +8,10 @@ The Session calls three hooks and otherwise knows nothing of routing:
                           return the automatic follow-up to send (prompt, origin), or None;
   switch(spec, scope)     /model: pin per session or per task ("auto" unpins).
 
+It is the one owner of the current model: `model` reads it, `use(model)` is its only writer
+(start, routing, escalation, /model, resume all go through it), `cheap_model()` picks the
+summary model on the same backend.
+
 Automatic follow-ups count as follow-ups (they go through the same prompt path as the user's):
 the seed counted every extra prompt a model needed, and `agent compare` reports them that way.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from realcost_agent.agent import events as ev
 from realcost_agent.agent.checks import TOOL_FAILURE_PROMPT, followup_prompt, run_check
@@ -44,6 +48,59 @@ class TaskFlow:
         self.check: str | None = settings.check.strip() or None if settings.check is not None else None
         self.state = TaskState()
         self._repo_files: int | None = None
+        # ValueError when the starting model cannot be resolved (a ConfigError for the user).
+        self.use(self._resolve(self.initial_spec()))
+
+    # -- the current model -------------------------------------------------------------------
+    @property
+    def model(self) -> ResolvedModel:
+        return self._model
+
+    def use(self, model: ResolvedModel) -> None:
+        """The one writer of the current model; events about the change are the caller's."""
+        self._model = model
+
+    def resume(self, meta: Mapping[str, Any], events: Iterable[Mapping[str, Any]], *,
+               flagged: bool) -> None:
+        """A resumed session's model: the journal's (unless --model named one), then every
+        /model switch it recorded, in order."""
+        if meta.get("model") and not flagged:
+            self.restore_model(str(meta["model"]))
+        for record in events:
+            if record.get("type") == "model_switched":
+                self.restore_model(str(record.get("model")))
+
+    def restore_model(self, spec: str) -> None:
+        """A resumed session's model (its journal's); an Error when it is unusable here."""
+        from realcost_agent.providers.keyroute import refusal
+
+        try:
+            model = self._resolve(spec)
+        except ValueError as exc:
+            self.s.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
+            return
+        why = refusal(model, self.s.env, self.s.key_bases)
+        if why:
+            self.s.emit(ev.Error(f"cannot switch to {spec!r}: {why}", "config"))
+            return
+        self.use(model)
+
+    def cheap_model(self) -> ResolvedModel:
+        """The cheap profile on the same backend, for summaries; the current model if unusable."""
+        from realcost_agent.providers.catalogue import missing_key, resolve_model
+        from realcost_agent.providers.keyroute import refusal
+
+        settings, current = self.s.settings, self._model
+        backend = current.backend if current.profile else settings.backend
+        try:
+            model = resolve_model(
+                "gpt-oss-20b", **{**settings.model_kwargs(), "backend": backend}, env=self.s.env
+            )
+        except ValueError:
+            return current
+        if refusal(model, self.s.env, self.s.key_bases):
+            return current
+        return current if missing_key(model, self.s.env) else model
 
     # -- models ------------------------------------------------------------------------------
     def _resolve(self, spec: str) -> ResolvedModel:
@@ -103,12 +160,12 @@ class TaskFlow:
                 model = self._resolve(pinned_spec)
             except ValueError as exc:
                 self.s.emit(ev.Error(f"cannot use {pinned_spec!r}: {exc}", "config"))
-                model = self.s.model
+                model = self.model
             reason = how
         else:
             chosen, reason = self._routed_model(route(self.signals(task.first_prompt), self.policy))
-            model = chosen or self.s.model
-        self.s.model = model
+            model = chosen or self.model
+        self.use(model)
         self.state.profile, self.state.pinned = model.label, pinned_spec is not None
         self.s.emit(ev.ModelRouted(task.id, model.label, model.litellm_id, model.backend, reason,
                                    pinned=pinned_spec is not None))
@@ -127,7 +184,7 @@ class TaskFlow:
         if reason != "done" or not self.check:
             return None
         st.checks += 1
-        checked = self.s.model.label
+        checked = self.model.label
         self.s.emit(ev.CheckStarted(task.id, self.check, st.checks))
         from realcost_agent.tools.childenv import scrubbed_env
 
@@ -135,7 +192,7 @@ class TaskFlow:
             result = await run_check(
                 self.check, self.s.root, scrubbed_env(self.s.env),
                 timeout=self.s.settings.check_timeout, process_groups=self.s.process_groups,
-                wrap_argv=getattr(self.s, "command_wrapper", lambda: None)(),
+                wrap_argv=self.s.sandbox.command_wrapper(),
             )
         except OSError as exc:
             self.s.emit(ev.Warning(f"the check `{self.check}` could not run: {exc}"))
@@ -173,7 +230,7 @@ class TaskFlow:
         if model is None:
             self.s.emit(ev.Warning(f"cannot escalate to {r.profile}: {why}"))
             return None
-        self.s.model = model
+        self.use(model)
         st.escalations.append(model.label)
         st.profile, st.failed_checks, st.tool_failures = model.label, 0, 0
         self.s.emit(ev.ModelRouted(task.id, model.label, model.litellm_id, model.backend, r.reason,
@@ -194,7 +251,7 @@ class TaskFlow:
             self.task_pin = self.task_pin_for = None
             if active is not None:
                 self.state.pinned = False
-            m = self.s.model
+            m = self.model
             self.s.emit(ev.ModelSwitched(m.label, m.litellm_id, m.backend, reason="auto"))
             return
         try:
@@ -207,7 +264,7 @@ class TaskFlow:
         else:
             self.task_pin, self.task_pin_for = spec, active.id if active else None
         if scope == "session" or active is not None:
-            self.s.model = model
+            self.use(model)
         if active is not None:  # the rest of this task runs on it; its failures start over
             st = self.state
             st.profile, st.pinned, st.failed_checks, st.tool_failures = model.label, True, 0, 0
@@ -236,7 +293,7 @@ class TaskFlow:
                     files.append((rel, path.stat().st_size))
             except (OSError, ValueError):  # a name too long, a NUL byte: not a file in play
                 continue
-        context = estimate_tokens(self.s.messages) + (len(prompt) + sum(n for _, n in files)) // 4
+        context = estimate_tokens(self.s.history.messages) + (len(prompt) + sum(n for _, n in files)) // 4
         return Signals(prompt, tuple(files), context, self.repo_files())
 
     def repo_files(self) -> int:

@@ -1,9 +1,14 @@
 """One turn of the loop: model -> tool calls -> results -> model, until the model answers without
 tools, a step/cost/time limit is hit, tool calls keep failing, or the user interrupts.
 
-The turn owns no state of its own beyond counters; the conversation lives in the Session's
-`messages`, which stays a valid chat history whatever happens (an interrupted tool call still
-gets a result, a stream cut mid-response is discarded and retried whole).
+The turn sees only its TurnContext (agent/context.py), never the Session. It owns no state of
+its own beyond counters; the conversation lives in the context's History, which stays a valid
+chat history whatever happens (an interrupted tool call still gets a result, a stream cut
+mid-response is discarded and retried whole).
+
+A tool call runs in phases, one method each (where hooks and new checks attach):
+  _parse_call -> _started (ToolCallStarted, loop guard) -> _gate (policy, approval)
+  -> _execute (checkpoint, run) -> _after_call (files changed) -> _finish_call (result, event)
 
 What the model sends back is checked before anything runs: the stream is read under limits
 (agent/streamguard.py: idle, call_timeout, --max-time, size), tool calls are assembled and
@@ -27,8 +32,6 @@ from realcost_agent.agent.describe import describe_call, outcome
 from realcost_agent.agent.safety.loops import RepeatDetector
 from realcost_agent.agent.streamguard import Limits, StreamLimit, guarded
 from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
-from realcost_agent.agent.usagecheck import check_usage
-from realcost_agent.agent.safety.rules import decide_call
 from realcost_agent.agent.secrets import StreamRedactor
 from realcost_agent.tools.base import Description
 from realcost_agent.providers.base import (
@@ -46,7 +49,8 @@ from realcost_agent.providers.recovery import (
 )
 
 if TYPE_CHECKING:
-    from realcost_agent.agent.session import Session
+    from realcost_agent.agent.approvals import Verdict
+    from realcost_agent.agent.context import TurnContext
 
 MAX_CONSECUTIVE_TOOL_ERRORS = 3
 MAX_STREAM_RESTARTS = 2
@@ -77,9 +81,9 @@ class TurnStopped(Exception):
 
 
 class Turn:
-    def __init__(self, session: Session, turn_id: str) -> None:
-        self.s = session
-        self.turn_id = turn_id
+    def __init__(self, ctx: TurnContext) -> None:
+        self.ctx = ctx
+        self.turn_id = ctx.turn_id
         self.steps = 0
         self.cost = 0.0
         self.started = time.monotonic()
@@ -106,27 +110,34 @@ class Turn:
             self._answer_pending("not run: the turn was stopped")
             return stop.reason, stop.message
 
+    def _limit_reached(self) -> tuple[str, str] | None:
+        """(reason, text) when a step, time or cost limit stops the turn before its next step."""
+        limits = self.ctx.limits
+        if self.steps >= limits.max_steps:
+            return "max_steps", f"Stopped: reached the step limit ({limits.max_steps})."
+        if limits.max_time is not None and time.monotonic() - self.started >= limits.max_time:
+            return "max_time", f"Stopped: reached the time limit ({limits.max_time:g} s)."
+        if limits.max_cost is not None and self.cost >= limits.max_cost:
+            return "max_cost", (
+                f"Stopped: reached the cost limit (${limits.max_cost:g}; spent ${self.cost:.4f})."
+            )
+        return None
+
     async def _loop(self) -> tuple[str, str]:
-        settings = self.s.settings
+        history = self.ctx.history
         while True:
-            if self.steps >= settings.max_steps:
-                return "max_steps", f"Stopped: reached the step limit ({settings.max_steps})."
-            if settings.max_time is not None and time.monotonic() - self.started >= settings.max_time:
-                return "max_time", f"Stopped: reached the time limit ({settings.max_time:g} s)."
-            if settings.max_cost is not None and self.cost >= settings.max_cost:
-                return "max_cost", (
-                    f"Stopped: reached the cost limit (${settings.max_cost:g}; spent ${self.cost:.4f})."
-                )
-            if needs_compaction(self.s.messages, self.s.model.context_window):
+            if (stop := self._limit_reached()) is not None:
+                return stop
+            if needs_compaction(history.messages, self.ctx.model().context_window):
                 await self._compact("the conversation neared the context window")
             self.steps += 1
             step = await self._model_step()
             calls = step.tool_calls
             text, reasoning = step.text, step.reasoning
             if not calls:
-                recovered = recover_text_calls(text, self.s.registry.names())
+                recovered = recover_text_calls(text, self.ctx.tools.names())
                 if recovered:
-                    self.s.emit(ev.Warning(
+                    self.ctx.emit(ev.Warning(
                         "recognized a tool call written into the model's text (harmony markup "
                         "ending the message); running it as a tool call"))
                     calls = [self._new_call(None, c.name, c.arguments) for c in recovered.calls]
@@ -137,15 +148,15 @@ class Turn:
                 message["reasoning_content"] = reasoning
             if calls:
                 message["tool_calls"] = calls
-            self.s.append_message(message)
-            self.s.emit(ev.AssistantMessage(
+            self.ctx.history.append(message)
+            self.ctx.emit(ev.AssistantMessage(
                 self.turn_id, self.steps, text, reasoning, tuple(c["id"] for c in calls)
             ))
             if not calls:
                 if not text.strip() and not self.nudged_empty:
                     # A reasoning-only answer: gpt-oss sometimes stops after thinking. Once.
                     self.nudged_empty = True
-                    self.s.append_message({"role": "user", "content": EMPTY_NUDGE})
+                    self.ctx.history.append({"role": "user", "content": EMPTY_NUDGE})
                     continue
                 return "done", text
             for call in calls:
@@ -164,19 +175,20 @@ class Turn:
         notes: list[dict[str, Any]] = []  # a corrective note goes with the resend only
         while True:
             step = StepResult()
-            parts = CallAssembler(frozenset(self.s.registry.names()))
+            parts = CallAssembler(frozenset(self.ctx.tools.names()))
             model = self._request_model()
             limits = self._limits()
             t0 = time.monotonic()
             ttft = ttft_text = None
             # A secret the model streams in pieces is held until whole (the finished message is
             # redacted whole by the session).
-            text_stream, reasoning_stream = StreamRedactor(self.s.redact), StreamRedactor(self.s.redact)
+            text_stream, reasoning_stream = StreamRedactor(self.ctx.redact), StreamRedactor(self.ctx.redact)
             with request_timer() as sent:
                 try:
                     stream = stream_with_retries(
-                        self.s.provider(), self.s.messages + notes, self.s.registry.schemas(),
-                        model, on_retry=self._on_retry, sleep=self.s.sleep,
+                        self.ctx.provider(self.ctx.model()), self.ctx.history.snapshot(notes),
+                        self.ctx.tools.schemas(),
+                        model, on_retry=self._on_retry, sleep=self.ctx.sleep,
                     )
                     async for delta in guarded(stream, limits):
                         if ttft is None:
@@ -186,11 +198,11 @@ class Turn:
                                 ttft_text = _since(sent, t0)
                             step.text += delta.text
                             if shown := text_stream.feed(delta.text):
-                                self.s.emit(ev.AssistantDelta(self.turn_id, shown))
+                                self.ctx.emit(ev.AssistantDelta(self.turn_id, shown))
                         elif isinstance(delta, ReasoningDelta):
                             step.reasoning += delta.text
                             if shown := reasoning_stream.feed(delta.text):
-                                self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
+                                self.ctx.emit(ev.ReasoningDelta(self.turn_id, shown))
                         elif isinstance(delta, ToolCallDelta):
                             parts.add(delta.index, delta.id, delta.name, delta.arguments)
                         elif isinstance(delta, Usage):
@@ -204,12 +216,12 @@ class Turn:
                                        note=f"cut by the agent: {limit.kind}")
                     if limit.kind == "idle" and restarts < MAX_STREAM_RESTARTS:
                         restarts += 1
-                        self.s.emit(ev.Warning(f"{limit.message}; asking again "
+                        self.ctx.emit(ev.Warning(f"{limit.message}; asking again "
                                                f"({restarts}/{MAX_STREAM_RESTARTS})"))
                         continue
                     reason = {"max_time": "max_time", "too_large": "response_too_large"}.get(
                         limit.kind, "stream_timeout")
-                    self.s.emit(ev.Warning(limit.message))
+                    self.ctx.emit(ev.Warning(limit.message))
                     raise TurnStopped(reason, f"Stopped: {limit.message}.") from None
                 except ProviderError as exc:
                     kind = classify(exc)
@@ -226,34 +238,35 @@ class Turn:
                         # The real limit is below our estimate of what we sent: fold against that.
                         await self._compact(
                             f"the provider said the context is too long ({exc.message})",
-                            window=min(self.s.model.context_window, estimate_tokens(self.s.messages)),
+                            window=min(self.ctx.model().context_window,
+                                       estimate_tokens(self.ctx.history.messages)),
                         )
                         continue
                     if kind in ("tool_call", "harmony") and corrective < MAX_CORRECTIVE_RETRIES:
                         corrective += 1
                         notes = [{"role": "user", "content": corrective_note(kind, exc)}]
-                        self.s.emit(ev.Warning(
+                        self.ctx.emit(ev.Warning(
                             f"{exc.line()}; asking again with a corrective note "
                             f"({corrective}/{MAX_CORRECTIVE_RETRIES})"))
                         continue
                     if kind == "afford" and not self._afford_retried:
                         self._afford_retried = True
                         self._max_tokens = lowered_max_tokens(afford_tokens(exc) or 1)
-                        self.s.emit(ev.Warning(
+                        self.ctx.emit(ev.Warning(
                             f"{exc.line()}; asking again with max_tokens {self._max_tokens}"))
                         continue
                     if exc.partial and exc.retryable and restarts < MAX_STREAM_RESTARTS:
                         restarts += 1
-                        self.s.emit(ev.Warning(
+                        self.ctx.emit(ev.Warning(
                             f"the response stream broke ({exc.line()}); discarding the partial "
                             f"answer and asking again ({restarts}/{MAX_STREAM_RESTARTS})"
                         ))
                         continue
                     raise
             if shown := reasoning_stream.flush():
-                self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
+                self.ctx.emit(ev.ReasoningDelta(self.turn_id, shown))
             if shown := text_stream.flush():
-                self.s.emit(ev.AssistantDelta(self.turn_id, shown))
+                self.ctx.emit(ev.AssistantDelta(self.turn_id, shown))
             if step.finish == "length":
                 self._record_usage(step.usage, t0, ttft, ttft_text, model=model, sent=sent,
                                    purpose="failed_attempt", note="output budget used up")
@@ -263,22 +276,22 @@ class Turn:
             if len(parts.slots) > MAX_CALLS_PER_RESPONSE:
                 message = (f"the model asked for {len(parts.slots)} tool calls in one response "
                            f"(the limit is {MAX_CALLS_PER_RESPONSE}); none was run")
-                self.s.emit(ev.Warning(message))
+                self.ctx.emit(ev.Warning(message))
                 raise TurnStopped("response_too_large", f"Stopped: {message}.")
             step.tool_calls = [self._new_call(cid, name, args) for cid, name, args in parts.calls()]
             return step
 
     def _limits(self) -> Limits:
-        settings = self.s.settings
+        limits = self.ctx.limits
         return Limits(
-            idle_timeout=settings.stream_idle_timeout, call_timeout=settings.call_timeout,
-            turn_deadline=None if settings.max_time is None else self.started + settings.max_time,
-            max_bytes=settings.max_response_bytes,
+            idle_timeout=limits.idle_timeout, call_timeout=limits.call_timeout,
+            turn_deadline=None if limits.max_time is None else self.started + limits.max_time,
+            max_bytes=limits.max_response_bytes,
         )
 
     def _request_model(self) -> ResolvedModel:
         """The session's model with this turn's overrides of max_tokens / reasoning effort."""
-        model = self.s.model
+        model = self.ctx.model()
         if self._max_tokens is None and self._effort is None:
             return model
         params = model.params
@@ -307,12 +320,12 @@ class Turn:
                 self._max_tokens, change = more, f"max_tokens {more}"
             else:
                 self._effort, change = effort, f"reasoning effort {effort}"
-            self.s.emit(ev.Warning(f"the model used its whole output budget {what}; "
+            self.ctx.emit(ev.Warning(f"the model used its whole output budget {what}; "
                                    f"asking again with {change}"))
             return
         message = (f"the model used its whole output budget ({current or 'the host default'} "
                    f"tokens) {what}")
-        self.s.emit(ev.Warning(message + "; stopping (nothing from that response was run)"))
+        self.ctx.emit(ev.Warning(message + "; stopping (nothing from that response was run)"))
         raise TurnStopped("output_budget", (
             f"Stopped: {message}. Nothing from that response was run. Try a model with a larger "
             "output budget, a lower reasoning effort, or a smaller task."))
@@ -321,7 +334,7 @@ class Turn:
         """Summarize older turns once; a second overflow in the same turn stops it."""
         from realcost_agent.providers.retry import stream_with_retries
 
-        window = window or self.s.model.context_window
+        window = window or self.ctx.model().context_window
         stop = TurnStopped(
             "context_overflow",
             "Stopped: the conversation does not fit the model's context window even after "
@@ -330,8 +343,8 @@ class Turn:
         if self.compacted:
             raise stop
         self.compacted = True
-        model = self.s.cheap_model()
-        provider = self.s.provider(model)
+        model = self.ctx.cheap_model()
+        provider = self.ctx.provider(model)
 
         limits = self._limits()
 
@@ -339,43 +352,40 @@ class Turn:
             def stream(self, messages, tools, m):  # noqa: ANN001, ANN202
                 return guarded(stream_with_retries(provider, messages, tools, m, sleep=sleep), limits)
 
-        sleep = self.s.sleep
-        task = self.s.tasks.current
+        sleep = self.ctx.sleep
+        history = self.ctx.history
         t0 = time.monotonic()
         try:
-            result = await compact(
-                self.s.messages, _Retrying(), model, window, task.first_prompt if task else None
-            )
+            result = await compact(history.messages, _Retrying(), model, window, self.ctx.task)
         except StreamLimit as limit:  # the summary call hung or ran away like any other
-            self.s.emit(ev.Warning(f"compacting: {limit.message}"))
+            self.ctx.emit(ev.Warning(f"compacting: {limit.message}"))
             raise TurnStopped("max_time" if limit.kind == "max_time" else "context_overflow",
                               f"Stopped: compacting the conversation failed: {limit.message}.") from None
         if result is None:
             raise stop
-        self.s.replace_messages(result.messages)
+        history.replace(result.messages)
         self._record_usage(result.usage, t0, None, None, model=model, purpose="compaction")
-        self.s.emit(ev.Compacted(
+        self.ctx.emit(ev.Compacted(
             self.turn_id, result.folded, result.before_tokens, result.after_tokens, model.label,
             reason,
         ))
-        if needs_compaction(self.s.messages, window):
+        if needs_compaction(history.messages, window):
             raise stop
 
     def _on_retry(self, attempt: int, delay: float, exc: ProviderError) -> None:
         if exc.usage is not None:
             self._record_usage(exc.usage, time.monotonic(), None, None, purpose="failed_attempt")
-        self.s.emit(ev.Warning(f"{exc.line()}; retrying in {delay:.1f} s (attempt {attempt + 1})"))
+        self.ctx.emit(ev.Warning(f"{exc.line()}; retrying in {delay:.1f} s (attempt {attempt + 1})"))
 
     def _new_call(self, call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
         self._call_seq += 1
-        if not call_id or call_id in self.s.call_ids:
-            # Stable, never random: the same turn/step/position always gets the same id.
-            call_id = f"call_{self.turn_id}_{self.steps}_{self._call_seq}"
-        self.s.call_ids.add(call_id)
-        fixed = normalize_call(name, arguments, self.s.registry.names())
+        # Stable, never random: the same turn/step/position always gets the same id.
+        call_id = self.ctx.history.unique_call_id(
+            call_id, f"call_{self.turn_id}_{self.steps}_{self._call_seq}")
+        fixed = normalize_call(name, arguments, self.ctx.tools.names())
         if fixed.note:
             self._call_notes[call_id] = fixed.note
-        name = fixed.name if fixed.name in self.s.registry else _SAFE_NAME.sub("_", fixed.name)[:64]
+        name = fixed.name if fixed.name in self.ctx.tools else _SAFE_NAME.sub("_", fixed.name)[:64]
         args = fixed.arguments if isinstance(fixed.arguments, str) else json.dumps(fixed.arguments)
         return {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
 
@@ -384,122 +394,110 @@ class Turn:
         *, model: ResolvedModel | None = None, purpose: str = "turn",
         sent: list[float] | None = None, note: str | None = None, cost_unknown: bool = False,
     ) -> None:
-        usage, bad = check_usage(usage)
-        if bad:
-            self.s.emit(ev.Warning(f"{bad}; recorded as 0 tokens and an unknown cost"))
-            note = bad if note is None else f"{note}; {bad}"
-        model = model or self.s.model
-        price = self.s.price(model)
-        cost = None if price is None else price.cost(usage)
-        if (bad or cost_unknown) and not model.free:
-            cost = None
+        """Charge one model call to the meter (it emits UsageUpdated); count it for --max-cost."""
+        cost = self.ctx.meter.record(
+            usage, model or self.ctx.model(), turn_id=self.turn_id, purpose=purpose,
+            ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
+            setup_ms=(sent[0] - t0) * 1000 if sent else None, note=note, cost_unknown=cost_unknown,
+        )
         if cost is not None:
             self.cost += cost
-        self.s.add_usage(usage, cost, model)
-        self.s.emit(ev.UsageUpdated(
-            turn_id=self.turn_id, model=model.label, litellm_id=model.litellm_id,
-            backend=model.backend, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cached_input_tokens=usage.cached_input_tokens,
-            reasoning_tokens=usage.reasoning_tokens, cost=cost, provider_cost=usage.provider_cost,
-            ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
-            setup_ms=(sent[0] - t0) * 1000 if sent else None, usage_note=note,
-            session_cost=self.s.total_cost, session_input_tokens=self.s.total_input,
-            session_output_tokens=self.s.total_output, purpose=purpose,
-            # A local server the user priced in [prices] is billed after all: not "local".
-            local=model.free and not cost, estimated=usage.estimated,
-        ))
 
-    # -- one tool call -----------------------------------------------------------------------
+    # -- one tool call: one method per phase -------------------------------------------------
     async def _run_call(self, call: dict[str, Any]) -> None:
-        from realcost_agent.tools.registry import ToolCallError
-
-        call_id = call["id"]
-        name = call["function"]["name"]
+        call_id, name = call["id"], call["function"]["name"]
         raw_args = call["function"]["arguments"]
         try:
             shown_args: Any = json.loads(raw_args) if raw_args.strip() else {}
         except (json.JSONDecodeError, AttributeError):
             shown_args = raw_args
         t0 = time.monotonic()
+        parsed = self._parse_call(call_id, name, raw_args, shown_args, t0)
+        if parsed is None:
+            return
+        tool, params = parsed
+        described = await self._started(call_id, name, tool, params, shown_args, t0)
+        verdict = await self._gate(call_id, tool, params, shown_args, described)
+        if not verdict.allowed:
+            text = f"Denied: {verdict.decision.reason}. Do not retry this call as-is."
+            self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
+            return
+        result = await self._execute(call_id, tool, params, verdict)
+        self._after_call(tool, params, result)
+        self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata,
+                          outcome(described, result))
+
+    def _parse_call(self, call_id: str, name: str, raw_args: str, shown_args: Any,
+                    t0: float) -> tuple[Any, Any] | None:
+        """The tool and its validated parameters; None (answered with the error) when invalid."""
+        from realcost_agent.tools.registry import ToolCallError
+
         try:
-            tool, params = self.s.registry.parse_call(name, raw_args)
+            return self.ctx.tools.parse_call(name, raw_args)
         except ToolCallError as exc:
-            self.s.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args))
+            self.ctx.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args))
             self.consecutive_tool_errors += 1
             self._finish_call(call_id, name, f"Error: {exc}", True, t0, {"invalid_call": True})
-            return
-        described = await describe_call(tool, params, self.s.root)
-        self.s.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args,
-                                       self.s.redact(described.summary), described.paths))
+            return None
+
+    async def _started(self, call_id: str, name: str, tool: Any, params: Any, shown_args: Any,
+                       t0: float) -> Description:
+        """ToolCallStarted with what the call will do; a call repeated without progress stops
+        the turn here."""
+        described = await describe_call(tool, params, self.ctx.root)
+        self.ctx.emit(ev.ToolCallStarted(self.turn_id, call_id, name, shown_args,
+                                         self.ctx.redact(described.summary), described.paths))
         self.consecutive_tool_errors = 0
         repeat = self.repeats.observe(tool.name, params)
         if repeat is not None:
             message = repeat.message()
             self._finish_call(call_id, tool.name, f"Not run: {message}.", True, t0, {"repeated": True})
             raise TurnStopped("repeated_call", f"Stopped: {message}.")
-        decision = decide_call(
-            self.s.approval, tool.name, tool.mutating, params, self.s.rules,
-            interactive=self.s.interactive,
-            approved_for_session=self.s.grants.covers(tool.name, params, paths=described.paths),
-            root=self.s.root,
-            protected=getattr(self.s, "protected", None), sandboxed=getattr(self.s, "sandboxed", False),
-        )
-        destructive = bool(getattr(decision, "destructive", False))
-        git_outside = bool(getattr(decision, "git_outside", False))
-        if decision.action == "ask":
-            decision = await self.s.ask_approval(self.turn_id, call_id, tool.name, shown_args,
-                                                 decision, described)
-        if decision.action == "deny":
-            text = f"Denied: {decision.reason}. Do not retry this call as-is."
-            self._finish_call(call_id, tool.name, text, True, t0, {"denied": True})
-            return
-        await self.s.checkpoint_before(self.turn_id, tool, params, destructive=destructive)
-        ctx = self.s.tool_context(call_id, git_outside=git_outside) if git_outside else self.s.tool_context(call_id)
-        try:
-            result = await self.s.registry.execute(tool, params, ctx)
-        finally:
-            self.s.end_output(call_id)
+        return described
+
+    async def _gate(self, call_id: str, tool: Any, params: Any, shown_args: Any,
+                    described: Description) -> Verdict:
+        """May it run: the policy, then the user when the policy asks (agent/approvals.py)."""
+        return await self.ctx.approve(self.turn_id, call_id, tool, params, shown_args, described)
+
+    async def _execute(self, call_id: str, tool: Any, params: Any, verdict: Verdict) -> Any:
+        """Checkpoint if the call needs one, then run it (sandbox, env, streamed output)."""
+        await self.ctx.checkpoint(self.turn_id, tool, params, destructive=verdict.destructive)
+        result = await self.ctx.run_tool(tool, params, call_id, git_outside=verdict.git_outside)
         if tool.mutating:
-            self.s.refresh_secrets()  # a .env it wrote is redacted from its own result on
-        if result.metadata.get("files_changed"):
-            self.repeats.progress()
+            self.ctx.refresh_secrets()  # a .env it wrote is redacted from its own result on
+        return result
+
+    def _after_call(self, tool: Any, params: Any, result: Any) -> None:
+        """What a finished call changed: the turn's files, the repo map's, the loop guard's."""
         changed = result.metadata.get("files_changed") or []
+        if changed:
+            self.repeats.progress()
         for path in changed:
             if path not in self.files_changed:
                 self.files_changed.append(path)
-            if path not in self.s.touched_files:
-                self.s.touched_files.append(path)
-        self._finish_call(call_id, tool.name, result.output, result.is_error, t0, result.metadata,
-                          outcome(described, result))
+            self.ctx.file_changed(path)
 
     def _finish_call(self, call_id: str, name: str, output: str, is_error: bool, t0: float,
                      metadata: dict[str, Any], described: Description | None = None) -> None:
-        output = self.s.redact(output)
+        output = self.ctx.redact(output)
         if call_id in self._call_notes:  # a repaired name or arguments: say what was done
             metadata = {**metadata, "recovered": self._call_notes[call_id]}
-        self.s.append_message({"role": "tool", "tool_call_id": call_id, "content": output})
+        self.ctx.history.append({"role": "tool", "tool_call_id": call_id, "content": output})
         d = described or Description((output.strip().splitlines() or [""])[0][:160])
-        self.s.emit(ev.ToolCallFinished(
+        self.ctx.emit(ev.ToolCallFinished(
             self.turn_id, call_id, name, output, is_error, (time.monotonic() - t0) * 1000,
-            dict(metadata), self.s.redact(d.summary), d.paths, self.s.redact(d.preview),
+            dict(metadata), self.ctx.redact(d.summary), d.paths, self.ctx.redact(d.preview),
             d.added, d.removed,
         ))
 
     def _answer_pending(self, text: str) -> None:
         """Give every tool call of the last assistant message a result, so history stays valid."""
-        answered = {m.get("tool_call_id") for m in self.s.messages if m.get("role") == "tool"}
-        for message in reversed(self.s.messages):
-            if message.get("role") == "assistant":
-                for call in message.get("tool_calls") or []:
-                    if call["id"] not in answered:
-                        self.s.append_message(
-                            {"role": "tool", "tool_call_id": call["id"], "content": text}
-                        )
-                        self.s.emit(ev.ToolCallFinished(
-                            self.turn_id, call["id"], call["function"]["name"], text, True, 0.0,
-                            {"not_run": True},
-                        ))
-                break
+        for call_id, name in self.ctx.history.unanswered():
+            self.ctx.history.append({"role": "tool", "tool_call_id": call_id, "content": text})
+            self.ctx.emit(ev.ToolCallFinished(
+                self.turn_id, call_id, name, text, True, 0.0, {"not_run": True},
+            ))
 
     def on_cancel(self) -> None:
         self._answer_pending("not finished: the turn was interrupted or failed before this call ran")

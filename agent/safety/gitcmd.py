@@ -11,7 +11,7 @@ the sandbox, but only in this narrow form:
   - no global options before the subcommand (-c, -C, --git-dir, --exec-path, --config-env...);
   - no option that names a program (rebase --exec, merge --strategy, --upload-pack...).
 
-The words are then re-quoted one by one (agent.gitsafe.shell_line) so bash expands nothing, and
+The words are then re-quoted one by one (tools.gitsafe.shell_line) so bash expands nothing, and
 the hardened config of tools/gitsafe.py is prepended: no hooks, filters, fsmonitor or drivers.
 Anything else runs in the sandbox as usual (and fails there if it writes .git).
 """

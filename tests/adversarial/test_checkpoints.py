@@ -215,7 +215,7 @@ def script(commands: list[str]) -> list:
 
 
 def sandboxed(s: Session) -> bool:
-    return s.settings.sandbox != "off" and s._sandbox_warning is None
+    return s.sandbox.sandboxed
 
 
 @pytest.mark.attack("data_loss")
@@ -440,9 +440,9 @@ async def test_every_command_that_may_write_gets_its_own_checkpoint(world):
         events = await run_turn(s, "go")
         created = [e for e in events if isinstance(e, ev.CheckpointCreated)]
         assert [c.label for c in created] == ["t1: before run_command"] * 3
-        assert s.checkpoints is not None
-        mid = s.checkpoints.get(created[1].checkpoint_id)  # after a.txt, before b.txt
-        await asyncio.to_thread(s.checkpoints.restore, mid)
+        assert s.checkpointing.store is not None
+        mid = s.checkpointing.store.get(created[1].checkpoint_id)  # after a.txt, before b.txt
+        await asyncio.to_thread(s.checkpointing.store.restore, mid)
     finally:
         await s.close()
     assert (root / "a.txt").read_text() == "one\n" and not (root / "b.txt").exists()
@@ -453,8 +453,8 @@ async def test_a_tree_past_the_file_limit_is_scanned_once_per_turn_not_per_comma
     s = session_for(world, script(["echo a > a.txt", "echo b > b.txt", "echo c > c.txt"]))
     await s.start()
     try:
-        assert s.checkpoints is not None
-        s.checkpoints.max_files = 5  # (the fixture has more): as a home directory would be
+        assert s.checkpointing.store is not None
+        s.checkpointing.store.max_files = 5  # (the fixture has more): as a home directory would be
         events = await run_turn(s, "go")
     finally:
         await s.close()

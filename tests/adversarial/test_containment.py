@@ -163,7 +163,7 @@ async def run_commands(world: dict, *commands: str) -> list[ev.Event]:
     turns = [[tool_call("run_command", {"command": c}, id=f"c{i}")]
              for i, c in enumerate([*commands, probe])]
     s, _ = make_session(world, [*turns, [text("done")]], rules=ALLOW_ALL_COMMANDS)
-    assert s.sandboxed
+    assert s.sandbox.sandboxed
     events = await run(s)
     assert proof.read_text().startswith("ran\n"), "the probe command did not run"
     proof.unlink()
@@ -552,7 +552,7 @@ async def test_protected_write_is_asked_even_in_full_auto_and_session_approved(w
                         interactive=True, sandbox="off")
     from realcost_agent.agent.safety.grants import Grant
 
-    s.grants.add(Grant(tool))  # the user pressed "approve for session" on this tool earlier
+    s.approvals.grants.add(Grant(tool))  # the user pressed "approve for session" on this tool earlier
     events = await run(s, answer="deny")
     asked = of(events, ev.ApprovalRequested)
     assert len(asked) == 1 and asked[0].protected

@@ -313,7 +313,7 @@ async def test_absurd_usage_never_breaks_the_ledger(repo, label):
     assert row["provider_cost"] is None or 0 <= row["provider_cost"] <= 1000
     if label != "none fields":
         assert "bad usage data" in row["usage_note"]
-    assert session.total_input >= 0 and session.total_output >= 0
+    assert session.meter.total_input >= 0 and session.meter.total_output >= 0
 
 
 RETRY_LOOPS = {

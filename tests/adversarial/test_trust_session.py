@@ -91,7 +91,7 @@ def test_switching_model_keeps_the_key_route(project):
     settings = load_settings(project, env=env_for(project))
     s = Session(settings, project, env=env_for(project), provider_factory=lambda m: ScriptedProvider([]))
     before = s.model
-    s._switch_model("openrouter/openai/gpt-oss-20b")
+    s.flow.restore_model("openrouter/openai/gpt-oss-20b")
     assert s.model.api_base == "https://openrouter.ai/api/v1"
     assert refusal(s.model, s.env, s.key_bases) is None and before.api_base == s.model.api_base
 

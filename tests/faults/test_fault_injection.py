@@ -275,9 +275,9 @@ async def _run_once(base: Path, server: FakeOpenAIServer, kind: str, seed: int) 
     # for responses that came without usage (marked `estimated`, never a silent 0).
     delivered = [u for u in server.delivered_usage if u]
     guessed = [e for e in events if isinstance(e, ev.UsageUpdated) and e.estimated]
-    if session.total_input != sum(u["prompt_tokens"] for u in delivered) + sum(e.input_tokens for e in guessed) or \
-            session.total_output != sum(u["completion_tokens"] for u in delivered) + sum(e.output_tokens for e in guessed):
-        lost.append(f"usage mismatch: session {session.total_input}/{session.total_output}, "
+    if session.meter.total_input != sum(u["prompt_tokens"] for u in delivered) + sum(e.input_tokens for e in guessed) or \
+            session.meter.total_output != sum(u["completion_tokens"] for u in delivered) + sum(e.output_tokens for e in guessed):
+        lost.append(f"usage mismatch: session {session.meter.total_input}/{session.meter.total_output}, "
                     f"server {sum(u['prompt_tokens'] for u in delivered)}/{sum(u['completion_tokens'] for u in delivered)}")
     # No process survives.
     pid_file = root / "bg.pid"

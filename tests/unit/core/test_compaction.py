@@ -29,7 +29,7 @@ def make(root, turns, window):
     (root / "AGENTS.md").write_text("Use tabs. Project rule 42.\n")
     s = Session(Settings(), root, env={"PATH": os.environ["PATH"], "AGENT_DATA_HOME": str(root.parent / "d")},
                 provider_factory=lambda m: provider)
-    s.model = dataclasses.replace(s.model, context_window=window)
+    s.flow.use(dataclasses.replace(s.model, context_window=window))  # the one writer
     return s, provider
 
 

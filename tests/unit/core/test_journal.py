@@ -56,7 +56,7 @@ async def test_resume_continues_the_conversation_and_figures(repo, tmp_path):
                  provider_factory=lambda m: p2, resume=resumed)
     await s2.start()
     assert s2.id == sid
-    assert s2.total_input == 220 and s2.total_cost == pytest.approx((220 * 1 + 15 * 2) / 1e6)
+    assert s2.meter.total_input == 220 and s2.meter.total_cost == pytest.approx((220 * 1 + 15 * 2) / 1e6)
     s2.submit(UserInput("and now?"))
     finished = await run_turn(s2)
     await s2.close()

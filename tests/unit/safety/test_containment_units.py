@@ -231,8 +231,8 @@ async def test_without_bwrap_one_warning_names_the_fix_and_commands_run_unsandbo
            "AGENT_CONFIG_HOME": str(tmp_path / "c")}
     s = Session(Settings(), root, env=env, provider_factory=lambda m: ScriptedProvider([[text("x")]]),
                 journal=False)
-    assert s.settings.sandbox == "auto" and not s.sandboxed
-    assert s.tool_context("c").wrap_argv is None
+    assert s.settings.sandbox == "auto" and not s.sandbox.sandboxed
+    assert s.tool_runner.context("c").wrap_argv is None
     await s.start()
     warnings = []
     while not s._events.empty():
@@ -260,8 +260,8 @@ def test_with_bwrap_the_default_session_is_sandboxed(tmp_path):
            "AGENT_CONFIG_HOME": str(tmp_path / "c"), "OPENROUTER_API_KEY": "sk-or-v1-xxxxxxxxxxxxxxxxxxxx"}
     s = Session(Settings(), root, env=env, provider_factory=lambda m: ScriptedProvider([]),
                 journal=False)
-    assert s.sandboxed
-    argv = s.tool_context("c").wrap_argv(["/bin/bash", "-c", "true"], root)
+    assert s.sandbox.sandboxed
+    argv = s.tool_runner.context("c").wrap_argv(["/bin/bash", "-c", "true"], root)
     assert argv[0].endswith("bwrap") and "--unshare-pid" in argv and "--clearenv" in argv
     assert "sk-or-v1-xxxxxxxxxxxxxxxxxxxx" not in " ".join(argv)
     assert ["--ro-bind", str(root / ".git"), str(root / ".git")] == argv[
