@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from realcost_agent.tools.patch_parser import patch_paths
+
 from realcost_agent.providers.base import ProviderError, ReasoningDelta, ResolvedModel, TextDelta, Usage
 
 # Start compacting when the estimate passes this share of the window (leaves room to answer).
@@ -27,9 +29,6 @@ _OVERFLOW = re.compile(
     re.IGNORECASE,
 )
 
-_PATCH_PATHS = re.compile(
-    r"^\*\*\* (?:Add|Update|Delete) File: (.+)$|^\*\*\* Move to: (.+)$", re.MULTILINE
-)
 
 SUMMARIZE_INSTRUCTIONS = (
     "You summarize a coding agent's conversation so it can continue the task with less context. "
@@ -81,9 +80,7 @@ def touched_paths(messages: list[dict[str, Any]]) -> list[str]:
             if not isinstance(args, dict):
                 continue
             paths = [args.get("path")] if isinstance(args.get("path"), str) else []
-            patch = args.get("patch")
-            if isinstance(patch, str):
-                paths += [a or b for a, b in _PATCH_PATHS.findall(patch)]
+            paths += patch_paths(args.get("patch"))
             for p in paths:
                 p = p.strip()
                 if p and p not in seen:

@@ -29,6 +29,10 @@ class SessionStarted(Event):
     version: str
     instructions: tuple[str, ...] = ()  # project instruction files loaded (AGENTS.md ...)
     host: str = ""  # where requests and the API key go (scheme://host[:port]), never the key
+    litellm_id: str = ""  # the starting model's provider id (as ModelRouted and UsageUpdated)
+    # Commands and checks run under the bubblewrap sandbox. False when it is off or could not
+    # run (then a warning with code "unsandboxed" says why): the TUI keeps it on screen.
+    sandboxed: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,10 +284,21 @@ class TurnFinished(Event):
     continues: bool = False
 
 
+# Machine-readable `code`s of Warning and Error: front-ends match these, never the wording.
+# "" is a warning or error no front-end needs to tell apart.
+CODE_CONFIG = "config"  # a configuration warning (load_settings), given to the Session
+CODE_INSTRUCTIONS = "instructions"  # an instruction file skipped or cut (AGENTS.md ...)
+CODE_UNSANDBOXED = "unsandboxed"  # commands and checks run without the bubblewrap sandbox
+CODE_MISSING_KEY = "missing_key"  # the model needs an API key that is not set
+CODE_UNKNOWN_MODEL = "unknown_model"  # a model name that does not resolve
+CODE_BUSY = "busy"  # an op refused because a turn is running (end the task, undo)
+
+
 @dataclass(frozen=True)
 class Warning(Event):  # noqa: A001 - the protocol's name
     type: ClassVar[str] = "warning"
     message: str
+    code: str = ""  # one of the CODE_* above, or ""
 
 
 @dataclass(frozen=True)
@@ -292,7 +307,10 @@ class Error(Event):
     message: str
     # "provider" | "config" | "tool" | "internal"
     kind: str = "internal"
+    # The session cannot work as configured (a missing API key at start-up): a headless run
+    # exits with its usage code, the TUI shows its setup panel.
     fatal: bool = False
+    code: str = ""  # one of the CODE_* above, or ""
 
 
 @dataclass(frozen=True)
@@ -344,6 +362,20 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PlanUpdated,
     )
 }
+
+
+def from_dict(record: dict[str, Any]) -> Event | None:
+    """An event back from its JSONL form (a journal line); None for an unknown type or fields
+    from another version that do not fit."""
+    cls = EVENT_TYPES.get(str(record.get("type", "")))
+    if cls is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
+    try:
+        return cls(**fields)
+    except TypeError:
+        return None
 
 
 def to_dict(event: Event) -> dict[str, Any]:

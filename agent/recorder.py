@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from realcost_agent.agent import events as ev
+from realcost_agent.agent.fold import Fold
 from realcost_agent.tools.gitsafe import run_git
 from realcost_agent.agent.ledger import Ledger, LedgerError, default_path
 from realcost_agent.agent.usagecheck import check_usage
@@ -49,15 +50,15 @@ class LedgerRecorder:
         self.session_id: str | None = None
         self.project = ""
         self.commit: str | None = None
-        self.model: str | None = None
-        self.backend: str | None = None
+        # The session's figures and current model, from the one fold of the events: a new
+        # task's row takes the model in use (agent/fold.py), as every front-end names it.
+        self.fold = Fold()
         self._tasks: dict[int, int] = {}  # the session's task number -> ledger task id
         self._task_commit: dict[int, str | None] = {}
         self._session_corrections: dict[int, float] = {}  # ledger task id -> last value seen
         self._turn_task: dict[str, int] = {}  # turn id -> ledger task id
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.SessionStarted: self._session_started,
-            ev.ModelSwitched: self._model_switched,
             ev.TaskUpdated: self._task_updated,
             ev.TurnStarted: self._turn_started,
             ev.UsageUpdated: self._usage,
@@ -67,9 +68,18 @@ class LedgerRecorder:
         }
 
     def __call__(self, event: ev.Event) -> None:
+        self.fold.feed(event)  # first: a routed task's row takes its new model
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
+
+    @property
+    def model(self) -> str | None:
+        return self.fold.totals.model or None
+
+    @property
+    def backend(self) -> str | None:
+        return self.fold.totals.backend or None
 
     def task_id(self, session_task: int) -> int | None:
         """The ledger id of the session's task number `session_task`."""
@@ -81,16 +91,12 @@ class LedgerRecorder:
     # -- handlers ----------------------------------------------------------------------------
     def _session_started(self, e: ev.SessionStarted) -> None:
         self.session_id, self.project = e.session_id, e.root
-        self.model, self.backend = e.model, e.backend
         self.commit = self.git(e.root)
         self.ledger.add_session(
             e.session_id, project=e.root, git_commit=self.commit, model=e.model,
             backend=e.backend, version=e.version, hourly_rate=self.settings.hourly_rate,
             interactive=self.interactive, at=self.clock(),
         )
-
-    def _model_switched(self, e: ev.ModelSwitched) -> None:
-        self.model, self.backend = e.model, e.backend
 
     def _ledger_task(self, seq: int) -> int:
         found = self._tasks.get(seq)
@@ -158,8 +164,6 @@ class LedgerRecorder:
         )
 
     def _model_routed(self, e: ev.ModelRouted) -> None:
-        # Set first: a new task's row takes the model it was routed to.
-        self.model, self.backend = e.model, e.backend
         task_id = self._ledger_task(e.task_id)
         self.ledger.add_route(task_id, model=e.model, litellm_id=e.litellm_id, backend=e.backend,
                               reason=e.reason, pinned=e.pinned, escalated=e.escalated,

@@ -222,7 +222,7 @@ def _transpose(t: Table, corner: str) -> Table:
                  t.notes)
 
 
-def _scope_line(report: dict[str, Any]) -> str:
+def scope_line(report: dict[str, Any]) -> str:
     s = report["scope"]
     parts = [f"session {s['session']}" if s["session"] else
              f"sessions {', '.join(s['sessions'])}" if s.get("sessions") else "all sessions"]
@@ -247,7 +247,7 @@ def render_json(report: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any], *, title: str = "Cost report", preamble: str = "") -> str:
-    out = [f"# {title}", "", _scope_line(report), ""]
+    out = [f"# {title}", "", scope_line(report), ""]
     if preamble:  # e.g. `agent compare`'s run and outcome, before the seed's tables
         out += [preamble.rstrip(), ""]
     if not report["groups"]:
@@ -312,7 +312,7 @@ def terminal_parts(report: dict[str, Any]) -> list[Any]:
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    parts: list[Any] = [Text.from_markup(f"[bold]Cost report[/bold] · {escape(_scope_line(report))}")]
+    parts: list[Any] = [Text.from_markup(f"[bold]Cost report[/bold] · {escape(scope_line(report))}")]
     if not report["groups"]:
         return [*parts, Text("No tasks recorded in this scope.")]
     for t in tables(report):

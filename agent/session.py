@@ -69,6 +69,7 @@ class Session:
         journal: bool = True,
         resume: Resumed | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        warnings: tuple[str, ...] | list[str] = (),
     ) -> None:
         from realcost_agent.tools.paths import data_dir
         from realcost_agent.agent.safety.protected import protected_paths
@@ -76,6 +77,11 @@ class Session:
         from realcost_agent.tools.registry import default_registry
 
         self.settings = settings
+        # Configuration warnings from load_settings: start() emits them (agent/preflight.py).
+        self.startup_warnings = tuple(warnings)
+        # An injected provider (tests, scripted models) brings its own credentials: the
+        # headless key preflight in start() is for the providers the session makes itself.
+        self._own_providers = provider_factory is None
         self.root = Path(os.path.realpath(root))
         self.interactive = interactive
         self.env = dict(os.environ if env is None else env)
@@ -143,6 +149,18 @@ class Session:
         from realcost_agent.agent.safety.sandbox import harden_process
 
         harden_process()
+        # arch-front: the one preflight (agent/preflight.py). A headless session whose model
+        # cannot be called (no API key) says so as a fatal Error and stops: no one can fix it.
+        # An injected provider (tests, scripted models) brings its own credentials.
+        from realcost_agent.agent.preflight import model_problem, startup_events
+
+        headless_check = not self.interactive and self._own_providers
+        fatal = model_problem(self.model, self.env) if headless_check else None
+        if fatal is not None:
+            self.emit(fatal)
+            self._closed = True
+            self._events.put_nowait(_CLOSED)
+            return
         problems: list[str] = []
         # Project files like any other: confined to the project and capped (History.append,
         # the one door into the conversation, redacts the system prompt they go into).
@@ -167,11 +185,15 @@ class Session:
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
+            self.model.litellm_id, self.sandbox.sandboxed,
         ))
-        for problem in problems:
-            self.emit(ev.Warning(problem))
-        if self.sandbox.warning:
-            self.emit(ev.Warning(self.sandbox.warning))
+        # arch-front: every start-up warning and the missing-key error, each with its `code`.
+        for event in startup_events(
+            config_warnings=self.startup_warnings, instruction_problems=problems,
+            sandbox_warning=self.sandbox.warning, env=self.env,
+            model=self.model if self.interactive else None,  # headless: checked above
+        ):
+            self.emit(event)
         if self.settings.checkpoints:
             await self.checkpointing.open()
         await self.hooks.session_start("resume" if self._resume else "startup")  # hooks: SessionStart
@@ -288,7 +310,8 @@ class Session:
                 await self._stop_turn()
             case ops.Undo(checkpoint_id=checkpoint_id):
                 if self.busy:
-                    self.emit(ev.Warning("the agent is working: interrupt it before undoing"))
+                    self.emit(ev.Warning("the agent is working: interrupt it before undoing",
+                                         code=ev.CODE_BUSY))
                 else:
                     await self.checkpointing.undo(checkpoint_id)
             case ops.PlanInput() | ops.PlanDecision():
@@ -299,7 +322,8 @@ class Session:
                 self.flow.set_check(command)
             case ops.EndTask(status=status):
                 if self.busy:
-                    self.emit(ev.Warning("the agent is still working: interrupt it before ending the task"))
+                    self.emit(ev.Warning("the agent is still working: interrupt it before ending "
+                                         "the task", code=ev.CODE_BUSY))
                 elif (task := self.tasks.end(status)) is not None:
                     self._emit_task(task)
             case ops.CorrectDebugTime(seconds=seconds, absolute=absolute):

@@ -270,6 +270,12 @@ class TaskFlow:
             st.profile, st.pinned, st.failed_checks, st.tool_failures = model.label, True, 0, 0
         self.s.emit(ev.ModelSwitched(model.label, model.litellm_id, model.backend,
                                      reason="user" if scope == "session" else "task"))
+        # arch-front: a model without its key is said at once, from the one preflight.
+        from realcost_agent.agent.preflight import model_problem
+
+        problem = model_problem(model, self.s.env)
+        if problem is not None:
+            self.s.emit(ev.Warning(problem.message, code=problem.code))
 
     def set_check(self, command: str | None) -> None:
         self.check = (command or "").strip() or None

@@ -77,9 +77,26 @@ def add(root: Path, run_id: str, model: str, commit: str) -> Path:
 
 
 def diffstat(path: Path, commit: str) -> str:
-    """What the model changed, committed or not, untracked files included."""
+    """What the model changed, committed or not, untracked files included, counted by the one
+    diff-stat function the tool cards and headless lines use (tools.fileops.diff_stats), in
+    git's --shortstat wording."""
+    from realcost_agent.tools.fileops import diff_stats
+
     _git(path, "add", "-A", "--intent-to-add", check=False)
-    return _git(path, "diff", "--shortstat", commit, check=False).stdout.strip() or "no changes"
+    # Bytes: a file in another encoding must not stop the count (split on "\n" only).
+    raw = run_git(path, "diff", "--no-color", "--no-ext-diff", "--no-textconv", commit,
+                  timeout=120, text=False)
+    diff = (raw.stdout or b"").decode("utf-8", "replace")
+    files = sum(1 for line in diff.split("\n") if line.startswith("diff --git "))
+    if not files:
+        return "no changes"
+    added, removed = diff_stats(diff)
+    parts = [f"{files} file{'s' if files != 1 else ''} changed"]
+    if added or not removed:
+        parts.append(f"{added} insertion{'s' if added != 1 else ''}(+)")
+    if removed or not added:
+        parts.append(f"{removed} deletion{'s' if removed != 1 else ''}(-)")
+    return ", ".join(parts)
 
 
 def clean(root: Path, run_id: str | None = None) -> list[Path]:

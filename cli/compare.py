@@ -63,7 +63,7 @@ def load_task_file(path: Path) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from realcost_agent.cli.main import _common
+    from realcost_agent.cli.main import add_common_flags
 
     p = argparse.ArgumentParser(
         prog="agent compare", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", nargs="?", const="", metavar="RUN_ID",
                    help="remove the worktrees of RUN_ID (default: every run) and exit")
     p.add_argument("--report", metavar="RUN_ID", help="rebuild RUN_ID's page from the ledger")
-    _common(p)
+    add_common_flags(p)
     return p
 
 
@@ -131,11 +131,11 @@ def _spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings, warnings)
-    from realcost_agent.cli.main import _flags
+    from realcost_agent.cli.main import flags_from
     from realcost_agent.agent.config import ConfigError, load_settings
 
     warnings: list[str] = []
-    flags = {**_flags(args), "model": None, "check": None}  # per model, and per the spec
+    flags = {**flags_from(args), "model": None, "check": None}  # per model, and per the spec
     try:
         return load_settings(root, flags=flags, warnings=warnings,
                              trust=True if getattr(args, "trust", False) else None), warnings
@@ -144,17 +144,13 @@ def _settings(args: argparse.Namespace, root: Path):  # noqa: ANN202 - (Settings
 
 
 def _preflight(models: list[str], settings: Any) -> None:
-    """Every model resolves and has its key before any worktree is made."""
-    from realcost_agent.providers.catalogue import missing_key, resolve_model
+    """Every model resolves and has its key before any worktree is made (the core's one
+    preflight, agent/preflight.py, asked for models that have no session yet)."""
+    from realcost_agent.agent.preflight import check_specs
 
-    for spec in models:
-        try:
-            model = resolve_model(spec, **settings.model_kwargs())
-        except ValueError as exc:
-            raise UsageError(f"{spec}: {exc}") from None
-        hint = missing_key(model)
-        if hint:
-            raise UsageError(hint)
+    for spec, problem in check_specs(models, settings):
+        unknown = problem.code == ev.CODE_UNKNOWN_MODEL
+        raise UsageError(f"{spec}: {problem.message}" if unknown else problem.message)
 
 
 async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnings: list[str],
@@ -255,10 +251,13 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
     driver = Driver(session, on_event)
     outcome = Outcome()
     try:
-        await session.start()
-        outcome = await driver.send(spec["prompt"])
-        minutes = spec["debug_minutes_per_followup"] * outcome.followups
-        await driver.end(outcome, debug_seconds=minutes * 60)
+        problem = await driver.start()
+        if problem is not None:
+            outcome.extra_errors.append(problem.message)
+        else:
+            outcome = await driver.send(spec["prompt"])
+            minutes = spec["debug_minutes_per_followup"] * outcome.followups
+            await driver.end(outcome, debug_seconds=minutes * 60)
     finally:
         await driver.close()
         log.close()
@@ -266,7 +265,7 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
             result["task_id"] = recorder.task_id(outcome.task_id) if outcome.task_id else None
             recorder.close()
     result.update(
-        session_id=session.id, reason=outcome.reason, checks=outcome.checks,
+        session_id=driver.session_id or None, reason=outcome.reason, checks=outcome.checks,
         check_passed=outcome.check_passed, followups=outcome.followups,
         files_changed=outcome.files_changed, api_cost=outcome.api_cost,
         unpriced_calls=outcome.unpriced_calls, requests=outcome.requests,
@@ -275,12 +274,10 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
         error="; ".join(outcome.errors) if outcome.hard_error else None,
     )
     status = ("passed" if outcome.check_passed else "failed") if outcome.checks else outcome.reason
-    from realcost_agent.agent.report_render import api_text
     from realcost_agent.agent.words import plural
 
-    cost = api_text(outcome.api_cost, outcome.unpriced_calls,
-                    all_unpriced=outcome.unpriced_calls >= outcome.requests)
-    err.write(f"[{model}] {status} · {plural(outcome.followups, 'follow-up')} · {cost}\n")
+    err.write(f"[{model}] {status} · {plural(outcome.followups, 'follow-up')} · "
+              f"{outcome.totals.api_text}\n")
     return result
 
 

@@ -277,7 +277,7 @@ async def run_doctor(ts: Iterable[Target], env: Mapping[str, str], out: TextIO, 
 def main(argv: Sequence[str]) -> int:
     import os
 
-    from realcost_agent.cli.main import _flags, _root
+    from realcost_agent.cli.main import flags_from, root_from
     from realcost_agent.agent.config import ConfigError, load_settings
 
     p = argparse.ArgumentParser(prog="agent doctor", description=__doc__.split("\n\n")[0],
@@ -298,16 +298,16 @@ def main(argv: Sequence[str]) -> int:
 
     warnings: list[str] = []
     try:
-        settings = load_settings(_root(args), flags=_flags(args), warnings=warnings,
+        settings = load_settings(root_from(args), flags=flags_from(args), warnings=warnings,
                                  trust=True if args.trust else None)
         ts = targets(settings, os.environ, include_all=args.all)
     except (ConfigError, ValueError) as exc:
         print(f"agent doctor: error: {exc}", file=sys.stderr)
         return 2
     if args.backend and not args.api_base:
-        from realcost_agent.providers.catalogue import _ALIASES
+        from realcost_agent.providers.catalogue import backend_name
 
-        name = _ALIASES.get(args.backend, args.backend)
+        name = backend_name(args.backend)
         ts = [t for t in ts if t.name == name]
         if not ts:
             print(f"agent doctor: error: unknown backend {args.backend!r}", file=sys.stderr)

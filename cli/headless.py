@@ -111,18 +111,14 @@ async def _drive(
     warnings: list[str], report: bool = False, debug_minutes: float = 0.0,
     resume: Any = None, plan: str | None = None,
 ) -> int:
+    from realcost_agent.agent.fold import Fold
     from realcost_agent.agent.session import Session
 
     try:
-        session = Session(settings, root, interactive=False, resume=resume)
+        # The configuration's warnings go to the core, which emits them (with a `code`).
+        session = Session(settings, root, interactive=False, resume=resume, warnings=warnings)
     except ConfigError as exc:
         err.write(f"agent: error: {exc}\n")
-        return EXIT_USAGE
-    from realcost_agent.providers.catalogue import missing_key
-
-    hint = missing_key(session.model, session.env)
-    if hint:
-        err.write(f"agent: error: {hint}\n")
         return EXIT_USAGE
 
     recorder = None
@@ -134,6 +130,12 @@ async def _drive(
 
     printer = (_TextPrinter(err, answer_on_terminal=_is_terminal(out))
                if output_format == "text" else None)
+    # Every figure below comes from this one fold of the events (agent/fold.py). A resumed
+    # session's calls are folded first: its cost and tokens carry on (as in the TUI and the
+    # ledger's report); the answer, files, check and errors are this run's.
+    totals = Fold()
+    if resume is not None:
+        totals.replay(resume.events, calls_only=True)
     started = time.monotonic()
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -142,7 +144,7 @@ async def _drive(
         nonlocal interrupted
         interrupted = True
         session.submit(Interrupt())
-        if not session.busy:  # nothing to interrupt: stop waiting for a turn that won't come
+        if not totals.totals.turn_running:  # nothing to interrupt: stop waiting for a turn
             session.submit(Shutdown())
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -152,45 +154,27 @@ async def _drive(
             pass
 
     await session.start()
-    for message in warnings:
-        session.emit(ev.Warning(message))
     # plan mode: "print" shows the plan and stops; "approve" (--yes) carries it out
     from realcost_agent.agent.ops import PlanDecision, PlanInput
 
     session.submit(PlanInput(prompt) if plan else UserInput(prompt))
     carry_out = False
 
-    finished: ev.TurnFinished | None = None
-    check: ev.CheckFinished | None = None  # the task's last check, when one ran
-    changed: dict[str, None] = {}  # files changed over all the task's turns
-    provider_failed = False
-    usage = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0,
-             "reasoning_tokens": 0, "requests": 0}
-    local_calls = 0
-    errors: list[str] = []
     async for event in session.events():
+        t = totals.feed(event)
         if output_format == "jsonl":
             out.write(json.dumps(ev.to_dict(event), ensure_ascii=False) + "\n")
             out.flush()
-        elif printer is not None:
+        elif printer is not None and not (isinstance(event, ev.Error) and event is t.fatal):
             printer(event)
-        if isinstance(event, ev.UsageUpdated):
-            usage["requests"] += 1
-            local_calls += int(event.local)
-            for key in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
-                usage[key] += getattr(event, key)
-        elif isinstance(event, ev.Error):
-            errors.append(event.message)
-            provider_failed = provider_failed or event.kind == "provider"
-            if event.kind == "internal" and not session.busy and finished is None:
+        if isinstance(event, ev.Error):
+            if event is t.fatal and t.turns == 0:  # the preflight: the session did not start
+                session.submit(Shutdown())
+            elif event.kind == "internal" and not t.turn_running and t.turns == 0:
                 session.submit(Shutdown())  # the prompt never became a turn: don't hang
-        elif isinstance(event, ev.CheckFinished):
-            check = event
         elif isinstance(event, ev.PlanProposed) and plan == "approve" and event.steps:
             carry_out = True  # plan mode --yes: approved once its turn has finished
         elif isinstance(event, ev.TurnFinished):
-            finished = event
-            changed.update(dict.fromkeys(event.files_changed))
             if event.continues:  # the session follows up by itself (failed check, escalation)
                 continue
             if carry_out:  # plan mode --yes
@@ -207,67 +191,76 @@ async def _drive(
             loop.remove_signal_handler(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover
             pass
+    t = totals.totals
+    if t.fatal is not None and t.turns == 0:
+        if recorder is not None:
+            recorder.close()
+        err.write(f"agent: error: {t.fatal.message}\n")
+        return EXIT_USAGE
 
     report_obj = None
     if recorder is not None:
         if report:
             from realcost_agent.cli.report import session_report
 
-            report_obj = session_report(recorder.ledger, session.id)
+            report_obj = session_report(recorder.ledger, t.session_id)
         recorder.close()
 
-    reason = finished.reason if finished else "error"
+    finished = t.turns > 0
+    reason = t.reason if finished else "error"
     if interrupted or reason == "interrupted":
         code = EXIT_INTERRUPTED
-    elif reason == "done" and check is not None and not check.passed:
+    elif reason == "done" and t.check_passed is False:
         code = EXIT_TASK_FAILED  # the model said done, but the task's check still fails
     elif reason == "done":
         code = EXIT_OK
-    elif provider_failed:
+    elif t.provider_failed:
         code = EXIT_PROVIDER
     else:
         code = EXIT_TASK_FAILED
 
+    # On a provider or internal error the turn's text is the error, not an answer.
+    answer = t.text if finished and reason != "error" else ""
     if output_format == "text":
-        answer = finished.text if finished and reason != "error" else ""
         if answer:
             if _is_terminal(out):
                 _print_markdown(answer, out)
             else:
                 out.write(answer.rstrip("\n") + "\n")
-        from realcost_agent.agent.report_render import api_text
-
-        cost = api_text(session.total_cost, session.unpriced_calls,
-                        all_unpriced=session.unpriced_calls >= usage["requests"],
-                        local=usage["requests"] > 0 and local_calls == usage["requests"])
+        check = "" if t.check_passed is None else " · check " + ("passed" if t.check_passed else "failed")
         err.write(
-            f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
-            f"{plural(finished.steps if finished else 0, 'step')} · "
-            f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens · {cost} · "
+            f"[{reason}{check}] {plural(t.steps, 'step')} · "
+            f"{t.input_tokens} in / {t.output_tokens} out tokens · {t.api_text} · "
             f"{time.monotonic() - started:.1f}s\n"
         )
     elif output_format == "json":
         result = {
             "v": RESULT_SCHEMA_VERSION,
-            "session_id": session.id,
+            "session_id": t.session_id,
             "status": reason,
             "exit_code": code,
-            # On a provider or internal error the turn's text is the error, not an answer.
-            "answer": finished.text if finished and reason != "error" else "",
-            "error": (errors[-1] if errors else (finished.text if finished else "")) or None
-            if reason == "error" else None,
-            "files_changed": list(changed),
-            "check_passed": None if check is None else check.passed,
-            "steps": finished.steps if finished else 0,
-            "model": session.model.label,
-            "litellm_id": session.model.litellm_id,
-            "backend": session.model.backend,
-            "usage": usage,
-            "cost_usd": session.total_cost if not session.unpriced_calls else None,
-            "cost_usd_known": session.total_cost,
-            "unpriced_calls": session.unpriced_calls,
+            "answer": answer,
+            "error": (t.errors[-1] if t.errors else t.text) or None if reason == "error" else None,
+            "files_changed": list(t.files_changed),
+            "check_passed": t.check_passed,
+            "steps": t.steps,
+            "model": t.model,
+            "litellm_id": t.litellm_id,
+            "backend": t.backend,
+            "usage": {"input_tokens": t.input_tokens, "output_tokens": t.output_tokens,
+                      "cached_input_tokens": t.cached_input_tokens,
+                      "reasoning_tokens": t.reasoning_tokens, "requests": t.requests},
+            "cost_usd": t.cost_usd,
+            "cost_usd_known": t.api_cost,
+            "unpriced_calls": t.unpriced_calls,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
-            "errors": errors,
+            "errors": list(t.errors),
+            # Added in the same version (new keys only): the summary line's cost words and
+            # the tools' changed-line counts, from the same fold. Per-model tables are the
+            # report's (--report), so they exist once.
+            "cost_text": t.api_text,
+            "lines_added": t.lines_added,
+            "lines_removed": t.lines_removed,
         }
         if report:
             result["report"] = report_obj

@@ -41,7 +41,7 @@ def _version() -> str:
     return __version__
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", help=MODELS_HELP)
     parser.add_argument(
         "--backend",
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-p", "--print", dest="prompt", nargs="?", const="-", metavar="PROMPT",
         help="run PROMPT headless and exit; with no PROMPT (or -), read it from piped stdin",
     )
-    _common(parser)
+    add_common_flags(parser)
     _headless(parser)
     return parser
 
@@ -151,7 +151,7 @@ def build_exec_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
     )
     parser.add_argument("prompt", nargs="?", default="-", help="the task; - or none reads piped stdin")
-    _common(parser)
+    add_common_flags(parser)
     _headless(parser)
     return parser
 
@@ -172,7 +172,7 @@ def _usage_error(message: str) -> int:
     return EXIT_USAGE
 
 
-def _flags(args: argparse.Namespace) -> dict[str, object]:
+def flags_from(args: argparse.Namespace) -> dict[str, object]:
     return {
         "model": args.model,
         "backend": args.backend,
@@ -188,7 +188,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _root(args: argparse.Namespace) -> Path:
+def root_from(args: argparse.Namespace) -> Path:
     root = Path(args.cd).expanduser() if args.cd else Path.cwd()
     if not root.is_dir():
         raise SystemExit(_usage_error(f"project directory {root} does not exist"))
@@ -231,10 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns (settings, root, warnings)
     from realcost_agent.agent.config import ConfigError, load_settings
 
-    root = _root(args)
+    root = root_from(args)
     warnings: list[str] = []
     try:
-        settings = load_settings(root, flags=_flags(args), warnings=warnings,
+        settings = load_settings(root, flags=flags_from(args), warnings=warnings,
                                  trust=True if getattr(args, "trust", False) else None)
     except ConfigError as exc:
         raise SystemExit(_usage_error(str(exc))) from None
@@ -296,7 +296,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     if outcome is not None and outcome.must_ask:
         from realcost_agent.agent.trust import TrustGate
 
-        gate = TrustGate(outcome.request, root, _flags(args))
+        gate = TrustGate(outcome.request, root, flags_from(args))
     return run_tui(settings, root, warnings=warnings, resume=_resume(args, root), trust=gate)
 
 

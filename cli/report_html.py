@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from realcost_agent.agent.report_render import _scope_line, label, money2, secs, tables
+from realcost_agent.agent.report_render import scope_line, label, money2, secs, tables
 
 API_COLOR = "#4c78a8"
 DEV_COLOR = "#f58518"
@@ -93,7 +93,7 @@ def render_html(report: dict[str, Any], *, title: str = "Cost report", preamble:
     """`preamble` is trusted HTML put before the tables (`agent compare`'s run and outcome)."""
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>agent · {escape(title)}</title>", f"<style>{CSS}</style></head><body>",
-           f"<h1>{escape(title)}</h1>", f'<p class="note">{escape(_scope_line(report))}</p>',
+           f"<h1>{escape(title)}</h1>", f'<p class="note">{escape(scope_line(report))}</p>',
            preamble]
     if not report["groups"]:
         out.append("<p>No tasks recorded in this scope.</p></body></html>")

@@ -124,7 +124,7 @@ def parse_script(text: str, name: str = "session.toml") -> Script:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from realcost_agent.cli.main import _common
+    from realcost_agent.cli.main import add_common_flags
 
     p = argparse.ArgumentParser(
         prog="agent run", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -139,12 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="model calls per turn")
     p.add_argument("--max-cost", type=float, help="USD per turn")
     p.add_argument("--max-time", type=float, help="seconds per turn")
-    _common(p)
+    add_common_flags(p)
     return p
 
 
 def main(argv: Sequence[str]) -> int:
-    from realcost_agent.cli.main import _flags, _root
+    from realcost_agent.cli.main import flags_from, root_from
     from realcost_agent.agent.config import ConfigError, load_settings
 
     args = build_parser().parse_args(list(argv))
@@ -156,8 +156,8 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_USAGE
     if args.keep_going:
         script.keep_going = True
-    root = _root(args)
-    flags = {**_flags(args), "max_auto_followups": script.max_auto_followups}
+    root = root_from(args)
+    flags = {**flags_from(args), "max_auto_followups": script.max_auto_followups}
     if flags.get("model") is None and script.model:
         flags["model"] = script.model
     if flags.get("check") is None and script.check is not None:
@@ -169,40 +169,41 @@ def main(argv: Sequence[str]) -> int:
     except ConfigError as exc:
         err.write(f"agent run: error: {exc}\n")
         return EXIT_USAGE
-    for w in warnings:
-        err.write(f"warning: {w}\n")
     try:
-        return asyncio.run(run_script(script, settings, root, err=err, report=args.report))
+        return asyncio.run(run_script(script, settings, root, err=err, report=args.report,
+                                      warnings=warnings))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
-                     report: bool = False) -> int:
+                     report: bool = False, warnings: Sequence[str] = ()) -> int:
     from realcost_agent.agent.config import ConfigError
-    from realcost_agent.cli.driver import Driver
     from realcost_agent.agent.ops import Interrupt, SetCheck, SwitchModel
+    from realcost_agent.agent.preflight import check_specs
     from realcost_agent.agent.recorder import attach_ledger
     from realcost_agent.agent.session import Session
-    from realcost_agent.providers.catalogue import missing_key
+    from realcost_agent.cli.driver import Driver
 
+    # Every task's model, before the first task runs: a mistyped model must not fall back
+    # silently (the core's one preflight; the session's own model is checked as it starts).
+    specs: dict[str, int] = {}  # each model named, with the first task that names it
+    for i, task in enumerate(script.tasks, 1):
+        if task.model:
+            specs.setdefault(task.model, i)
+    for spec, problem in check_specs(specs, settings):
+        where = f"task {specs[spec]}: " if problem.code == ev.CODE_UNKNOWN_MODEL else ""
+        err.write(f"agent run: error: {where}{problem.message}\n")
+        return EXIT_USAGE
     try:
-        session = Session(settings, root, interactive=False)
+        session = Session(settings, root, interactive=False, warnings=warnings)
     except ConfigError as exc:
         err.write(f"agent run: error: {exc}\n")
         return EXIT_USAGE
-    hint = missing_key(session.model, session.env)
-    for i, task in enumerate(script.tasks, 1):  # a mistyped model must not fall back silently
-        if hint is None and task.model:
-            try:
-                hint = missing_key(session.flow._resolve(task.model), session.env)
-            except ValueError as exc:
-                hint = f"task {i}: {exc}"
-    if hint:
-        err.write(f"agent run: error: {hint}\n")
-        return EXIT_USAGE
     recorder = attach_ledger(session, path=None if settings.ledger else ":memory:" if report else None)
-    default_check = session.flow.check  # config or AGENTS.md: for tasks that name none
+    # The configured check (config or a trusted AGENTS.md, as the session reads it): for tasks
+    # that name none.
+    default_check = settings.check.strip() or None if settings.check is not None else None
     interrupted = False
 
     def on_signal() -> None:
@@ -217,7 +218,14 @@ async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
         except (NotImplementedError, RuntimeError):  # pragma: no cover
             pass
     driver = Driver(session, _printer(err))
-    await session.start()
+    problem = await driver.start()
+    if problem is not None:  # the session's model cannot be called: nothing ran
+        await driver.close()
+        if recorder is not None:
+            recorder.close()
+        err.write(f"agent run: error: {problem.message}\n")
+        return EXIT_USAGE
+    session_id = driver.session_id
     passed = 0
     try:
         for i, task in enumerate(script.tasks, 1):
@@ -260,9 +268,9 @@ async def run_script(script: Script, settings: Any, root: Path, *, err: TextIO,
             if report:
                 from realcost_agent.cli.report import render, session_report
 
-                render(session_report(recorder.ledger, session.id), "terminal", err)
+                render(session_report(recorder.ledger, session_id), "terminal", err)
             recorder.close()
-    err.write(f"session {session.id}: {passed} of {len(script.tasks)} task(s) passed\n")
+    err.write(f"session {session_id}: {passed} of {len(script.tasks)} task(s) passed\n")
     if interrupted:
         return EXIT_INTERRUPTED
     return min(len(script.tasks) - passed, MAX_FAILED_CODE)

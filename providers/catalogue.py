@@ -170,6 +170,12 @@ _ALIASES = MappingProxyType({"ollama": "local", "together_ai": "together", "fire
                              "hf": "huggingface", "llama.cpp": "llamacpp", "lm_studio": "lmstudio",
                              "custom": CUSTOM_BACKEND})
 
+
+def backend_name(name: str) -> str:
+    """The backend a name stands for: litellm's names and old spellings map to ours."""
+    return _ALIASES.get(name, name)
+
+
 # litellm prefixes of hosts we reach directly over OpenAI-compatible HTTP.
 _COMPAT_PREFIXES = MappingProxyType({
     "openrouter": "openrouter", "openai": "openai", "groq": "groq", "together_ai": "together",

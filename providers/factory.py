@@ -41,3 +41,11 @@ def make_provider(
     if not model.api_base:
         raise ValueError(f"{model.label} has no OpenAI-compatible endpoint; use the litellm provider")
     return OpenAICompatProvider(**kwargs)
+
+
+def warm(provider: Provider) -> None:
+    """Do a provider's slow one-time set-up now (litellm's import), e.g. in a worker thread.
+    Providers without any (the direct httpx one) have nothing to do."""
+    preload = getattr(provider, "preload", None)
+    if callable(preload):
+        preload()

@@ -142,6 +142,11 @@ class LiteLLMProvider:
     async def aclose(self) -> None:
         return None  # litellm owns its HTTP clients
 
+    def preload(self) -> None:
+        """Import litellm now (it takes seconds): the TUI calls this in a thread after the
+        first paint, through providers.factory.warm, so the first request does not wait."""
+        _litellm()
+
     def _key(self, model: ResolvedModel) -> str | None:
         if not model.api_key_env:
             return None

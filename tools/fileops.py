@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tempfile
 from contextlib import suppress
@@ -81,16 +82,31 @@ def unified_diff(rel: str, old: str | None, new: str | None) -> str:
     return "".join(out)
 
 
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
 def diff_stats(diff: str) -> tuple[int, int]:
-    """(+lines, -lines) of a single-file diff; header lines are skipped by position, since a
-    removed line can itself start with "--"."""
+    """(+lines, -lines) of a unified diff: one file or several, difflib's or git's. The one
+    count of a change every surface shows (tool card, headless line, JSONL, compare report).
+
+    Lines are split on "\n" only and counted inside hunks by the hunk header's own lengths,
+    so a removed line starting with "--", a line holding \x0c or \u2028, and the next file's
+    ---/+++ header are each read for what they are."""
     added = removed = 0
-    in_hunk = False
-    for line in diff.splitlines():
-        if line.startswith("@@"):
-            in_hunk = True
-        elif in_hunk and line.startswith("+"):
-            added += 1
-        elif in_hunk and line.startswith("-"):
-            removed += 1
+    old_left = new_left = 0
+    for line in diff.split("\n"):
+        if old_left > 0 or new_left > 0:
+            if line.startswith("+"):
+                added, new_left = added + 1, new_left - 1
+            elif line.startswith("-"):
+                removed, old_left = removed + 1, old_left - 1
+            elif line.startswith("\\"):
+                continue  # "\ No newline at end of file"
+            else:  # context (" "; an empty line where a tool trimmed the space)
+                old_left, new_left = old_left - 1, new_left - 1
+            continue
+        m = _HUNK.match(line)
+        if m:
+            old_left = int(m.group(1)) if m.group(1) is not None else 1
+            new_left = int(m.group(2)) if m.group(2) is not None else 1
     return added, removed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 
+from realcost_agent.tools.fileops import diff_stats
 from realcost_agent.tools.patch_apply import FileChange
 
 Opcode = tuple[str, int, int, int, int]
@@ -101,7 +102,6 @@ def file_diff(c: FileChange) -> tuple[str, int, int]:
     if groups:
         out.append(f"--- {'a/' + c.rel if c.old is not None else '/dev/null'}\n")
         out.append(f"+++ {'b/' + c.target_rel if c.new is not None else '/dev/null'}\n")
-    added = removed = 0
     for group in groups:
         first, last = group[0], group[-1]
         out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
@@ -111,6 +111,5 @@ def file_diff(c: FileChange) -> tuple[str, int, int]:
                 continue
             out += [_line("-", s) for s in a[i1:i2]]
             out += [_line("+", s) for s in b[j1:j2]]
-            removed += i2 - i1
-            added += j2 - j1
-    return "".join(out), added, removed
+    text = "".join(out)
+    return (text, *diff_stats(text))  # the one count of a diff (tools.fileops)

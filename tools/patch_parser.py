@@ -105,6 +105,24 @@ def unwrap(text: str) -> tuple[list[str], int]:
     return body, first + 1
 
 
+def patch_paths(text: object) -> list[str]:
+    """Every path a patch's headers name (Add/Update/Delete File, Move to), in order, read
+    with this parser's own header patterns. Lenient on purpose: a patch that will not parse
+    still names what it could touch, and a header is found at any indentation (parse_patch
+    dedents a patch indented as a whole), so a safety check never sees fewer paths than
+    apply_patch would write. The one reader of patch headers besides the parser itself."""
+    if not isinstance(text, str):
+        return []
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        m = _HEADER.match(line) or _MOVE.match(line)
+        path = m.groups()[-1].strip() if m else ""
+        if path:
+            out.append(path)
+    return out
+
+
 def _is_marker(line: str) -> bool:
     return line.startswith("*** ")
 

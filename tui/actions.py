@@ -90,17 +90,15 @@ def _retry_with_model(app: "AgentApp", spec: str) -> None:
 # -- custom commands (agent/commands_md.py) ---------------------------------------------------------
 def load_custom_commands(app: "AgentApp", session: object) -> None:
     """The user's commands and, once trusted, the project's; problems go to the conversation."""
-    from realcost_agent.agent import events as ev
     from realcost_agent.agent.commands_md import load_commands
 
     problems: list[str] = []
     try:
-        app.custom_commands = load_commands(app.root, app.settings, getattr(session, "env", None),
-                                            problems)
+        app.custom_commands = load_commands(app.root, app.settings, None, problems)
     except Exception as exc:  # noqa: BLE001 - commands are an extra: never stop the app on them
         problems.append(f"custom commands not loaded: {type(exc).__name__}: {exc}")
-    for problem in problems:
-        session.emit(ev.Warning(problem))  # type: ignore[attr-defined]
+    for problem in problems:  # the TUI's own finding: shown, not an event of the core
+        app.conversation.notice(problem, "warning")
     app.prompt.custom = tuple((c.name, c.argument_hint, c.description or f"custom command ({c.label})")
                               for c in app.custom_commands.values())
 

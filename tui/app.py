@@ -64,7 +64,8 @@ class AgentApp(App[int]):
         root: Path,
         *,
         warnings: list[str] | None = None,
-        session_factory: Callable[[Any, Path], Any] | None = None,
+        # (settings, root, start-up warnings) -> a Session; the session emits the warnings.
+        session_factory: Callable[[Any, Path, list[str]], Any] | None = None,
         history: History | None = None,
         resume: Any = None,
         trust: Any = None,
@@ -135,11 +136,11 @@ class AgentApp(App[int]):
         self.run_worker(self._boot(), group="boot")
 
     # -- start-up -------------------------------------------------------------------------------
-    def _default_session(self, settings: Any, root: Path) -> Any:
+    def _default_session(self, settings: Any, root: Path, warnings: list[str]) -> Any:
         from realcost_agent.agent.recorder import attach_ledger
         from realcost_agent.agent.session import Session
 
-        session = Session(settings, root, interactive=True, resume=self.resume)
+        session = Session(settings, root, interactive=True, resume=self.resume, warnings=warnings)
         self.recorder = attach_ledger(session)  # the cost ledger, as headless records it
         return session
 
@@ -150,12 +151,11 @@ class AgentApp(App[int]):
         try:
             if self.trust is not None:
                 await self._decide_trust()
-            session = self.session_factory(self.settings, self.root)
+            session = self.session_factory(self.settings, self.root, self.startup_warnings)
         except ConfigError as exc:
             self._needs_setup(f"Configuration problem: {exc}")
             self._set_state("setup needed")
             return
-        from realcost_agent.agent import events as ev
         from realcost_agent.tui.screens.cost import session_costs
 
         self.session = session
@@ -169,13 +169,11 @@ class AgentApp(App[int]):
             self._needs_setup(f"The session could not start: {type(exc).__name__}: {exc}")
             self._set_state("setup needed")
             return
-        for message in self.startup_warnings:
-            session.emit(ev.Warning(message))
+        # The start-up warnings and a missing key arrive as events (agent/preflight.py).
         from realcost_agent.tui.actions import load_custom_commands
 
         load_custom_commands(self, session)  # after trust was decided: the project's need it
         self._pump_worker = self.run_worker(self._pump(session), group="events")
-        self._check_key(modal=True)
         await self._warm_provider()
         # Everything loaded so far (Textual, the core, httpx) lives as long as the app. Full
         # garbage collections scanned all of it and stalled the UI 100-200 ms mid-stream.
@@ -204,15 +202,9 @@ class AgentApp(App[int]):
         from realcost_agent.agent import events as ev
 
         for record in resumed.events:
-            cls = ev.EVENT_TYPES.get(record.get("type", ""))
-            if cls is None:
-                continue
-            fields = {k: tuple(v) if isinstance(v, list) else v
-                      for k, v in record.items() if k not in ("v", "type")}
-            try:
-                self.fold(cls(**fields))
-            except TypeError:  # a journal from another version: skip what does not fit
-                continue
+            event = ev.from_dict(record)  # None: a journal line from another version
+            if event is not None:
+                self.fold(event)
         self.conversation.show_history(resumed.messages)
         self.conversation.notice(f"resumed session {resumed.session_id}", "banner")
 
@@ -228,18 +220,6 @@ class AgentApp(App[int]):
         queued, self.queued = self.queued, []
         for text in queued:
             self._send(text)
-
-    def _check_key(self, *, modal: bool) -> None:
-        from realcost_agent.providers.catalogue import missing_key
-
-        session = self.session
-        hint = None if getattr(self.settings, "api_base", None) else missing_key(session.model, session.env)
-        self.setup_problem = hint
-        if hint:
-            if modal:
-                self._needs_setup(hint)
-            else:
-                self.conversation.notice(f"setup: {hint}", "warning")
 
     def _needs_setup(self, problem: str) -> None:
         from realcost_agent.providers.catalogue import setup_hints
@@ -272,6 +252,13 @@ class AgentApp(App[int]):
         from realcost_agent.agent import events as ev
 
         conversation = self.conversation
+        if getattr(event, "code", "") == ev.CODE_MISSING_KEY:  # the core's preflight
+            if isinstance(event, ev.Error):
+                self._needs_setup(event.message)  # at start-up: the setup panel
+            else:  # switched to a model without its key: said in place, prompts held
+                self.setup_problem = event.message
+                conversation.notice(f"setup: {event.message}", "warning")
+            return
         conversation.handle(event)
         if isinstance(event, (ev.HookRan, ev.PlanProposed, ev.PlanUpdated, ev.TurnFinished,
                               ev.TaskUpdated)):
@@ -284,8 +271,8 @@ class AgentApp(App[int]):
             # With routing, no model is chosen until a task is routed: say so, not the first tier.
             routed = str(getattr(self.settings, "model", "")).strip() == "auto"
             self._set_model("auto" if routed else event.model)
-            # Commands run without the bubblewrap sandbox: say so, always visible.
-            self.status_bar.unsandboxed = not getattr(self.session, "sandboxed", True)
+            # Commands run without the bubblewrap sandbox: said always visible.
+            self.status_bar.unsandboxed = not event.sandboxed
             extra = f" · instructions: {', '.join(event.instructions)}" if event.instructions else ""
             host = f" at {event.host}" if getattr(event, "host", "") else ""
             conversation.notice(
@@ -308,7 +295,7 @@ class AgentApp(App[int]):
         elif isinstance(event, ev.ModelSwitched):
             self._set_model(event.model)
             conversation.notice(f"model: {event.model} via {event.backend}", "info")
-            self._check_key(modal=False)
+            self.setup_problem = None  # the core warns next (code missing_key) if it still is one
             self.run_worker(self._warm_provider(), group="boot")
         elif event.type == "model_routed":
             self._set_model(event.model)  # type: ignore[attr-defined]
@@ -455,14 +442,12 @@ class AgentApp(App[int]):
 
 
 def _warm(session: Any) -> None:
+    from realcost_agent.providers.factory import warm
+
     try:
-        provider = session.provider()
+        warm(session.provider())
     except Exception:  # noqa: BLE001 - the first request reports the real error
         return
-    if type(provider).__name__ == "LiteLLMProvider":
-        from realcost_agent.providers.litellm_provider import _litellm
-
-        _litellm()
 
 
 def run_tui(settings: Any, root: Path, warnings: list[str] | None = None, resume: Any = None,

@@ -14,53 +14,46 @@ if TYPE_CHECKING:
 
 
 class SessionStats:
-    """Session totals and the current task, as the status bar shows them."""
+    """The status bar's view of the session: the core's one fold of the events
+    (agent.fold.Totals), read through the names the bar uses."""
 
     def __init__(self, hourly_rate: float = 35.0) -> None:
+        from realcost_agent.agent.fold import Fold  # not at import time: off the first paint
+
         self.hourly_rate = hourly_rate
-        self.session_id = ""
-        self.model = ""
-        self.backend = ""
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.api_cost = 0.0
-        self.unpriced = 0
-        self.requests = 0
-        self.local_calls = 0  # calls to a local server: $0 because nothing is billed
-        self.tasks: dict[int, Any] = {}  # task id -> its latest TaskUpdated
-        self.current_task: int | None = None
+        self.fold = Fold()
 
     def feed(self, event: ev.Event) -> None:
-        from realcost_agent.agent import events as ev  # not at import time: it is off the first paint
+        self.fold.feed(event)
 
-        if isinstance(event, ev.SessionStarted):
-            self.session_id, self.model, self.backend = event.session_id, event.model, event.backend
-        elif isinstance(event, ev.ModelSwitched) or event.type == "model_routed":
-            self.model, self.backend = event.model, event.backend  # type: ignore[attr-defined]
-        elif isinstance(event, ev.TurnStarted):
-            self.current_task = event.task_id
-        elif isinstance(event, ev.UsageUpdated):
-            self.requests += 1
-            self.input_tokens = event.session_input_tokens
-            self.output_tokens = event.session_output_tokens
-            if event.session_cost is not None:
-                self.api_cost = event.session_cost
-            if event.cost is None:
-                self.unpriced += 1
-            self.local_calls += int(event.local)
-        elif isinstance(event, ev.TaskUpdated):
-            self.tasks[event.task_id] = event
-            self.current_task = event.task_id
+    @property
+    def totals(self) -> Any:  # agent.fold.Totals
+        return self.fold.totals
+
+    session_id = property(lambda self: self.totals.session_id)
+    current_task = property(lambda self: self.totals.task_id or None)
+    model = property(lambda self: self.totals.model)
+    backend = property(lambda self: self.totals.backend)
+    input_tokens = property(lambda self: self.totals.input_tokens)
+    output_tokens = property(lambda self: self.totals.output_tokens)
+    api_cost = property(lambda self: self.totals.api_cost)  # the calls with a known price
+    unpriced = property(lambda self: self.totals.unpriced_calls)
+    requests = property(lambda self: self.totals.requests)
+    local_calls = property(lambda self: self.totals.local_calls)
+    api_text = property(lambda self: self.totals.api_text)  # as every report words it
+
+    @property
+    def tasks(self) -> dict[int, Any]:  # task id -> its latest TaskUpdated
+        return {t.task_id: t for t in self.totals.tasks}
 
     @property
     def real_total(self) -> float:
         """API cost of every priced call plus each task's developer time at the hourly rate."""
-        developer = sum(max(0.0, t.real_cost - t.api_cost) for t in self.tasks.values())
-        return self.api_cost + developer
+        return self.totals.real_total()
 
     @property
     def task(self) -> Any:  # the current task's latest TaskUpdated, or None
-        return self.tasks.get(self.current_task) if self.current_task is not None else None
+        return self.totals.task
 
 
 def task_line(task: Any) -> str:

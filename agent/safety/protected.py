@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-_PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to):\s*(.+?)\s*$", re.M)
+from realcost_agent.tools.patch_parser import patch_paths
+
 # Argument names that hold a path a tool writes (any future writer using them is covered).
 _PATH_KEYS = ("path", "paths", "file", "files", "file_path", "filename", "target", "dest",
               "destination", "new_path", "old_path", "source", "src", "to", "from")
@@ -130,7 +130,7 @@ def touched_paths(tool_name: str, args: Any) -> list[str]:
     out: list[str] = []
     patch = args.get("patch")
     if isinstance(patch, str):
-        out += _PATCH_PATH.findall(patch)
+        out += patch_paths(patch)  # the patch parser's own reading of its headers
     for key, value in args.items():
         if key.lower() not in _PATH_KEYS and not key.lower().endswith(("_path", "_paths", "_file")):
             continue

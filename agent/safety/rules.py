@@ -35,10 +35,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from realcost_agent.tools.patch_parser import patch_paths
 
 from realcost_agent.agent.config import ConfigError
 from realcost_agent.agent.policy import COMMAND_TOOLS, Decision, decide
@@ -48,7 +49,6 @@ from realcost_agent.agent.safety.protected import ProtectedPaths, rule_names, to
 from realcost_agent.agent.safety.shell import ShellSyntaxError
 
 ACTIONS = ("allow", "deny")
-_PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to):\s*(.+?)\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _as_mapping(args: Any) -> Mapping[str, Any]:
 
 def _paths(tool_name: str, args: Mapping[str, Any], root: Path | None) -> list[str]:
     if tool_name == "apply_patch":
-        raw = _PATCH_PATH.findall(args.get("patch") or "") if isinstance(args.get("patch"), str) else []
+        raw = patch_paths(args.get("patch"))  # the patch parser's own reading of its headers
     else:
         # list_files and search default to the project root; other tools have no implicit path.
         path = args.get("path", "." if tool_name in ("list_files", "search") else None)

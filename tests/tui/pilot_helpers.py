@@ -41,9 +41,9 @@ def make_app(
     # Journals and checkpoints go under AGENT_DATA_HOME: keep them in the test's directory.
     session_env = {**(KEY_ENV if env is None else env), "AGENT_DATA_HOME": str(root.parent / "data")}
 
-    def factory(s: Settings, r: Path) -> Session:
+    def factory(s: Settings, r: Path, warnings: list[str]) -> Session:
         return Session(
-            s, r, interactive=True, env=session_env,
+            s, r, interactive=True, env=session_env, warnings=warnings,
             provider_factory=provider_factory or (lambda model: provider),
             output_dir=root.parent / "outputs", resume=resume,
         )

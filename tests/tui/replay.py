@@ -86,7 +86,12 @@ class ReplaySession:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def start(self) -> None:
-        self.emit(ev.SessionStarted("s-1", ROOT, "gpt-oss-120b", self.model.backend, "0.1.0", ("AGENTS.md",)))
+        from realcost_agent.agent.preflight import startup_events
+
+        self.emit(ev.SessionStarted("s-1", ROOT, "gpt-oss-120b", self.model.backend, "0.1.0", ("AGENTS.md",),
+                                    sandboxed=True))
+        for event in startup_events(model=self.model, env=self.env):  # the core's own preflight
+            self.emit(event)
 
     def emit(self, event: ev.Event) -> None:
         self._queue.put_nowait(event)

@@ -300,7 +300,7 @@ async def test_setup_panel_without_keys(repo: Path) -> None:
 async def test_setup_panel_on_config_error(repo: Path) -> None:
     from realcost_agent.agent.config import ConfigError
 
-    def broken(settings, root):  # noqa: ANN001
+    def broken(settings, root, warnings):  # noqa: ANN001
         raise ConfigError("unknown backend 'nope': choose one of openrouter, ...")
 
     app, _ = make_app(repo, [])
@@ -521,3 +521,12 @@ async def test_status_bar_shows_the_routed_model_of_the_running_task(repo: Path)
         assert ran == "gpt-oss-20b"  # a short typo task routes to the light tier
         assert app.model == ran
         assert screen_text(app).splitlines()[-1].lstrip().startswith(ran)
+
+
+async def test_the_status_bar_learns_the_sandbox_from_the_core(repo: Path) -> None:
+    """SessionStarted says whether commands are sandboxed: the app asks the session nothing."""
+    app, _ = make_app(repo, [], sandbox="off")
+    async with app.run_test(size=(120, 32)) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: app.status_bar.unsandboxed, what="unsandboxed mark")
+        assert "unsandboxed" in app.status_bar.line(120).plain

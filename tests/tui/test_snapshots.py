@@ -24,7 +24,7 @@ def pinned_clock(monkeypatch):
 
 def replay_app(turns: list[list[ev.Event]], env: dict[str, str] | None = None, **settings) -> AgentApp:
     session = ReplaySession(turns, env=env)
-    return AgentApp(Settings(**settings), Path(ROOT), session_factory=lambda s, r: session,
+    return AgentApp(Settings(**settings), Path(ROOT), session_factory=lambda s, r, w: session,
                     history=History(None))
 
 

@@ -38,9 +38,10 @@ def make(repo: Path, env: dict[str, str]) -> tuple[AgentApp, list]:
     gate = TrustGate(settings.project_trust.request, repo, {"model": "gpt-oss-120b"}, env=env)
     made: list = []
 
-    def factory(s, r):  # noqa: ANN001, ANN202
+    def factory(s, r, warnings):  # noqa: ANN001, ANN202
         made.append(s)
         return Session(s, r, interactive=True, env=env, output_dir=repo.parent / "out",
+                       warnings=warnings,
                        provider_factory=lambda m: ScriptedProvider([[text("hi")]]))
 
     app = AgentApp(settings, repo, warnings=warnings, session_factory=factory, trust=gate,

@@ -6,7 +6,7 @@ from realcost_agent.agent import events as ev
 
 EXPECTED = {
     "session_started": ["session_id", "root", "model", "backend", "version", "instructions",
-                        "host"],
+                        "host", "litellm_id", "sandboxed"],
     "turn_started": ["turn_id", "task_id", "prompt", "model", "followup", "origin"],
     "assistant_delta": ["turn_id", "text"],
     "reasoning_delta": ["turn_id", "text"],
@@ -47,8 +47,8 @@ EXPECTED = {
         "task_id", "command", "passed", "exit_code", "output_tail", "duration_ms", "attempt",
         "model",
     ],
-    "warning": ["message"],
-    "error": ["message", "kind", "fatal"],
+    "warning": ["message", "code"],
+    "error": ["message", "kind", "fatal", "code"],
     "hook_ran": ["event", "matcher", "command", "exit_code", "decision", "reason", "duration_ms",
                  "tool_name", "call_id"],
     "plan_proposed": ["turn_id", "text", "steps"],
@@ -83,3 +83,15 @@ def test_events_are_frozen():
     except dataclasses.FrozenInstanceError:
         return
     raise AssertionError("events must be immutable")
+
+
+def test_warning_and_error_codes_are_machine_readable_and_round_trip():
+    """Front-ends match a warning by its `code`, never its wording; the JSONL form keeps it."""
+    warning = ev.Warning("the agent is still working", code=ev.CODE_BUSY)
+    error = ev.Error("Set GROQ_API_KEY", "config", fatal=True, code=ev.CODE_MISSING_KEY)
+    for event in (warning, error):
+        wire = json.loads(json.dumps(ev.to_dict(event)))
+        assert wire["code"] == event.code
+        assert ev.from_dict(wire) == event
+    assert ev.from_dict({"type": "no_such_event"}) is None
+    assert ev.from_dict({"type": "warning"}) is None  # a required field missing: not an event

@@ -63,13 +63,13 @@ class StatusBar(Widget):
             out.append((5, f"agent {_short(agent_ms)}", ""))
             out.append((2, f"you {_short(_your_ms(task))}", ""))  # kept before tokens: it explains the real total
         out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
-        # A call without a price is never counted as $0: unknown when none had one, else ≥ a bound.
-        bound = "≥" if stats.unpriced else ""
-        api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
-        if stats.requests and stats.local_calls == stats.requests:
-            api = "$0 (local)"  # as in every report: free because local, not unknown
+        # Worded as every report words it (agent.report_render.api_text, through the fold): a
+        # call without a price is never $0, a local server's calls are "$0 (local)".
+        api = stats.api_text if stats.requests else "$0"  # nothing called yet
         out.append((1, f"API {api}", ""))
-        real = "unknown" if api == "unknown" and not stats.real_total else bound + fmt_cost(stats.real_total)
+        bound = "≥" if stats.unpriced else ""
+        unknown = stats.unpriced and stats.unpriced >= stats.requests and not stats.totals.all_local
+        real = "unknown" if unknown and not stats.real_total else bound + fmt_cost(stats.real_total)
         out.append((0, f"real {real}", "bold"))
         return out
 
