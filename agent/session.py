@@ -669,6 +669,7 @@ class Session:
             self.append_message({"role": "user", "content": content})
             reason, text = await turn.run()
             follow = await self.flow.after_turn(reason)  # the check, escalation
+            reason = self.flow.stop_reason or reason  # route: "hand_over" (agent/budget.py)
         except asyncio.CancelledError:
             turn.on_cancel()
             reason, text = "interrupted", "Interrupted by the user."

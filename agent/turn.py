@@ -393,6 +393,11 @@ class Turn:
         cost = None if price is None else price.cost(usage)
         if (bad or cost_unknown) and not model.free:
             cost = None
+        # route: local calls priced by wall time under [prices.local] (agent/costs.py)
+        from realcost_agent.agent.costs import local_compute
+
+        duration_ms = (time.monotonic() - t0) * 1000
+        cost, local = local_compute(cost, model, duration_ms, self.s.settings.prices)
         if cost is not None:
             self.cost += cost
         self.s.add_usage(usage, cost, model)
@@ -401,12 +406,13 @@ class Turn:
             backend=model.backend, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, cached_input_tokens=usage.cached_input_tokens,
             reasoning_tokens=usage.reasoning_tokens, cost=cost, provider_cost=usage.provider_cost,
-            ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=(time.monotonic() - t0) * 1000,
+            ttft_ms=ttft, ttft_text_ms=ttft_text, duration_ms=duration_ms,
             setup_ms=(sent[0] - t0) * 1000 if sent else None, usage_note=note,
             session_cost=self.s.total_cost, session_input_tokens=self.s.total_input,
             session_output_tokens=self.s.total_output, purpose=purpose,
-            # A local server the user priced in [prices] is billed after all: not "local".
-            local=model.free and not cost, estimated=usage.estimated,
+            # A local server the user priced in [prices] is billed after all: not "local"
+            # (priced by the hour under [prices.local], it stays local: agent/costs.py).
+            local=local, estimated=usage.estimated,
         ))
 
     # -- one tool call -----------------------------------------------------------------------

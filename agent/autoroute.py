@@ -1,0 +1,259 @@
+"""Learned routing: the tier whose similar past tasks cost least in real total (API + minutes).
+
+    choice = choose(history, features, project, policy, hourly_rate, rule_route)
+
+For `model = "auto"`, each tier is estimated from the ledger's finished tasks that started on
+it and resemble the new one: same kind of task (from its text), same check-or-not, same context
+size class; the same project first, then all projects, widening the match only when a tier has
+fewer than `policy.min_history` such tasks. Per tier: the share that succeeded on the first
+prompt, mean follow-ups, mean API cost and mean developer minutes; its expected real total is
+API + minutes / 60 x hourly rate, at the rate in force now (so a dearer hour favours the tier
+that needs fewer follow-ups). The lowest wins. With fewer than two tiers estimated the rule
+router (agent/routing.py) decides and the reason says so.
+
+One indexed GROUP BY over the tasks table (tasks_kind_model) per new task: ~1-2 ms with 10,000
+tasks (bench/route_bench.py). The ledger is opened read-only; no ledger, an older schema or a
+locked file means no history, never a failed task.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from realcost_agent.agent.routing import TIER_NAMES, Route, RoutingPolicy
+
+# The report's definition of single-prompt success (agent/report.py), one source.
+SUCCESS_SQL = "(status = 'done' AND followups = 0 AND COALESCE(check_passed, 1) = 1)"
+DEBUG_SQL = "MAX(0.0, debug_ms + correction_ms)"
+
+# Task kinds, first match wins: a "fix the failing test" is a bugfix, "add a test" a test.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("docs", ("typo", "docstring", "readme", "documentation", "comment", "wording", "spelling")),
+    ("bugfix", ("fix", "bug", "broken", "wrong", "fails", "failing", "error", "crash",
+                "incorrect", "regression", "off-by-one")),
+    ("refactor", ("refactor", "rename", "clean up", "cleanup", "extract", "simplify", "move ")),
+    ("test", ("test", "coverage")),
+    ("feature", ("implement", "add", "feature", "support", "create", "new ", "build")),
+)
+SIZE_CLASSES = ((8_000, "small"), (32_000, "medium"))  # context tokens; above: "large"
+
+
+def kind_of(text: str) -> str:
+    low = " " + text.lower() + " "
+    for kind, words in KINDS:
+        if any(re.search(r"(?<![\w])" + re.escape(w), low) for w in words):
+            return kind
+    return "other"
+
+
+def size_class(context_tokens: int) -> str:
+    for limit, name in SIZE_CLASSES:
+        if context_tokens <= limit:
+            return name
+    return "large"
+
+
+@dataclass(frozen=True)
+class Features:
+    kind: str
+    has_check: bool
+    size_class: str
+    named_files: int
+    context_tokens: int
+
+    @classmethod
+    def of(cls, text: str, *, has_check: bool, named_files: int, context_tokens: int) -> "Features":
+        return cls(kind_of(text), has_check, size_class(context_tokens), named_files, context_tokens)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model: str
+    tier: str
+    tasks: int  # similar tasks found at `scope`
+    first_try: int  # of them, succeeded on the first prompt
+    followups: float  # mean
+    api_cost: float  # mean USD
+    minutes: float  # mean developer minutes
+    real_cost: float  # api_cost + minutes / 60 x rate
+    scope: str  # how similar: "this project", "all projects", widened...
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"{self.model}: {self.first_try} of {self.tasks} similar tasks first-try, "
+                f"~{self.followups:.1f} follow-ups, ~{_usd(self.api_cost)} + ~{self.minutes:.0f} min"
+                f" = ~{_usd(self.real_cost)}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    route: Route
+    basis: str  # "ledger" | "rules"
+    estimates: tuple[Estimate, ...]
+    features: Features
+    hourly_rate: float
+
+
+def _usd(value: float) -> str:
+    if not value:
+        return "$0"
+    return f"${value:.2f}" if abs(value) >= 0.995 else f"${value:.4f}"
+
+
+def open_history(path: str | Path | None) -> sqlite3.Connection | None:
+    """The ledger read-only, or None when there is none (or it cannot be read)."""
+    if path is None or str(path) == ":memory:" or not Path(path).is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+        conn.execute("SELECT kind, api_cost FROM tasks LIMIT 0")  # schema v6 or later
+        return conn
+    except sqlite3.Error:
+        return None
+
+
+# Match levels, most specific first: (name, needs same project, same check, same size).
+LEVELS = (
+    ("this project, same kind, check and size", True, True, True),
+    ("all projects, same kind, check and size", False, True, True),
+    ("all projects, same kind and check", False, True, False),
+    ("all projects, same kind", False, False, False),
+)
+
+
+def estimate(conn: sqlite3.Connection | None, f: Features, project: str,
+             models: Sequence[str], hourly_rate: float, min_history: int) -> dict[str, Estimate]:
+    """Per model (the tier it started on), the estimate at the most specific level with at
+    least `min_history` finished similar tasks; models without enough history are absent."""
+    if conn is None or not models:
+        return {}
+    marks = ",".join("?" * len(models))
+    try:
+        rows = conn.execute(f"""
+            SELECT model, project = ? AS p, has_check = ? AS c, size_class = ? AS s,
+              COUNT(*), SUM({SUCCESS_SQL}), SUM(followups), TOTAL(api_cost), TOTAL({DEBUG_SQL})
+            FROM tasks INDEXED BY tasks_kind_model
+            WHERE kind = ? AND model IN ({marks}) AND status != 'active' AND api_cost IS NOT NULL
+            GROUP BY model, p, c, s""",
+            (project, int(f.has_check), f.size_class, f.kind, *models)).fetchall()
+    except sqlite3.Error:
+        return {}
+    out: dict[str, Estimate] = {}
+    for model in models:
+        mine = [r for r in rows if r[0] == model]
+        for name, same_p, same_c, same_s in LEVELS:
+            picked = [r for r in mine if (r[1] or not same_p) and (r[2] or not same_c)
+                      and (r[3] or not same_s)]
+            n = sum(r[4] for r in picked)
+            if n < max(1, min_history):
+                continue
+            api = sum(r[7] for r in picked) / n
+            minutes = sum(r[8] for r in picked) / n / 60_000
+            out[model] = Estimate(
+                model, "", n, int(sum(r[5] or 0 for r in picked)),
+                sum(r[6] or 0 for r in picked) / n, api, minutes,
+                api + minutes / 60 * hourly_rate, name)
+            break
+    return out
+
+
+def choose(conn: sqlite3.Connection | None, f: Features, project: str, policy: RoutingPolicy,
+           hourly_rate: float, rule: Route) -> Choice:
+    """The tier with the lowest expected real total, or the rule router's `rule` with the reason
+    why history did not decide."""
+    tiers = dict(zip(policy.tiers, TIER_NAMES))
+    found = estimate(conn, f, project, policy.tiers, hourly_rate, policy.min_history)
+    ests = tuple(_tiered(found[m], tiers[m]) for m in policy.tiers if m in found)
+    what = f"{f.kind}, {'with' if f.has_check else 'no'} check, {f.size_class} context"
+    if len(ests) < 2:
+        counts = ", ".join(f"{m} {found[m].tasks if m in found else 'too few'}" for m in policy.tiers)
+        reason = (f"rules (too little history for {what}: need {policy.min_history} similar "
+                  f"finished tasks on at least two tiers; {counts}): {rule.reason}")
+        return Choice(Route(rule.profile, reason, rule.tier, rule.escalated), "rules", ests, f,
+                      hourly_rate)
+    # Lowest expected real total; a tie goes to the cheaper tier (listed first).
+    best = min(ests, key=lambda e: (round(e.real_cost, 6), policy.tiers.index(e.model)))
+    others = [e for e in ests if e is not best]
+    missing = [m for m in policy.tiers if m not in found]
+    reason = (f"learned ({what}, at ${hourly_rate:g}/h): {best.line()}"
+              + "".join(f"; {e.line()}" for e in others)
+              + "".join(f"; {m}: too little history" for m in missing))
+    return Choice(Route(best.model, reason, best.tier), "ledger", ests, f, hourly_rate)
+
+
+def _tiered(e: Estimate, tier: str) -> Estimate:
+    return Estimate(**{**e.as_dict(), "tier": tier})
+
+
+def explain(choice: Choice, routed: str) -> dict[str, Any]:
+    """The JSON form `agent route --format json` prints and tests read."""
+    return {"model": routed, "tier": choice.route.tier, "basis": choice.basis,
+            "reason": choice.route.reason, "hourly_rate": choice.hourly_rate,
+            "features": choice.features.as_dict(),
+            "estimates": [e.as_dict() for e in choice.estimates]}
+
+
+def event_line(event: Any) -> str | None:
+    """The one wording of the routing events for every front-end (headless, TUI)."""
+    kind = getattr(event, "type", "")
+    if kind == "hand_over":
+        return f"hand-over: {event.message}"
+    if kind == "cache_discarded":
+        cost = "unknown" if event.cost is None else f"${event.cost:.4f}"
+        return (f"cache thrown away: {event.from_model} → {event.to_model}, "
+                f"{event.prefix_tokens:,} tokens re-sent uncached ({cost}, inside the API cost)")
+    return None
+
+
+def history_path(settings: Any, env: Mapping[str, str]) -> Path | None:
+    """The ledger the session records to (None when the ledger is off)."""
+    if not getattr(settings, "ledger", True):
+        return None
+    from realcost_agent.agent.ledger import default_path
+
+    return default_path(env)
+
+
+class LearnedRouter:
+    """The session's side of learned routing: its features for a task, its history connection
+    (opened once the ledger exists), and the fields ModelRouted carries."""
+
+    def __init__(self, session: Any) -> None:
+        self.s = session
+        self._conn: sqlite3.Connection | None = None
+
+    def history(self) -> sqlite3.Connection | None:
+        if self._conn is None:
+            self._conn = open_history(history_path(self.s.settings, self.s.env))
+        return self._conn
+
+    def features(self, prompt: str, has_check: bool, signals: Any = None) -> Features:
+        if signals is None:  # a pinned task: no routing signals computed, a cheap estimate
+            from realcost_agent.agent.compaction import estimate_tokens
+            from realcost_agent.agent.routing import named_paths
+
+            root = self.s.root
+            names = [n for n in named_paths(prompt)[:50] if (root / n).is_file()]
+            context = estimate_tokens(self.s.messages) + len(prompt) // 4
+            return Features.of(prompt, has_check=has_check, named_files=len(names),
+                               context_tokens=context)
+        return Features.of(prompt, has_check=has_check, named_files=len(signals.files),
+                           context_tokens=signals.context_tokens)
+
+    def choose(self, f: Features, policy: RoutingPolicy, rule: Route) -> Choice:
+        return choose(self.history(), f, str(self.s.root), policy,
+                      float(self.s.settings.hourly_rate), rule)
+
+    def event_fields(self, f: Features, choice: Choice | None, pinned: bool) -> dict[str, Any]:
+        """ModelRouted's basis/estimates/hourly_rate/features for this choice."""
+        return {"basis": "pinned" if pinned or choice is None else choice.basis,
+                "estimates": tuple(e.as_dict() for e in choice.estimates) if choice else (),
+                "hourly_rate": float(self.s.settings.hourly_rate), "features": f.as_dict()}
