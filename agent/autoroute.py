@@ -11,8 +11,9 @@ API + minutes / 60 x hourly rate, at the rate in force now (so a dearer hour fav
 that needs fewer follow-ups). The lowest wins. With fewer than two tiers estimated the rule
 router (agent/routing.py) decides and the reason says so.
 
-One indexed GROUP BY over the tasks table (tasks_kind_model) per new task: ~1-2 ms with 10,000
-tasks (bench/route_bench.py). The ledger is opened read-only; no ledger, an older schema or a
+One GROUP BY over route_stats (the finished tasks' sums, kept by triggers; agent/route_stats.py,
+with the report's definition of single-prompt success) per new task, whatever the ledger's size
+(bench/route_bench.py). The ledger is opened read-only; no ledger, an older schema or a
 locked file means no history, never a failed task.
 """
 from __future__ import annotations
@@ -25,9 +26,6 @@ from typing import Any, Mapping, Sequence
 
 from realcost_agent.agent.routing import TIER_NAMES, Route, RoutingPolicy
 
-# The report's definition of single-prompt success (agent/report.py), one source.
-SUCCESS_SQL = "(status = 'done' AND followups = 0 AND COALESCE(check_passed, 1) = 1)"
-DEBUG_SQL = "MAX(0.0, debug_ms + correction_ms)"
 
 # Task kinds, first match wins: a "fix the failing test" is a bugfix, "add a test" a test.
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -114,7 +112,7 @@ def open_history(path: str | Path | None) -> sqlite3.Connection | None:
         return None
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
-        conn.execute("SELECT kind, api_cost FROM tasks LIMIT 0")  # schema v6 or later
+        conn.execute("SELECT kind FROM route_stats LIMIT 0")  # schema v6 or later
         return conn
     except sqlite3.Error:
         return None
@@ -136,12 +134,11 @@ def estimate(conn: sqlite3.Connection | None, f: Features, project: str,
     if conn is None or not models:
         return {}
     marks = ",".join("?" * len(models))
-    try:
+    try:  # route_stats: the finished tasks' sums, kept by triggers (agent/route_stats.py)
         rows = conn.execute(f"""
             SELECT model, project = ? AS p, has_check = ? AS c, size_class = ? AS s,
-              COUNT(*), SUM({SUCCESS_SQL}), SUM(followups), TOTAL(api_cost), TOTAL({DEBUG_SQL})
-            FROM tasks INDEXED BY tasks_kind_model
-            WHERE kind = ? AND model IN ({marks}) AND status != 'active' AND api_cost IS NOT NULL
+              SUM(tasks), SUM(success), SUM(followups), TOTAL(api_cost), TOTAL(debug_ms)
+            FROM route_stats WHERE kind = ? AND model IN ({marks}) AND tasks > 0
             GROUP BY model, p, c, s""",
             (project, int(f.has_check), f.size_class, f.kind, *models)).fetchall()
     except sqlite3.Error:
@@ -152,7 +149,7 @@ def estimate(conn: sqlite3.Connection | None, f: Features, project: str,
         for name, same_p, same_c, same_s in LEVELS:
             picked = [r for r in mine if (r[1] or not same_p) and (r[2] or not same_c)
                       and (r[3] or not same_s)]
-            n = sum(r[4] for r in picked)
+            n = int(sum(r[4] for r in picked))
             if n < max(1, min_history):
                 continue
             api = sum(r[7] for r in picked) / n

@@ -21,7 +21,6 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from realcost_agent.agent.autoroute import DEBUG_SQL
 
 
 @dataclass(frozen=True)
@@ -38,22 +37,17 @@ def attempt_stats(conn: sqlite3.Connection | None, model: str, kind: str) -> Att
     if conn is None:
         return None
     try:
-        row = conn.execute(f"""
-            SELECT COUNT(*), SUM(prompts), TOTAL(api_cost),
-              SUM(status = 'done' AND COALESCE(check_passed, 1) = 1),
-              TOTAL(CASE WHEN followups > 0 THEN {DEBUG_SQL} END), SUM(followups),
-              AVG(CASE WHEN NOT (status = 'done' AND COALESCE(check_passed, 1) = 1)
-                  THEN {DEBUG_SQL} END)
-            FROM tasks INDEXED BY tasks_kind_model
-            WHERE kind = ? AND model = ? AND status != 'active' AND api_cost IS NOT NULL""",
-            (kind, model)).fetchone()
+        row = conn.execute(
+            "SELECT TOTAL(tasks), TOTAL(prompts), TOTAL(api_cost), TOTAL(solved),"
+            " TOTAL(followup_debug_ms), TOTAL(followups), TOTAL(unsolved), TOTAL(unsolved_debug_ms)"
+            " FROM route_stats WHERE kind = ? AND model = ?", (kind, model)).fetchone()
     except sqlite3.Error:
         return None
-    tasks, prompts = int(row[0] or 0), int(row[1] or 0)
+    tasks, prompts = int(row[0]), int(row[1])
     if not tasks or not prompts:
         return None
     return AttemptStats(tasks, row[2] / prompts, (row[4] / 60_000 / row[5]) if row[5] else 0.0,
-                        (row[3] or 0) / prompts, None if row[6] is None else row[6] / 60_000)
+                        row[3] / prompts, row[7] / row[6] / 60_000 if row[6] else None)
 
 
 @dataclass(frozen=True)

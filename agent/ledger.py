@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from realcost_agent.agent.route_stats import STATEMENTS as ROUTE_STATS
+
 Migration = tuple[str, ...]  # statements, run in one transaction
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -159,7 +161,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE tasks ADD COLUMN size_class TEXT",
         "ALTER TABLE tasks ADD COLUMN named_files INTEGER",
         "ALTER TABLE tasks ADD COLUMN api_cost REAL",
-        "CREATE INDEX tasks_kind_model ON tasks(kind, model, project)",
+        # The router's aggregate, kept by triggers (agent/route_stats.py).
+        *ROUTE_STATS,
         """CREATE TABLE cache_switches (
             id INTEGER PRIMARY KEY,
             task_id INTEGER NOT NULL REFERENCES tasks(id),
