@@ -52,7 +52,8 @@ def route_task(task: str, settings: Any, root: Path, env: dict[str, str]) -> dic
     choice = flow.learned.choose(feats, flow.policy, route(signals, flow.policy))
     model, reason = flow._routed_model(choice.route)
     out = explain(choice, model.label if model else choice.route.profile)
-    out["reason"] = reason
+    # The fallback when the tier has no key here, as the task would say it; or why none can run.
+    out["reason"] = reason if model else f"{choice.route.reason}; cannot run here: {reason}"
     return out
 
 
