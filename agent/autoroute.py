@@ -34,7 +34,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "incorrect", "regression", "off-by-one")),
     ("refactor", ("refactor", "rename", "clean up", "cleanup", "extract", "simplify", "move ")),
     ("test", ("test", "coverage")),
-    ("feature", ("implement", "add", "feature", "support", "create", "new ", "build")),
+    ("feature", ("implement", "add ", "feature", "support", "create", "new ")),
 )
 SIZE_CLASSES = ((8_000, "small"), (32_000, "medium"))  # context tokens; above: "large"
 

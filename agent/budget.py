@@ -76,17 +76,20 @@ def weigh(stats: AttemptStats | None, task: Any, *, rate: float, budget: float |
     by_hand = minutes / 60 * rate
     own = api + review / 60 * rate
     attempt = own + (1 - p) * by_hand
-    money = f"${{:.{4 if max(attempt, by_hand) < 1 else 2}f}}".format
-    figures = (f"one more attempt ~{money(attempt)} (API ~${api:.4f} + ~{review:.0f} min review"
-               f" + {1 - p:.0%} x finishing by hand) vs by hand ~{money(by_hand)} "
-               f"(~{minutes:.0f} min at ${rate:g}/h); spent ${spent:.2f}; {source}")
+    figures = (f"one more attempt ~{_usd(attempt)} (API ~{_usd(api)} + ~{review:.0f} min review"
+               f" + {1 - p:.0%} x finishing by hand) vs by hand ~{_usd(by_hand)} "
+               f"(~{minutes:.0f} min at ${rate:g}/h); spent {_usd(spent)}; {source}")
     if budget is not None and spent + own > budget:
         return Decision(True, spent, attempt, by_hand,
-                        f"the budget ${budget:.2f} would be passed (spent ${spent:.2f} + "
-                        f"~${own:.2f} for one more attempt); {figures}")
+                        f"the budget {_usd(budget)} would be passed (spent {_usd(spent)} + "
+                        f"~{_usd(own)} for one more attempt); {figures}")
     if learned and attempt > by_hand:
         return Decision(True, spent, attempt, by_hand, f"handing over is cheaper: {figures}")
     return Decision(False, spent, attempt, by_hand, figures)
+
+
+def _usd(x: float) -> str:
+    return f"${x:.2f}" if x >= 1 else f"${x:.4f}"
 
 
 def maybe_hand_over(flow: Any, task: Any, left: str) -> bool:
