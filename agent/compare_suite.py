@@ -171,14 +171,17 @@ HEADERS = ["Model", "Runs", "Success (95% CI)", "First try", "Follow-ups / run",
 def _row(model: str, a: dict[str, Any]) -> list[str]:
     from realcost_agent.agent.report_render import money2, money4
 
+    def usd(x: float) -> str:
+        return money2(x) if abs(x) >= 1 else money4(x)
+
     ci = a["success_ci95"]
     rate = "–" if a["success_rate"] is None else (
         f"{a['passed']}/{a['runs']} = {a['success_rate']:.0%} ({ci[0]:.0%}–{ci[1]:.0%})")
     api = money4(a["api_cost"]) + (f" (+{a['unpriced_calls']} unpriced)" if a["unpriced_calls"] else "")
     return [model, str(a["runs"]), rate, f"{a['first_try']}/{a['runs']}",
             "–" if a["followups_per_run"] is None else f"{a['followups_per_run']:.1f}",
-            f"{a['input_tokens']:,}/{a['output_tokens']:,}", api, money2(a["real_total"]),
-            "–" if a["real_total_per_run"] is None else money2(a["real_total_per_run"])]
+            f"{a['input_tokens']:,}/{a['output_tokens']:,}", api, usd(a["real_total"]),
+            "–" if a["real_total_per_run"] is None else usd(a["real_total_per_run"])]
 
 
 def _tables(page: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:

@@ -14,40 +14,13 @@ from pathlib import Path
 import pytest
 
 from agentproc import git, make_repo, query, run_agent
-from fakeserver import FakeToolCall, FakeTurn
-from suitefixes import FIXES, SUITE, missing_tools, tool_for
-
-PRICES = {"gpt-oss-20b": {"input": 0.05, "output": 0.2},
-          "gpt-oss-120b": {"input": 0.15, "output": 0.6},
-          "o4-mini": {"input": 1.1, "output": 4.4}}
-CONFIG = ('sandbox = "off"\ncheckpoints = false\nhourly_rate = 35.0\n\n'
-          + "".join(f'[prices."{m}"]\ninput = {p["input"]}\noutput = {p["output"]}\n\n'
-                    for m, p in PRICES.items()))
-MODELS = "gpt-oss-20b,gpt-oss-120b,o4-mini"
+from fakeserver import FakeTurn
+from suitefixes import CONFIG, FIXES, MODELS, SUITE, missing_tools, script_suite, tool_for
 
 
-def turn(content: str = "", calls=(), p: int = 1000, c: int = 50) -> FakeTurn:
-    return FakeTurn(content=content, tool_calls=list(calls), prompt_tokens=p, completion_tokens=c)
+def turn(content: str = "", p: int = 1000, c: int = 50) -> FakeTurn:
+    return FakeTurn(content=content, prompt_tokens=p, completion_tokens=c)
 
-
-def fix(task: str) -> FakeToolCall:
-    path, old, new = FIXES[task]
-    return FakeToolCall("edit", {"path": path, "old_string": old, "new_string": new})
-
-
-def script_suite(server, tasks: list[str]) -> None:
-    """Per task, in the order the suite runs them (sorted), each model's turns."""
-    for i, task in enumerate(tasks):
-        if i == 0:  # the cheap model gets one task right
-            server.add(turn(calls=[fix(task)], p=1000, c=50), turn("Done.", p=1000, c=50),
-                       model="gpt-oss-20b")
-        else:  # says done without fixing, and again after the follow-up
-            server.add(turn("Done.", p=1000, c=50), turn("Fixed now.", p=1000, c=50),
-                       model="gpt-oss-20b")
-        server.add(turn("Done.", p=1000, c=80), turn(calls=[fix(task)], p=1000, c=80),
-                   turn("Fixed.", p=1000, c=80), model="gpt-oss-120b")
-        server.add(turn(calls=[fix(task)], p=1000, c=300), turn("Fixed.", p=1000, c=300),
-                   model="o4-mini")
 
 
 @pytest.fixture
