@@ -67,7 +67,8 @@ class StatusBar(Widget):
         bound = "≥" if stats.unpriced else ""
         api = "unknown" if stats.unpriced and stats.unpriced >= stats.requests else bound + fmt_cost(stats.api_cost)
         if stats.requests and stats.local_calls == stats.requests:
-            api = "$0 (local)"  # as in every report: free because local, not unknown
+            # As in every report: free because local, not unknown; or its [prices.local] hours.
+            api = f"{fmt_cost(stats.api_cost)} (local)" if stats.api_cost else "$0 (local)"
         out.append((1, f"API {api}", ""))
         real = "unknown" if api == "unknown" and not stats.real_total else bound + fmt_cost(stats.real_total)
         out.append((0, f"real {real}", "bold"))
