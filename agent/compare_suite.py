@@ -68,7 +68,7 @@ async def run_suite(args: Any, base: Path, err: TextIO) -> int:
 
     suite = Path(args.suite).expanduser().resolve()
     tasks = find_tasks(suite)
-    repeat = args.repeat or 1
+    repeat = 1 if args.repeat is None else args.repeat
     if repeat < 1:
         raise cmp.UsageError("--repeat must be at least 1")
     suite_id = "suite-" + time.strftime("%Y%m%d-%H%M%S")
