@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from realcost_agent.agent.route_stats import ALL
 from realcost_agent.agent.routing import TIER_NAMES, Route, RoutingPolicy
 
 
@@ -134,20 +135,22 @@ def estimate(conn: sqlite3.Connection | None, f: Features, project: str,
     if conn is None or not models:
         return {}
     marks = ",".join("?" * len(models))
-    try:  # route_stats: the finished tasks' sums, kept by triggers (agent/route_stats.py)
+    try:  # route_stats: the finished tasks' sums, kept by triggers (agent/route_stats.py):
+        # this project's rows (p) and the every-project ones, by key
         rows = conn.execute(f"""
             SELECT model, project = ? AS p, has_check = ? AS c, size_class = ? AS s,
               SUM(tasks), SUM(success), SUM(followups), TOTAL(api_cost), TOTAL(debug_ms)
-            FROM route_stats WHERE kind = ? AND model IN ({marks}) AND tasks > 0
+            FROM route_stats WHERE kind = ? AND model IN ({marks}) AND project IN (?, ?)
+              AND tasks > 0
             GROUP BY model, p, c, s""",
-            (project, int(f.has_check), f.size_class, f.kind, *models)).fetchall()
+            (project, int(f.has_check), f.size_class, f.kind, *models, project, ALL)).fetchall()
     except sqlite3.Error:
         return {}
     out: dict[str, Estimate] = {}
     for model in models:
         mine = [r for r in rows if r[0] == model]
         for name, same_p, same_c, same_s in LEVELS:
-            picked = [r for r in mine if (r[1] or not same_p) and (r[2] or not same_c)
+            picked = [r for r in mine if bool(r[1]) == same_p and (r[2] or not same_c)
                       and (r[3] or not same_s)]
             n = int(sum(r[4] for r in picked))
             if n < max(1, min_history):

@@ -40,7 +40,8 @@ def attempt_stats(conn: sqlite3.Connection | None, model: str, kind: str) -> Att
         row = conn.execute(
             "SELECT TOTAL(tasks), TOTAL(prompts), TOTAL(api_cost), TOTAL(solved),"
             " TOTAL(followup_debug_ms), TOTAL(followups), TOTAL(unsolved), TOTAL(unsolved_debug_ms)"
-            " FROM route_stats WHERE kind = ? AND model = ?", (kind, model)).fetchone()
+            " FROM route_stats WHERE kind = ? AND model = ? AND project = '*'",
+            (kind, model)).fetchone()
     except sqlite3.Error:
         return None
     tasks, prompts = int(row[0]), int(row[1])

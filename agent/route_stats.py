@@ -3,12 +3,15 @@ kept current by triggers on the tasks table, so routing a new task reads a few d
 whatever the ledger's size (bench/route_bench.py), never the tasks themselves.
 
 A task counts once it has a kind (set when it was routed), is no longer active and has its
-API cost: an UPDATE takes the old row's share out and puts the new row's in. Part of ledger
+API cost: an UPDATE takes the old row's share out and puts the new row's in. Each task is summed
+twice: under its project, and under ALL ("*", every project), so a lookup reads this project's
+rows and the global ones by key, however many projects (every `agent compare` worktree is one). Part of ledger
 migration v6 (agent/ledger.py).
 """
 from __future__ import annotations
 
 KEY = ("kind", "model", "project", "has_check", "size_class")
+ALL = "*"  # the project key of the every-project sums
 # Summed column -> its value for one task row (R stands for NEW or OLD).
 SUMS: dict[str, str] = {
     "tasks": "1",
@@ -31,22 +34,28 @@ def _counts(r: str) -> str:
     return f"{r}.kind IS NOT NULL AND {r}.status != 'active' AND {r}.api_cost IS NOT NULL"
 
 
-def _key_values(r: str) -> list[str]:
-    return [f"{r}.kind", f"COALESCE({r}.model, '')", f"{r}.project",
+def _key_values(r: str, project: str) -> list[str]:
+    return [f"{r}.kind", f"COALESCE({r}.model, '')", project,
             f"COALESCE({r}.has_check, 0)", f"COALESCE({r}.size_class, '')"]
 
 
 def _add(r: str) -> str:
-    values = [*_key_values(r), *(v.replace("R.", f"{r}.") for v in SUMS.values())]
-    return (f"INSERT INTO route_stats ({', '.join([*KEY, *SUMS])}) VALUES ({', '.join(values)}) "
-            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
-            + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMS) + ";")
+    out = []
+    for project in (f"{r}.project", f"'{ALL}'"):
+        values = [*_key_values(r, project), *(v.replace("R.", f"{r}.") for v in SUMS.values())]
+        out.append(f"INSERT INTO route_stats ({', '.join([*KEY, *SUMS])}) VALUES "
+                   f"({', '.join(values)}) ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
+                   + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMS) + ";")
+    return " ".join(out)
 
 
 def _remove(r: str) -> str:
     sets = ", ".join(f"{c} = {c} - ({v.replace('R.', f'{r}.')})" for c, v in SUMS.items())
-    where = " AND ".join(f"{k} = {v}" for k, v in zip(KEY, _key_values(r)))
-    return f"UPDATE route_stats SET {sets} WHERE {where};"
+    out = []
+    for project in (f"{r}.project", f"'{ALL}'"):
+        where = " AND ".join(f"{k} = {v}" for k, v in zip(KEY, _key_values(r, project)))
+        out.append(f"UPDATE route_stats SET {sets} WHERE {where};")
+    return " ".join(out)
 
 
 STATEMENTS: tuple[str, ...] = (

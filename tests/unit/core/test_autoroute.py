@@ -91,7 +91,12 @@ def test_route_stats_follow_every_task_update(ledger) -> None:
         " GROUP BY model ORDER BY model").fetchall()
     kept = lg.conn.execute(
         "SELECT model, SUM(tasks), SUM(success), SUM(followups), TOTAL(api_cost), TOTAL(debug_ms)"
-        " FROM route_stats GROUP BY model HAVING SUM(tasks) > 0 ORDER BY model").fetchall()
+        " FROM route_stats WHERE project = '*' GROUP BY model HAVING SUM(tasks) > 0"
+        " ORDER BY model").fetchall()
+    per_project = lg.conn.execute(
+        "SELECT model, SUM(tasks) FROM route_stats WHERE project = '/p' GROUP BY model"
+        " ORDER BY model").fetchall()
+    assert [tuple(r) for r in per_project] == [(r[0], r[1]) for r in kept]
     assert [tuple(r) for r in kept] == [tuple(float(x) if not isinstance(x, str) else x for x in r)
                                         for r in direct]
     o4 = next(r for r in kept if r[0] == "o4-mini")
