@@ -388,14 +388,16 @@ class Turn:
         if bad:
             self.s.emit(ev.Warning(f"{bad}; recorded as 0 tokens and an unknown cost"))
             note = bad if note is None else f"{note}; {bad}"
+        # route: one "is this call local" predicate (providers/local.py); local calls priced by
+        # wall time under [prices.local] (agent/costs.py)
+        from realcost_agent.agent.costs import local_compute
+        from realcost_agent.providers.local import is_local
+
         model = model or self.s.model
         price = self.s.price(model)
         cost = None if price is None else price.cost(usage)
-        if (bad or cost_unknown) and not model.free:
+        if (bad or cost_unknown) and not is_local(model):
             cost = None
-        # route: local calls priced by wall time under [prices.local] (agent/costs.py)
-        from realcost_agent.agent.costs import local_compute
-
         duration_ms = (time.monotonic() - t0) * 1000
         cost, local = local_compute(cost, model, duration_ms, self.s.settings.prices)
         if cost is not None:
