@@ -252,6 +252,21 @@ class LearnedRouter:
         return choose(self.history(), f, str(self.s.root), policy,
                       float(self.s.settings.hourly_rate), rule)
 
+    def routed_model(self, flow: Any, choice: Choice) -> tuple[Any, str]:
+        """(model, reason) for the choice: when the learned tier cannot be called here (no key),
+        the next cheapest learned tier that can; else the rules' nearest usable tier."""
+        if choice.basis == "ledger":
+            ranked = sorted(choice.estimates, key=lambda e: e.real_cost)
+            first, why = flow._usable(ranked[0].model)
+            if first is not None:
+                return first, choice.route.reason
+            for e in ranked[1:]:
+                model, _ = flow._usable(e.model)
+                if model is not None:
+                    return model, (f"{choice.route.reason}; {ranked[0].model} is not usable here "
+                                   f"({why}), so the next cheapest, {e.model}")
+        return flow._routed_model(choice.route)
+
     def event_fields(self, f: Features, choice: Choice | None, pinned: bool) -> dict[str, Any]:
         """ModelRouted's basis/estimates/hourly_rate/features for this choice."""
         return {"basis": "pinned" if pinned or choice is None else choice.basis,

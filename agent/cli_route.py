@@ -50,7 +50,7 @@ def route_task(task: str, settings: Any, root: Path, env: dict[str, str]) -> dic
     signals = flow.signals(task)
     feats = flow.learned.features(task, flow.check is not None, signals)
     choice = flow.learned.choose(feats, flow.policy, route(signals, flow.policy))
-    model, reason = flow._routed_model(choice.route)
+    model, reason = flow.learned.routed_model(flow, choice)
     out = explain(choice, model.label if model else choice.route.profile)
     # The fallback when the tier has no key here, as the task would say it; or why none can run.
     out["reason"] = reason if model else f"{choice.route.reason}; cannot run here: {reason}"

@@ -120,7 +120,7 @@ class TaskFlow:
             signals = self.signals(task.first_prompt)
             feats = self.learned.features(task.first_prompt, self.check is not None, signals)
             choice = self.learned.choose(feats, self.policy, route(signals, self.policy))
-            chosen, reason = self._routed_model(choice.route)
+            chosen, reason = self.learned.routed_model(self, choice)
             model = chosen or self.s.model
         self.cache.task_started(task.id)
         self.s.model = model

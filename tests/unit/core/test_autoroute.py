@@ -118,6 +118,35 @@ def test_learned_choice_follows_the_hourly_rate(ledger) -> None:
     assert choose(conn, BUGFIX, "/p", POLICY, 0.001, RULE).route.profile == "gpt-oss-20b"
 
 
+def test_an_unusable_learned_tier_falls_to_the_next_cheapest(ledger) -> None:
+    from types import SimpleNamespace
+
+    from realcost_agent.agent.autoroute import LearnedRouter
+
+    lg, path = ledger
+    fill_seed_like(lg)
+    choice = choose(history(lg, path), BUGFIX, "/p", POLICY, 35.0, RULE)
+    assert choice.route.profile == "o4-mini"
+
+    class Flow:
+        def __init__(self, usable: set[str]) -> None:
+            self.usable = usable
+
+        def _usable(self, spec: str):
+            return (SimpleNamespace(label=spec), "") if spec in self.usable else (None, "no key")
+
+        def _routed_model(self, r: Route):
+            return None, "nothing usable"
+
+    router = LearnedRouter(SimpleNamespace())
+    model, reason = router.routed_model(Flow({"gpt-oss-20b", "o4-mini"}), choice)
+    assert model.label == "o4-mini" and reason == choice.route.reason
+    model, reason = router.routed_model(Flow({"gpt-oss-20b"}), choice)
+    assert model.label == "gpt-oss-20b"
+    assert reason.endswith("o4-mini is not usable here (no key), so the next cheapest, gpt-oss-20b")
+    assert router.routed_model(Flow(set()), choice) == (None, "nothing usable")
+
+
 def test_too_little_history_means_the_rules_decide_and_say_so(ledger) -> None:
     lg, path = ledger
     add_task(lg, 1, model="o4-mini")
