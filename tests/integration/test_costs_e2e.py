@@ -94,5 +94,11 @@ def test_the_budget_hands_over_before_a_follow_up_would_pass_it(tmp_path: Path, 
         assert "Tried: o4-mini" in h["message"] and "Left: the check `python3 t.py` still fails" in h["message"]
         assert reasons == ["hand_over"] and proc.returncode == 1
         assert query(root, "SELECT last_reason FROM tasks")[0][0] == "hand_over"
+        # The text front-end says it too.
+        fake_server.add(FakeTurn(content="Done.", prompt_tokens=1000, completion_tokens=100),
+                        model="o4-mini")
+        text = run_agent(root, "-p", "fix add() in calc.py", "-m", "o4-mini", "--check",
+                         "python3 t.py", "--budget", budget, "--api-base", fake_server.url)
+        assert "hand-over: handing over to you: the budget $0.0010 would be passed" in text.stderr
     else:
         assert not hand and reasons == ["done", "done"] and proc.returncode == 0, proc.stderr

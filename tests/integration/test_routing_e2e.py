@@ -128,6 +128,9 @@ def test_suite_then_auto_routes_by_real_cost(suite_tasks, fake_server, tmp_path:
     decisions = json.loads(report.stdout)["routing"]
     assert [r["model"] for r in decisions[-2:]] == ["o4-mini", "gpt-oss-20b"]
     assert {r["basis"] for r in decisions[-2:]} == {"ledger"}
+    md = run_agent(project, "report", "--project", "--format", "md").stdout
+    assert "## Routing decisions" in md
+    assert "| ledger | learned (bugfix, with check, small context, at $35/h): o4-mini:" in md
 
     # Hand-over: the ledger says 20b rarely finishes and each follow-up costs 5 minutes, so once
     # its check fails, handing over is cheaper than another attempt: no follow-up is sent.
