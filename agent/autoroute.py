@@ -222,6 +222,17 @@ def history_path(settings: Any, env: Mapping[str, str]) -> Path | None:
     return default_path(env)
 
 
+def _in_project(root: Path, rel: str) -> bool:
+    """A named file that exists inside the project (as TaskFlow.signals counts them)."""
+    import os
+
+    try:
+        path = Path(os.path.realpath(root / rel))
+        return path.is_relative_to(root) and path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 class LearnedRouter:
     """The session's side of learned routing: its features for a task, its history connection
     (opened once the ledger exists), and the fields ModelRouted carries."""
@@ -240,8 +251,8 @@ class LearnedRouter:
             from realcost_agent.agent.compaction import estimate_tokens
             from realcost_agent.agent.routing import named_paths
 
-            root = self.s.root
-            names = [n for n in named_paths(prompt)[:50] if (root / n).is_file()]
+            root = Path(self.s.root)
+            names = [n for n in named_paths(prompt)[:50] if _in_project(root, n)]
             context = estimate_tokens(self.s.messages) + len(prompt) // 4
             return Features.of(prompt, has_check=has_check, named_files=len(names),
                                context_tokens=context)

@@ -272,3 +272,17 @@ def test_policy_keys_for_learning_and_hand_over() -> None:
     assert (p.min_history, p.hand_over, p.hand_over_minutes) == (5, False, 12)
     with pytest.raises(ValueError, match="hand_over"):
         policy_from({"hand_over": "yes"})
+
+
+def test_features_of_a_pinned_task_count_only_files_in_the_project(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from realcost_agent.agent.autoroute import LearnedRouter
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    (tmp_path / "outside.py").write_text("y = 2\n")
+    router = LearnedRouter(SimpleNamespace(root=root, messages=[]))
+    f = router.features("fix a.py and ../outside.py and missing.py", has_check=False)
+    assert (f.kind, f.named_files, f.has_check, f.size_class) == ("bugfix", 1, False, "small")
