@@ -286,3 +286,30 @@ def test_features_of_a_pinned_task_count_only_files_in_the_project(tmp_path: Pat
     router = LearnedRouter(SimpleNamespace(root=root, messages=[]))
     f = router.features("fix a.py and ../outside.py and missing.py", has_check=False)
     assert (f.kind, f.named_files, f.has_check, f.size_class) == ("bugfix", 1, False, "small")
+
+
+def test_cache_tracker_prices_the_prefix_of_the_old_models_last_call() -> None:
+    from types import SimpleNamespace
+
+    from realcost_agent.agent import events as ev
+    from realcost_agent.agent.cacheswitch import CacheTracker
+
+    price = Price(input=1.1 / 1e6, output=4.4 / 1e6, cached_input=0.275 / 1e6)
+    emitted, listeners = [], []
+    session = SimpleNamespace(price=lambda m: price, emit=emitted.append,
+                              add_listener=listeners.append)
+    old = SimpleNamespace(litellm_id="openai/gpt-oss-20b", label="gpt-oss-20b")
+    new = SimpleNamespace(litellm_id="openai/o4-mini", label="o4-mini")
+    tracker = CacheTracker(session)
+    tracker.task_started(1)
+    assert tracker.switched(1, old, new) is None  # nothing sent yet: nothing cached
+    for n_in, n_out, purpose in ((800, 40, "turn"), (2000, 100, "turn"), (50, 5, "compaction")):
+        listeners[0](ev.UsageUpdated("t1", "gpt-oss-20b", old.litellm_id, "x", n_in, n_out, 0, 0,
+                                     None, None, None, None, 1.0, None, 0, 0, purpose=purpose))
+    lost = tracker.switched(1, old, new)
+    assert lost == ev.CacheDiscarded(1, "gpt-oss-20b", "o4-mini", 2100,
+                                     2100 * (1.1 / 1e6 - 0.275 / 1e6))
+    assert emitted == [lost]
+    assert tracker.switched(1, new, new) is None  # not a switch
+    tracker.task_started(2)  # a new task: a new prefix
+    assert tracker.switched(2, old, new) is None and len(listeners) == 1
