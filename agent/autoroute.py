@@ -48,6 +48,14 @@ def kind_of(text: str) -> str:
     return "other"
 
 
+def files_class(named_files: int) -> str:
+    """How many existing files the task names: none, few (1-2: a local edit) or many."""
+    return FILES_CLASSES[0 if named_files <= 0 else 1 if named_files <= 2 else 2]
+
+
+FILES_CLASSES = ("none", "few", "many")  # route_stats.FILES_CLASS_SQL says the same in SQL
+
+
 def size_class(context_tokens: int) -> str:
     for limit, name in SIZE_CLASSES:
         if context_tokens <= limit:
@@ -119,12 +127,13 @@ def open_history(path: str | Path | None) -> sqlite3.Connection | None:
         return None
 
 
-# Match levels, most specific first: (name, needs same project, same check, same size).
+# Match levels, most specific first: (name, same project, same check, size, named files).
 LEVELS = (
-    ("this project, same kind, check and size", True, True, True),
-    ("all projects, same kind, check and size", False, True, True),
-    ("all projects, same kind and check", False, True, False),
-    ("all projects, same kind", False, False, False),
+    ("this project, same kind, check, size and files", True, True, True, True),
+    ("all projects, same kind, check, size and files", False, True, True, True),
+    ("all projects, same kind, check and size", False, True, True, False),
+    ("all projects, same kind and check", False, True, False, False),
+    ("all projects, same kind", False, False, False, False),
 )
 
 
@@ -139,19 +148,21 @@ def estimate(conn: sqlite3.Connection | None, f: Features, project: str,
         # this project's rows (p) and the every-project ones, by key
         rows = conn.execute(f"""
             SELECT model, project = ? AS p, has_check = ? AS c, size_class = ? AS s,
-              SUM(tasks), SUM(success), SUM(followups), TOTAL(api_cost), TOTAL(debug_ms)
+              SUM(tasks), SUM(success), SUM(followups), TOTAL(api_cost), TOTAL(debug_ms),
+              files_class = ? AS fc
             FROM route_stats WHERE kind = ? AND model IN ({marks}) AND project IN (?, ?)
               AND tasks > 0
-            GROUP BY model, p, c, s""",
-            (project, int(f.has_check), f.size_class, f.kind, *models, project, ALL)).fetchall()
+            GROUP BY model, p, c, s, fc""",
+            (project, int(f.has_check), f.size_class, files_class(f.named_files), f.kind,
+             *models, project, ALL)).fetchall()
     except sqlite3.Error:
         return {}
     out: dict[str, Estimate] = {}
     for model in models:
         mine = [r for r in rows if r[0] == model]
-        for name, same_p, same_c, same_s in LEVELS:
+        for name, same_p, same_c, same_s, same_f in LEVELS:
             picked = [r for r in mine if bool(r[1]) == same_p and (r[2] or not same_c)
-                      and (r[3] or not same_s)]
+                      and (r[3] or not same_s) and (r[9] or not same_f)]
             n = int(sum(r[4] for r in picked))
             if n < max(1, min_history):
                 continue

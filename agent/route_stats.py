@@ -10,7 +10,10 @@ migration v6 (agent/ledger.py).
 """
 from __future__ import annotations
 
-KEY = ("kind", "model", "project", "has_check", "size_class")
+KEY = ("kind", "model", "project", "has_check", "size_class", "files_class")
+# autoroute.files_class in SQL: the named files' count as none / few (1-2) / many.
+FILES_CLASS_SQL = ("(CASE WHEN COALESCE(R.named_files, 0) <= 0 THEN 'none' "
+                   "WHEN R.named_files <= 2 THEN 'few' ELSE 'many' END)")
 ALL = "*"  # the project key of the every-project sums
 # Summed column -> its value for one task row (R stands for NEW or OLD).
 SUMS: dict[str, str] = {
@@ -36,7 +39,8 @@ def _counts(r: str) -> str:
 
 def _key_values(r: str, project: str) -> list[str]:
     return [f"{r}.kind", f"COALESCE({r}.model, '')", project,
-            f"COALESCE({r}.has_check, 0)", f"COALESCE({r}.size_class, '')"]
+            f"COALESCE({r}.has_check, 0)", f"COALESCE({r}.size_class, '')",
+            FILES_CLASS_SQL.replace("R.", f"{r}.")]
 
 
 def _add(r: str) -> str:
@@ -60,7 +64,7 @@ def _remove(r: str) -> str:
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE route_stats (kind TEXT NOT NULL, model TEXT NOT NULL, project TEXT NOT NULL,"
-    " has_check INTEGER NOT NULL, size_class TEXT NOT NULL, "
+    " has_check INTEGER NOT NULL, size_class TEXT NOT NULL, files_class TEXT NOT NULL, "
     + ", ".join(f"{c} REAL NOT NULL DEFAULT 0" for c in SUMS)
     + f", PRIMARY KEY ({', '.join(KEY)}))",
     f"CREATE TRIGGER route_stats_insert AFTER INSERT ON tasks WHEN {_counts('NEW')} BEGIN "

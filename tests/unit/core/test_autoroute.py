@@ -166,7 +166,11 @@ def test_same_project_first_then_all_then_wider(ledger) -> None:
     conn = history(lg, path)
     found = estimate(conn, BUGFIX, "/mine", POLICY.tiers, 35.0, 3)
     assert found["gpt-oss-20b"].scope.startswith("this project") and found["gpt-oss-20b"].tasks == 3
-    assert found["o4-mini"].scope.startswith("all projects, same kind, check and size")
+    assert found["o4-mini"].scope == "all projects, same kind, check, size and files"
+    # Naming many files: the match drops the files first.
+    many = Features("bugfix", True, "small", 5, 900)
+    assert estimate(conn, many, "/mine", POLICY.tiers, 35.0, 3)["o4-mini"].scope == \
+        "all projects, same kind, check and size"
     assert choose(conn, BUGFIX, "/mine", POLICY, 35.0, RULE).route.profile == "gpt-oss-20b"
     # A medium-context task: no exact size match, the match widens to kind and check.
     medium = Features("bugfix", True, "medium", 0, 20_000)
