@@ -39,6 +39,10 @@ class Settings:
     max_steps: int = 40
     max_cost: float | None = None  # USD per turn
     max_time: float | None = None  # seconds per turn
+    # USD of real total (API + debug minutes x hourly_rate) a task may cost: before each
+    # escalation or automatic follow-up that would pass it, the task is handed over to the
+    # developer (agent/budget.py). A project may only lower the user's own.
+    budget: float | None = None
     command_timeout: float = 120.0
     # Seconds without a byte from a streaming response (and, once it has begun, without a
     # delta) before it counts as stalled (retried twice, then the turn stops).
@@ -121,6 +125,7 @@ _ENV = {
     "AGENT_MAX_STEPS": "max_steps",
     "AGENT_MAX_COST": "max_cost",
     "AGENT_MAX_TIME": "max_time",
+    "AGENT_BUDGET": "budget",
     "AGENT_COMMAND_TIMEOUT": "command_timeout",
     "AGENT_CALL_TIMEOUT": "call_timeout",
     "AGENT_STREAM_IDLE_TIMEOUT": "stream_idle_timeout",
@@ -327,7 +332,7 @@ def validate(settings: Settings) -> None:
         )
     if settings.max_steps < 1:
         raise ConfigError(f"{where('max_steps')}: max_steps must be at least 1")
-    for name in ("max_cost", "max_time"):
+    for name in ("max_cost", "max_time", "budget"):
         value = getattr(settings, name)
         if value is not None and value <= 0:
             raise ConfigError(f"{where(name)}: {name} must be positive")

@@ -207,6 +207,16 @@ class ModelRouted(Event):
     reason: str
     pinned: bool = False  # the user chose it (per session or per task); routing did not
     escalated: bool = False  # moved up a tier after failed checks or failing tool calls
+    # How it was chosen: "ledger" (learned: lowest expected real total, agent/autoroute.py),
+    # "rules" (agent/routing.py; too little history), "pinned", "escalation".
+    basis: str = ""
+    # Per tier, what the ledger says of similar tasks: {"model", "tier", "tasks", "first_try",
+    # "followups", "api_cost", "minutes", "real_cost", "scope"} (real_cost at hourly_rate).
+    estimates: tuple[dict[str, Any], ...] = ()
+    hourly_rate: float | None = None
+    # What similar tasks are matched by (recorded in the ledger with the task):
+    # {"kind", "has_check", "size_class", "named_files", "context_tokens"}.
+    features: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -352,6 +362,37 @@ class PlanUpdated(Event):
     source: str = "update_plan"
 
 
+@dataclass(frozen=True)
+class CacheDiscarded(Event):
+    """A model switch in the middle of a task: the prompt cache of the old model is thrown away
+    and the conversation so far (the prefix) goes to the new model uncached. `cost` is what that
+    costs over a warm cache on the new model (prefix x (input - cached input price)); it is
+    inside the next call's API cost already, shown as its own line, never added twice."""
+
+    type: ClassVar[str] = "cache_discarded"
+    task_id: int
+    from_model: str
+    to_model: str
+    prefix_tokens: int
+    cost: float | None  # None: the new model's price is unknown
+
+
+@dataclass(frozen=True)
+class HandOver(Event):
+    """The task stops and goes to the developer: one more agent attempt is expected to cost more
+    than finishing by hand, or would pass the task's budget (agent/budget.py)."""
+
+    type: ClassVar[str] = "hand_over"
+    task_id: int
+    message: str  # what was tried, what is left, and the figures
+    spent: float  # the task's real total so far (API + debug minutes x rate)
+    attempt_cost: float  # expected real cost of one more attempt (its failure included)
+    by_hand_cost: float  # expected cost of the developer finishing by hand
+    budget: float | None = None
+    tried: tuple[str, ...] = ()  # the models the task ran on, in order
+    left: str = ""  # the failing check (or what the last turn stopped on)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -359,7 +400,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
         TaskUpdated, ModelSwitched, Compacted, CheckpointCreated, CheckpointRestored, TurnFinished,
         Warning, Error, ModelRouted, CheckStarted, CheckFinished, HookRan, PlanProposed,
-        PlanUpdated,
+        PlanUpdated, CacheDiscarded, HandOver,
     )
 }
 

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from realcost_agent.agent.route_stats import STATEMENTS as ROUTE_STATS
+
 Migration = tuple[str, ...]  # statements, run in one transaction
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -150,6 +152,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE calls ADD COLUMN setup_ms REAL",
         "ALTER TABLE calls ADD COLUMN usage_note TEXT",
     ),
+    # v6: what the learned router (agent/autoroute.py) matches similar tasks by, each task's
+    # API cost as the session counted it (so routing aggregates one table, not the calls), the
+    # cache thrown away when a task switched models, and hand-overs to the developer.
+    (
+        "ALTER TABLE tasks ADD COLUMN kind TEXT",
+        "ALTER TABLE tasks ADD COLUMN has_check INTEGER",
+        "ALTER TABLE tasks ADD COLUMN size_class TEXT",
+        "ALTER TABLE tasks ADD COLUMN named_files INTEGER",
+        "ALTER TABLE tasks ADD COLUMN api_cost REAL",
+        # The router's aggregate, kept by triggers (agent/route_stats.py).
+        *ROUTE_STATS,
+        """CREATE TABLE cache_switches (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            at REAL NOT NULL,
+            from_model TEXT NOT NULL,
+            to_model TEXT NOT NULL,
+            prefix_tokens INTEGER NOT NULL,
+            cost REAL
+        )""",
+        "CREATE INDEX cache_switches_task ON cache_switches(task_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -272,6 +296,27 @@ class Ledger:
             " updated_at=?, ended_at=COALESCE(ended_at, ?) WHERE id=?",
             (status, prompts, followups, agent_ms, debug_ms, at, ended, task_id),
         )
+
+    def set_task_features(self, task_id: int, *, kind: str, has_check: bool, size_class: str,
+                          named_files: int) -> None:
+        """What the learned router matches this task by (agent/autoroute.py)."""
+        self.conn.execute(
+            "UPDATE tasks SET kind=?, has_check=?, size_class=?, named_files=? WHERE id=?",
+            (kind, int(has_check), size_class, named_files, task_id))
+
+    def set_task_api_cost(self, task_id: int, api_cost: float) -> None:
+        self.conn.execute("UPDATE tasks SET api_cost=? WHERE id=?", (api_cost, task_id))
+
+    def add_cache_switch(self, task_id: int, *, from_model: str, to_model: str,
+                         prefix_tokens: int, cost: float | None, at: float | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO cache_switches (task_id, at, from_model, to_model, prefix_tokens, cost)"
+            " VALUES (?,?,?,?,?,?)",
+            (task_id, time.time() if at is None else at, from_model, to_model, prefix_tokens, cost))
+
+    def cache_switches(self, task_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM cache_switches WHERE task_id = ? ORDER BY id", (task_id,))]
 
     def set_task_reason(self, task_id: int, reason: str) -> None:
         self.conn.execute("UPDATE tasks SET last_reason=? WHERE id=?", (reason, task_id))

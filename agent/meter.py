@@ -54,10 +54,16 @@ class Meter:
         if bad:
             self._emit(ev.Warning(f"{bad}; recorded as 0 tokens and an unknown cost"))
             note = bad if note is None else f"{note}; {bad}"
+        # route: one "is this call local" predicate (providers/local.py); local calls priced by
+        # wall time under [prices.local] (agent/costs.py)
+        from realcost_agent.agent.costs import local_compute
+        from realcost_agent.providers.local import is_local
+
         price = self.price(model)
         cost = None if price is None else price.cost(usage)
-        if (bad or cost_unknown) and not model.free:
+        if (bad or cost_unknown) and not is_local(model):
             cost = None
+        cost, local = local_compute(cost, model, duration_ms, self._prices)
         self._add(usage, cost, model)
         self._emit(ev.UsageUpdated(
             turn_id=turn_id, model=model.label, litellm_id=model.litellm_id,
@@ -68,8 +74,9 @@ class Meter:
             setup_ms=setup_ms, usage_note=note,
             session_cost=self.total_cost, session_input_tokens=self.total_input,
             session_output_tokens=self.total_output, purpose=purpose,
-            # A local server the user priced in [prices] is billed after all: not "local".
-            local=model.free and not cost, estimated=usage.estimated,
+            # A local server the user priced in [prices] is billed after all: not "local"
+            # (priced by the hour under [prices.local], it stays local: agent/costs.py).
+            local=local, estimated=usage.estimated,
         ))
         return cost
 

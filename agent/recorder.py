@@ -65,6 +65,7 @@ class LedgerRecorder:
             ev.TurnFinished: self._turn_finished,
             ev.ModelRouted: self._model_routed,
             ev.CheckFinished: self._check_finished,
+            ev.CacheDiscarded: self._cache_discarded,
         }
 
     def __call__(self, event: ev.Event) -> None:
@@ -129,6 +130,8 @@ class LedgerRecorder:
             task_id, status=e.status, prompts=e.prompts, followups=e.followups,
             agent_ms=e.agent_ms, debug_ms=e.debug_ms, at=now,
         )
+        # The session's own API total: the learned router aggregates tasks, never calls.
+        self.ledger.set_task_api_cost(task_id, e.api_cost)
         # The session reports its running total of corrections; the ledger logs each change,
         # so corrections made elsewhere (`agent task debug`) are never overwritten.
         delta = e.debug_correction_ms - self._session_corrections.get(task_id, 0.0)
@@ -168,6 +171,17 @@ class LedgerRecorder:
         self.ledger.add_route(task_id, model=e.model, litellm_id=e.litellm_id, backend=e.backend,
                               reason=e.reason, pinned=e.pinned, escalated=e.escalated,
                               at=self.clock())
+        f = e.features
+        if not e.escalated and f:  # what later tasks are matched by (agent/autoroute.py)
+            self.ledger.set_task_features(
+                task_id, kind=str(f.get("kind", "other")), has_check=bool(f.get("has_check")),
+                size_class=str(f.get("size_class", "small")),
+                named_files=int(f.get("named_files", 0)))
+
+    def _cache_discarded(self, e: ev.CacheDiscarded) -> None:
+        self.ledger.add_cache_switch(self._ledger_task(e.task_id), from_model=e.from_model,
+                                     to_model=e.to_model, prefix_tokens=e.prefix_tokens,
+                                     cost=_finite(e.cost), at=self.clock())
 
     def _check_finished(self, e: ev.CheckFinished) -> None:
         self.ledger.add_check(

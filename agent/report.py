@@ -29,6 +29,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from realcost_agent.agent.report_route import SCHEMA_PROPERTIES as _ROUTE_PROPERTIES
+from realcost_agent.agent.report_route import sections as route_sections
+
 REPORT_VERSION = 1
 GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project"}
 
@@ -80,6 +83,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             },
         },
         "warnings": _STRINGS,
+        **_ROUTE_PROPERTIES,  # routing decisions, cache lost on switches (agent/report_route.py)
     },
     "$defs": {
         "tier": {
@@ -262,6 +266,7 @@ def build_report(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
         "groups": groups,
         "totals": _totals(groups),
         "tiers": _tiers(conn, where, args),
+        **route_sections(conn, where, args),
         "warnings": [
             f"{n} call(s) to {model_id} have no known price: their cost is unknown, not 0, and "
             "rankings use the priced part. Set a price under [prices] in .agent/config.toml."

@@ -32,12 +32,12 @@ def money2(x: float) -> str:
 def api_text(known: float, unpriced: int, *, all_unpriced: bool, local: bool = False) -> str:
     """An API cost that may include calls without a price: "unknown" when none had one, a lower
     bound with the unpriced calls counted when some had, never a plain $0; "$0 (local)" when
-    every call ran on a local server. Every surface (TUI, headless, compare) words it with this
+    every call ran on a local server ("$0.0123 (local)" when [prices.local] prices its hours). Every surface (TUI, headless, compare) words it with this
     one function."""
     from realcost_agent.agent.words import plural
 
-    if local:
-        return "$0 (local)"
+    if local:  # priced by the hour under [prices.local]: the amount, still marked local
+        return f"{money4(known)} (local)" if known else "$0 (local)"
     if not unpriced:
         return money4(known)
     calls = plural(unpriced, "unpriced call")
@@ -70,7 +70,7 @@ def count(x: float | None, digits: int = 0) -> str:
 
 def api_cost(g: dict[str, Any], amount_key: str = "api_cost") -> str:
     if g["local"]:
-        return "$0 (local)"
+        return f"{money4(g[amount_key])} (local)" if g[amount_key] else "$0 (local)"
     if g["unpriced_calls"] and g["unpriced_calls"] >= g["requests"]:
         return "unknown"
     if g["unpriced_calls"]:
@@ -192,7 +192,9 @@ def tables(report: dict[str, Any]) -> list[Table]:
     out = [brief, econ, real]
     if report.get("tiers"):
         out.append(tier_table(report["tiers"]))
-    return out
+    from realcost_agent.agent.report_route import tables as route_tables
+
+    return out + route_tables(report)  # routing decisions, cache lost on switches
 
 
 def tier_table(tiers: list[dict[str, Any]]) -> Table:

@@ -76,6 +76,14 @@ class RoutingPolicy:
     max_failed_checks: int = 2
     max_tool_failures: int = 1  # a turn already stops after 3 invalid calls in a row
     escalate_pinned: bool = False  # a model the user pinned stays pinned
+    # Learned routing (agent/autoroute.py): similar finished tasks a tier needs in the ledger
+    # before its history counts; with fewer than two such tiers the rules above decide.
+    min_history: int = 3
+    # Hand-over (agent/budget.py): stop when one more attempt is expected to cost more than the
+    # developer finishing by hand; `hand_over_minutes` is that by-hand time when the ledger has
+    # no similar unfinished task to measure it from. `agent compare` turns hand_over off.
+    hand_over: bool = True
+    hand_over_minutes: int = 30
 
     @property
     def tiers(self) -> tuple[str, str, str]:

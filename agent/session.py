@@ -402,7 +402,8 @@ class Session:
             reason, text = await turn.run()
             if not self.plan.planning:  # plan mode: a planning turn ends with its plan
                 follow = await self.flow.after_turn(reason)  # the check, escalation
-                if follow is None:  # hooks: a Stop hook may ask the model to go on
+                reason = self.flow.stop_reason or reason  # route: "hand_over" (agent/budget.py)
+                if follow is None and reason != "hand_over":  # hooks: a Stop hook may ask to go on
                     follow = await self.hooks.stop(reason)
         except TurnStoppedBeforeRun as stop:  # hooks: the prompt was refused
             self.emit(ev.Warning(stop.message))

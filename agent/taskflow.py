@@ -48,6 +48,14 @@ class TaskFlow:
         self.check: str | None = settings.check.strip() or None if settings.check is not None else None
         self.state = TaskState()
         self._repo_files: int | None = None
+        # route: learned routing from the ledger (agent/autoroute.py); a hand-over (agent/budget.py)
+        # sets stop_reason = "hand_over" for the turn's end; model switches price the lost cache.
+        from realcost_agent.agent.autoroute import LearnedRouter
+        from realcost_agent.agent.cacheswitch import CacheTracker
+
+        self.learned = LearnedRouter(session)
+        self.cache = CacheTracker(session)
+        self.stop_reason: str | None = None
         # ValueError when the starting model cannot be resolved (a ConfigError for the user).
         self.use(self._resolve(self.initial_spec()))
 
@@ -150,6 +158,7 @@ class TaskFlow:
         if self.task_pin is not None and self.task_pin_for not in (None, task.id):
             self.task_pin = self.task_pin_for = None  # it was for a task that has ended
         pinned_spec, how = None, ""
+        choice = None  # route: the learned router's choice (None when pinned)
         if self.task_pin is not None:
             self.task_pin_for = task.id
             pinned_spec, how = self.task_pin, "pinned for this task"
@@ -162,21 +171,31 @@ class TaskFlow:
                 self.s.emit(ev.Error(f"cannot use {pinned_spec!r}: {exc}", "config"))
                 model = self.model
             reason = how
+            feats = self.learned.features(task.first_prompt, self.check is not None)
         else:
-            chosen, reason = self._routed_model(route(self.signals(task.first_prompt), self.policy))
+            # route: the ledger's cheapest tier in real total, else the rules (agent/autoroute.py)
+            signals = self.signals(task.first_prompt)
+            feats = self.learned.features(task.first_prompt, self.check is not None, signals)
+            choice = self.learned.choose(feats, self.policy, route(signals, self.policy))
+            chosen, reason = self.learned.routed_model(self, choice)
             model = chosen or self.model
+        self.cache.task_started(task.id)
         self.use(model)
         self.state.profile, self.state.pinned = model.label, pinned_spec is not None
         self.s.emit(ev.ModelRouted(task.id, model.label, model.litellm_id, model.backend, reason,
-                                   pinned=pinned_spec is not None))
+                                   pinned=pinned_spec is not None,
+                                   **self.learned.event_fields(feats, choice, pinned_spec is not None)))
 
     async def after_turn(self, reason: str) -> tuple[str, str] | None:
+        self.stop_reason = None
         task = self.s.tasks.current
         if task is None or task.status != "active":
             return None
         st = self.state
         if reason in ("tool_errors", "repeated_call"):
             st.tool_failures += 1
+            if self._hand_over(task, f"the last turn stopped: {reason}"):  # route: agent/budget.py
+                return None
             up = self._escalate(task)
             if up is not None and self.may_follow_up():
                 return TOOL_FAILURE_PROMPT.format(model=up), "escalation"
@@ -204,12 +223,22 @@ class TaskFlow:
         if result.passed:
             return None
         st.failed_checks += 1
+        if self._hand_over(task, f"the check `{self.check}` still fails (exit {result.exit_code})"):
+            return None  # route: handing over is cheaper (agent/budget.py)
         up = self._escalate(task)
         if not self.may_follow_up():
             return None
         from dataclasses import replace
 
         return followup_prompt(replace(result, output=output), escalated_to=up), "check"
+
+    def _hand_over(self, task: Task, left: str) -> bool:
+        """route: stop here when the developer finishing is cheaper (or the budget would pass)."""
+        if self.state.auto_followups >= self.s.settings.max_auto_followups:
+            return False  # no attempt would follow anyway
+        from realcost_agent.agent.budget import maybe_hand_over
+
+        return maybe_hand_over(self, task, left)
 
     def may_follow_up(self) -> bool:
         if self.state.auto_followups >= self.s.settings.max_auto_followups:
@@ -230,11 +259,12 @@ class TaskFlow:
         if model is None:
             self.s.emit(ev.Warning(f"cannot escalate to {r.profile}: {why}"))
             return None
+        self.cache.switched(task.id, self.model, model)  # route: the cache thrown away
         self.use(model)
         st.escalations.append(model.label)
         st.profile, st.failed_checks, st.tool_failures = model.label, 0, 0
         self.s.emit(ev.ModelRouted(task.id, model.label, model.litellm_id, model.backend, r.reason,
-                                   pinned=st.pinned, escalated=True))
+                                   pinned=st.pinned, escalated=True, basis="escalation"))
         return model.label
 
     # -- ops ---------------------------------------------------------------------------------
@@ -263,6 +293,8 @@ class TaskFlow:
             self.session_pin, self.task_pin, self.task_pin_for = spec, None, None
         else:
             self.task_pin, self.task_pin_for = spec, active.id if active else None
+        if active is not None:  # route: a switch mid-task throws the prompt cache away
+            self.cache.switched(active.id, self.model, model)
         if scope == "session" or active is not None:
             self.use(model)
         if active is not None:  # the rest of this task runs on it; its failures start over

@@ -34,6 +34,7 @@ HARMLESS = frozenset({
     "model",                    # which model; keys still go only to that model's own host
     "routing",                  # tiers are model ids, resolved like `model`
     "max_steps", "max_cost", "max_time",   # limits: they can only stop a turn sooner or later
+    "budget",                   # a task's real-cost limit: it can only hand over sooner (tighten-only)
     "command_timeout", "stream_idle_timeout", "check_timeout",
     "call_timeout", "max_response_bytes",  # a model call's own bounds (loosening: tighten-only)
     "max_failed_checks", "max_auto_followups",  # follow-ups only after a check the user allowed
@@ -69,7 +70,8 @@ RESERVED = frozenset({"mcp_servers"})
 
 # Limits the user set in their own config: a project may tighten them, never loosen them (a
 # project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).
-TIGHTEN_ONLY = frozenset({"max_steps", "max_cost", "max_time", "call_timeout", "max_response_bytes"})
+TIGHTEN_ONLY = frozenset({"max_steps", "max_cost", "max_time", "call_timeout", "max_response_bytes",
+                          "budget"})
 
 AGENTS_CHECK = "check (AGENTS.md ## Check)"
 STORE_NAME = "trusted_projects.json"

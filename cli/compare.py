@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", nargs="?", const="", metavar="RUN_ID",
                    help="remove the worktrees of RUN_ID (default: every run) and exit")
     p.add_argument("--report", metavar="RUN_ID", help="rebuild RUN_ID's page from the ledger")
+    # route: bake-off suites (cli/compare_suite.py)
+    p.add_argument("--suite", metavar="DIR", help="run every task directory under DIR (each with "
+                   "a task.toml and its files) on every model; per-task and aggregate page")
+    p.add_argument("--repeat", type=int, metavar="K", help="with --suite: run each task K times")
     add_common_flags(p)
     return p
 
@@ -95,6 +99,11 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     err = sys.stderr
     try:
+        if args.suite:  # route: a suite needs no repository here (cli/compare_suite.py)
+            from realcost_agent.cli.compare_suite import run_suite
+
+            base = Path(args.cd).expanduser().resolve() if args.cd else Path.cwd()
+            return asyncio.run(run_suite(args, base, err))
         root = wt.repo_root(Path(args.cd).expanduser() if args.cd else Path.cwd())
         if args.clean is not None:
             removed = wt.clean(root, args.clean or None)
@@ -220,7 +229,8 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
     from realcost_agent.agent.session import Session
 
     # Pinned, never escalated: the comparison is of this model, follow-ups included.
-    routing = {**settings.routing, "escalate_pinned": False}
+    # route: no hand-over either (agent/budget.py): each model's own follow-ups are measured.
+    routing = {**settings.routing, "escalate_pinned": False, "hand_over": False}
     overrides: dict[str, Any] = {"model": model, "routing": routing,
                                  "max_auto_followups": spec["max_followups"]}
     if spec["check"]:

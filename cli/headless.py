@@ -67,6 +67,10 @@ class _TextPrinter:
             w(f"  {_tool_outcome(event)}\n")
         elif isinstance(event, ev.ModelRouted):
             w(f"{'escalated to' if event.escalated else 'model:'} {event.model} · {event.reason}\n")
+        elif isinstance(event, (ev.HandOver, ev.CacheDiscarded)):  # route: issue 16
+            from realcost_agent.agent.autoroute import event_line
+
+            w(f"{event_line(event)}\n")
         elif isinstance(event, ev.CheckStarted):
             w(f"▸ check: {event.command.splitlines()[0][:120]}\n")
         elif isinstance(event, ev.CheckFinished):

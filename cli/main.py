@@ -80,6 +80,11 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
         "and remembers them",
     )
     parser.add_argument(
+        "--budget", type=float, metavar="USD",
+        help="a task's real-cost limit (API + your debug minutes x hourly rate): before an "
+        "escalation or automatic follow-up that would pass it, the task is handed over to you",
+    )
+    parser.add_argument(
         "--check", metavar="CMD",
         help="a command run when the agent says it is done (e.g. \"npm test\"); its failure "
         "output goes back as a follow-up, and repeated failures escalate the model",
@@ -124,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  report         time, tokens and real cost per model (agent report --help)\n"
         "  task           list tasks, correct debug time (agent task --help)\n"
         "  compare        run one task on several models in git worktrees, compare the cost\n"
+        "  route TASK     which model `auto` would pick for TASK and why (runs nothing)\n"
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
         "  export [ID]    a session's transcript as markdown or JSON, redacted (--list: sessions)\n"
@@ -185,6 +191,7 @@ def flags_from(args: argparse.Namespace) -> dict[str, object]:
         "max_steps": getattr(args, "max_steps", None),
         "max_cost": getattr(args, "max_cost", None),
         "max_time": getattr(args, "max_time", None),
+        "budget": getattr(args, "budget", None),
     }
 
 
@@ -218,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = {"compare": "realcost_agent.cli.compare", "run": "realcost_agent.cli.run",
                   "doctor": "realcost_agent.cli.doctor"}[argv[0]]
         return int(importlib.import_module(module).main(argv[1:]))
+    if argv and argv[0] == "route":
+        from realcost_agent.cli import route as cli_route
+
+        return cli_route.main(argv[1:])
     if argv and argv[0] in ("report", "task"):
         from realcost_agent.cli import report as cli_report
 

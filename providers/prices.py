@@ -116,6 +116,8 @@ def context_window_for(litellm_id: str) -> int | None:
 
 def price_for_model(model: ResolvedModel) -> Price | None:
     """The price to bill a resolved model at: free locally, else its catalogue price id."""
-    if model.free:
+    from realcost_agent.providers.local import is_local
+
+    if is_local(model):  # the one "is this call local" predicate
         return FREE
     return price_for(model.price_id) if model.price_id else None

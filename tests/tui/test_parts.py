@@ -235,3 +235,17 @@ def test_status_bar_says_local_when_every_call_ran_locally() -> None:
     assert "API $0 (local)" in bar.line(120).plain
     stats.feed(call)  # one billed call: no longer all local
     assert "(local)" not in bar.line(120).plain
+
+
+def test_status_bar_shows_local_compute_priced_by_the_hour() -> None:
+    import dataclasses
+
+    stats = SessionStats()
+    stats.feed(ev.SessionStarted("s1", "/p", "gpt-oss-20b", "local", "0.1.0"))
+    stats.feed(ev.TurnStarted("t1", 1, "a", "gpt-oss-20b"))
+    call = usage("t1", "gpt-oss-20b", 1, 100, 10, 0.0123, 50, 200, (0.0123, 100, 10))
+    stats.feed(dataclasses.replace(call, local=True))  # [prices.local]: wall time x per_hour
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "gpt-oss-20b"
+    line = bar.line(120).plain
+    assert "(local)" in line and "$0 (local)" not in line

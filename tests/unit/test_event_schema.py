@@ -41,7 +41,11 @@ EXPECTED = {
     ],
     "model_routed": [
         "task_id", "model", "litellm_id", "backend", "reason", "pinned", "escalated",
+        "basis", "estimates", "hourly_rate", "features",
     ],
+    "cache_discarded": ["task_id", "from_model", "to_model", "prefix_tokens", "cost"],
+    "hand_over": ["task_id", "message", "spent", "attempt_cost", "by_hand_cost", "budget",
+                  "tried", "left"],
     "check_started": ["task_id", "command", "attempt"],
     "check_finished": [
         "task_id", "command", "passed", "exit_code", "output_tail", "duration_ms", "attempt",

@@ -132,6 +132,10 @@ class Conversation(VerticalScroll, can_focus=True):
             verb = "escalated to" if getattr(e, "escalated", False) else "model"
             self.notice(f"{verb} {e.model} via {e.backend} · {e.reason}",  # type: ignore[attr-defined]
                         "warning" if getattr(e, "escalated", False) else "info")
+        elif event.type in ("hand_over", "cache_discarded"):  # route: issue 16
+            from realcost_agent.agent.autoroute import event_line
+
+            self.notice(event_line(event) or "", "warning")
         elif event.type == "check_started":
             self.notice(f"check: {event.command} (attempt {event.attempt})…", "info")  # type: ignore[attr-defined]
         elif event.type == "check_finished":

@@ -126,6 +126,62 @@ async def test_failed_checks_send_followups_then_escalate(repo):
     assert "escalated to gpt-oss-120b" in provider.calls[2].messages[-1]["content"]
 
 
+async def test_a_model_switch_mid_task_records_the_cache_it_throws_away(repo):
+    # route (issue 16): /model in the middle of a task sends the conversation uncached.
+    prices = {"o4-mini": {"input": 1.1, "cached_input": 0.275, "output": 4.4}}
+    s, provider = session(repo, [[text("a"), usage(3000, 200)], [text("b"), usage(3300, 10)]],
+                          prices=prices)
+    await s.start()
+    s.submit(UserInput("fix the typo"))
+    await until_final(s)
+    s.submit(SwitchModel("o4-mini", scope="task"))
+    s.submit(UserInput("and the other one"))
+    events = await until_final(s)
+    await s.close()
+    (lost,) = of(events, ev.CacheDiscarded)
+    assert (lost.from_model, lost.to_model, lost.prefix_tokens) == ("gpt-oss-20b", "o4-mini", 3200)
+    assert lost.cost == 3200 * (1.1 / 1e6 - 0.275 / 1e6)
+    assert [c.model.label for c in provider.calls] == ["gpt-oss-20b", "o4-mini"]
+
+
+def fill_ledger(path: Path) -> None:
+    """Finished bugfix tasks with a check: 20b cheap but 1 of 4 first-try with 10 minutes of
+    follow-ups on each failure; o4-mini dearer and always first-try."""
+    from realcost_agent.agent.ledger import Ledger
+
+    lg = Ledger(path)
+    for n, (model, followups, minutes, api) in enumerate(
+            [("gpt-oss-20b", 0, 0, 0.001)] + [("gpt-oss-20b", 2, 10, 0.001)] * 3
+            + [("o4-mini", 0, 0, 0.05)] * 4):
+        lg.add_session(f"s{n}", project="/elsewhere", git_commit=None, model=model, backend="x",
+                       version="0", hourly_rate=35.0, interactive=False)
+        tid = lg.add_task(f"s{n}", 1, project="/elsewhere", git_commit=None, model=model,
+                          backend="x", hourly_rate=35.0)
+        lg.set_task_features(tid, kind="bugfix", has_check=True, size_class="small", named_files=1)
+        lg.set_check_passed(tid, followups == 0)
+        lg.set_task_api_cost(tid, api)
+        lg.update_task(tid, status="done", prompts=followups + 1, followups=followups,
+                       agent_ms=1.0, debug_ms=minutes * 60_000)
+    lg.close()
+
+
+@pytest.mark.parametrize("rate,expected", [(35.0, "o4-mini"), (0.001, "gpt-oss-20b")])
+async def test_auto_routes_to_the_cheapest_tier_in_real_total_from_the_ledger(repo, rate, expected):
+    # route (issue 16): learned routing, in process; the numbers ride on model_routed.
+    fill_ledger(repo.parent / "data" / "ledger.sqlite3")
+    s, provider = session(repo, [[text("ok")]], hourly_rate=rate, check="true")
+    await s.start()
+    s.submit(UserInput("fix the wrong total in calc.py"))
+    events = await until_final(s)
+    await s.close()
+    routed = of(events, ev.ModelRouted)[0]
+    assert (routed.model, routed.basis, routed.hourly_rate) == (expected, "ledger", rate)
+    assert routed.features["kind"] == "bugfix" and routed.features["named_files"] == 1
+    assert {e["model"] for e in routed.estimates} == {"gpt-oss-20b", "o4-mini"}
+    assert routed.reason.startswith(f"learned (bugfix, with check, small context, at ${rate:g}/h)")
+    assert provider.calls[0].model.label == expected
+
+
 async def test_set_check_and_a_passing_check_end_the_turns(repo):
     s, provider = session(repo, [[text("done")]])
     await s.start()
