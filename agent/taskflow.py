@@ -325,7 +325,7 @@ class TaskFlow:
                     files.append((rel, path.stat().st_size))
             except (OSError, ValueError):  # a name too long, a NUL byte: not a file in play
                 continue
-        context = estimate_tokens(self.s.history.messages) + (len(prompt) + sum(n for _, n in files)) // 4
+        context = estimate_tokens(self.s.messages) + (len(prompt) + sum(n for _, n in files)) // 4
         return Signals(prompt, tuple(files), context, self.repo_files())
 
     def repo_files(self) -> int:

@@ -40,6 +40,7 @@ def route_task(task: str, settings: Any, root: Path, env: dict[str, str]) -> dic
     from realcost_agent.agent.taskflow import TaskFlow
 
     stand_in = SimpleNamespace(settings=settings, root=root, env=env, messages=[], model=None,
+                               history=SimpleNamespace(messages=[]),
                                emit=lambda event: None, add_listener=lambda fn: None)
     flow = TaskFlow(stand_in)  # type: ignore[arg-type]
     if flow.session_pin:

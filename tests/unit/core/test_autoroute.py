@@ -300,7 +300,7 @@ def test_cache_tracker_prices_the_prefix_of_the_old_models_last_call() -> None:
 
     price = Price(input=1.1 / 1e6, output=4.4 / 1e6, cached_input=0.275 / 1e6)
     emitted, listeners = [], []
-    session = SimpleNamespace(price=lambda m: price, emit=emitted.append,
+    session = SimpleNamespace(meter=SimpleNamespace(price=lambda m: price), emit=emitted.append,
                               add_listener=listeners.append)
     old = SimpleNamespace(litellm_id="openai/gpt-oss-20b", label="gpt-oss-20b")
     new = SimpleNamespace(litellm_id="openai/o4-mini", label="o4-mini")
