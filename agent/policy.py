@@ -14,6 +14,13 @@ SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|AUTH", re
 # Environment variables that match SECRET_NAME but hold no secret and that tools need.
 _NOT_SECRET = {"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT"}
 COMMAND_TOOLS = frozenset({"run_command"})
+# Tools from MCP servers (agent/mcp_client.py) are named mcp__SERVER__TOOL.
+MCP_PREFIX = "mcp__"
+
+
+def asks_in_auto_edit(tool_name: str) -> bool:
+    """Commands and MCP tools: they can do anything, so auto-edit asks before them."""
+    return tool_name in COMMAND_TOOLS or tool_name.startswith(MCP_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ def decide(mode: str, tool_name: str, mutating: bool, *, approved_for_session: b
         return Decision("deny", f"approval mode is read-only: {tool_name} may change files")
     if approved_for_session or mode == "full-auto":
         return Decision("allow")
-    if mode == "auto-edit" and tool_name not in COMMAND_TOOLS:
+    if mode == "auto-edit" and not asks_in_auto_edit(tool_name):
         return Decision("allow")
     return Decision("ask", f"approval mode {mode} asks before {tool_name}")
 

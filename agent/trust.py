@@ -60,11 +60,12 @@ NEEDS_TRUST = frozenset({
     # Extra values to redact only narrow what the model sees, but a hostile list ("return",
     # "self") would garble every file the model reads and then writes back: trust first.
     "redact_values", "redact_env",
+    "mcp_servers",                       # MCP servers: programs started, URLs contacted
 })
 
-# Keys kept for features to come (lifecycle hooks, MCP servers): both run programs, so a project
-# can never set them without trust. config.py warns that they are not supported yet.
-RESERVED = frozenset({"hooks", "mcp_servers"})
+# Keys kept for features to come (lifecycle hooks): they run programs, so a project can never
+# set them without trust. config.py warns that they are not supported yet.
+RESERVED = frozenset({"hooks"})
 
 # Limits the user set in their own config: a project may tighten them, never loosen them (a
 # project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).

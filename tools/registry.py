@@ -33,6 +33,20 @@ class ToolRegistry:
             raise ValueError(f"duplicate tool name {tool.name!r}")
         self._tools[tool.name] = tool
 
+    def add_external(self, name: str, description: str, input_schema: Any, run: Any, *,
+                     mutating: bool = True, origin: str = "") -> Tool:
+        """Register a tool defined elsewhere (an MCP server) by its raw JSON schema; `run` is
+        `async (arguments: dict, ctx) -> ToolResult`. A name already taken (a built-in
+        included) raises ValueError: nothing external can shadow a tool."""
+        from realcost_agent.tools.external import ExternalTool
+
+        tool = ExternalTool(name, description, input_schema, run, mutating=mutating, origin=origin)
+        self.register(tool)
+        return tool
+
+    def remove(self, name: str) -> None:
+        self._tools.pop(name, None)
+
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
@@ -78,6 +92,10 @@ class ToolRegistry:
             params = tool.Params.model_validate(args)
         except ValidationError as e:
             raise ToolCallError(_summarize(tool, e), tool.name) from None
+        check = getattr(tool, "validate_args", None)  # external tools: their JSON schema
+        problem = check(args) if check is not None else None
+        if problem:
+            raise ToolCallError(problem, tool.name)
         return tool, params
 
     async def execute(self, tool: Tool, params: ToolParams, ctx: ToolContext) -> ToolResult:

@@ -49,6 +49,7 @@ EXPECTED = {
     ],
     "warning": ["message"],
     "error": ["message", "kind", "fatal"],
+    "mcp_server_status": ["name", "state", "tools", "error", "transport"],
 }
 
 
