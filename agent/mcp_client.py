@@ -250,6 +250,8 @@ class McpManager:
             text = timeout_text
         elif isinstance(leaf, _StartError):
             text = str(leaf)
+        elif _connection_lost(leaf):
+            text = "the server exited or closed its connection"
         else:
             text = f"{type(leaf).__name__}: {leaf}".rstrip(": ")
         tail = _tail(server.errlog)

@@ -133,6 +133,11 @@ class Session:
         self.process_groups: set[int] = set()
         self.touched_files: list[str] = []
         self._repo_map: Any = None
+        # MCP servers (agent/mcp_client.py), started in the background by start().
+        from realcost_agent.agent.mcp_session import mcp_configs
+
+        self.mcp: Any = None
+        self.mcp_configs = mcp_configs(self, settings)
 
     def _sandbox_check(self) -> str | None:
         """None when commands run as configured; a warning when `auto` falls back to unsandboxed."""
@@ -207,7 +212,11 @@ class Session:
             if self.journal is not None:
                 self.journal.meta(session_id=self.id, root=str(self.root), model=self.model.label,
                                   version=__version__)
-            self.append_message({"role": "system", "content": system_prompt(info, instructions)})
+            from realcost_agent.agent.mcp_client import prompt_note  # MCP: name the servers
+
+            note = prompt_note(self.mcp_configs)
+            self.append_message({"role": "system", "content": system_prompt(info, instructions)
+                                 + (f"\n\n{note}" if note else "")})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
@@ -218,6 +227,9 @@ class Session:
             self.emit(ev.Warning(self._sandbox_warning))
         if self.settings.checkpoints:
             await self._open_checkpoints()
+        from realcost_agent.agent.mcp_session import start_mcp  # MCP: servers in the background
+
+        start_mcp(self)
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
     def submit(self, op: ops.Op) -> None:
@@ -701,6 +713,8 @@ class Session:
             self._cancel.set()
             assert self._turn_task is not None
             await cancel_and_wait(self._turn_task)
+        if self.mcp is not None:  # MCP: every server process ends with the session
+            await self.mcp.aclose()
         if self.process_groups:
             from realcost_agent.tools.run_command import kill_surviving_groups
 
