@@ -3,6 +3,7 @@
     agent                      open the TUI in the current directory
     agent -p "task"            run one task headless and exit (same as `agent exec "task"`)
     agent exec "task"          run one task headless and exit
+    agent mcp list|add|remove  the MCP servers whose tools the agent gets
 
 Exit codes (headless): see EXIT_CODES below; they are part of the public interface.
 """
@@ -196,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from realcost_agent.agent import cli_trust
 
         return cli_trust.main(argv[1:])
+    if argv and argv[0] == "mcp":  # agent mcp list|add|remove (agent/mcp_cli.py)
+        from realcost_agent.agent import mcp_cli
+
+        return mcp_cli.main(argv[1:])
     if argv and argv[0] == "undo":
         from realcost_agent.agent import cli_undo
 
