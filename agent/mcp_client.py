@@ -87,6 +87,20 @@ class McpManager:
         if waits:
             await asyncio.wait_for(asyncio.gather(*waits), timeout)
 
+    async def wait_for_tool(self, name: str) -> None:
+        """The model called mcp__SERVER__… before SERVER was ready (it knows the server from
+        the system prompt): wait for that server to be ready or failed, within its start-up
+        timeout, so the call runs (or fails with the server's own error)."""
+        if not name.startswith(MCP_PREFIX):
+            return
+        server = self.servers.get(name[len(MCP_PREFIX):].split("__", 1)[0])
+        if server is None or server.settled.is_set():
+            return
+        try:
+            await asyncio.wait_for(server.settled.wait(), server.config.startup_timeout_sec + 1)
+        except asyncio.TimeoutError:
+            pass
+
     async def aclose(self) -> None:
         """Stop every server and wait for its process to end."""
         self._closed = True

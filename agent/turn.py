@@ -421,6 +421,8 @@ class Turn:
         except (json.JSONDecodeError, AttributeError):
             shown_args = raw_args
         t0 = time.monotonic()
+        if getattr(self.s, "mcp", None) is not None and name not in self.s.registry:
+            await self.s.mcp.wait_for_tool(name)  # MCP: a tool of a server still starting
         try:
             tool, params = self.s.registry.parse_call(name, raw_args)
         except ToolCallError as exc:

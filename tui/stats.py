@@ -29,6 +29,7 @@ class SessionStats:
         self.local_calls = 0  # calls to a local server: $0 because nothing is billed
         self.tasks: dict[int, Any] = {}  # task id -> its latest TaskUpdated
         self.current_task: int | None = None
+        self.mcp: dict[str, Any] = {}  # MCP server name -> its latest McpServerStatus
 
     def feed(self, event: ev.Event) -> None:
         from realcost_agent.agent import events as ev  # not at import time: it is off the first paint
@@ -51,6 +52,21 @@ class SessionStats:
         elif isinstance(event, ev.TaskUpdated):
             self.tasks[event.task_id] = event
             self.current_task = event.task_id
+        elif event.type == "mcp_server_status":
+            self.mcp[event.name] = event  # type: ignore[attr-defined]
+
+    def mcp_summary(self) -> tuple[str, str] | None:
+        """The status bar's MCP part and its style: "MCP 2/3 · 1 starting", red when one failed."""
+        if not self.mcp:
+            return None
+        states = [e.state for e in self.mcp.values()]
+        ready, starting, failed = (states.count(s) for s in ("ready", "starting", "failed"))
+        text = f"MCP {ready}/{len(states)}"
+        if starting:
+            text += f" ({starting} starting)"
+        if failed:
+            text += f" ({failed} failed)"
+        return text, "bold red" if failed else ("yellow" if starting else "")
 
     @property
     def real_total(self) -> float:
