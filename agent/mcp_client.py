@@ -26,7 +26,7 @@ import sys
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from realcost_agent.agent import events as ev
 from realcost_agent.agent.mcp_config import McpServerConfig, server_env
@@ -47,6 +47,7 @@ class _Server:
         self.session: Any = None
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
+        self.go = asyncio.Event()  # begin now, whatever the gate says (a call needs it)
         self.settled = asyncio.Event()  # ready or failed
         self.errlog: Any = None
 
@@ -61,10 +62,18 @@ class McpManager:
         self._redact = redact or (lambda s: s)
         self.servers: dict[str, _Server] = {}
         self._closed = False
+        self._gates: list[asyncio.Future[Any]] = []
+        self._sdk: asyncio.Future[Any] | None = None
 
     # -- public ------------------------------------------------------------------------------
-    def start(self, configs: Iterable[McpServerConfig]) -> None:
-        """Start each enabled server in the background (needs a running event loop)."""
+    def start(self, configs: Iterable[McpServerConfig], *, gate: Awaitable[Any] | None = None) -> None:
+        """Start each enabled server in the background (needs a running event loop). With a
+        `gate`, the servers are "starting" at once but begin only when it resolves (the session
+        passes "the first model request has left", so they never delay it); a call to one of
+        their tools opens it early."""
+        go = asyncio.ensure_future(gate) if gate is not None else None
+        if go is not None:
+            self._gates.append(go)
         for config in configs:
             if not config.enabled or self._closed:
                 continue
@@ -73,7 +82,7 @@ class McpManager:
                                       "first one is used"))
                 continue
             server = self.servers[config.name] = _Server(config)
-            server.task = asyncio.create_task(self._serve(server), name=f"mcp-{config.name}")
+            server.task = asyncio.create_task(self._serve(server, go), name=f"mcp-{config.name}")
 
     def loading(self) -> list[str]:
         return [n for n, s in self.servers.items() if s.state == "starting"]
@@ -96,6 +105,7 @@ class McpManager:
         server = self.servers.get(name[len(MCP_PREFIX):].split("__", 1)[0])
         if server is None or server.settled.is_set():
             return
+        server.go.set()  # needed now: do not wait for the gate
         try:
             await asyncio.wait_for(server.settled.wait(), server.config.startup_timeout_sec + 1)
         except asyncio.TimeoutError:
@@ -111,25 +121,37 @@ class McpManager:
             _, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
             for task in pending:  # only an unkillable process gets here; the SDK logged it
                 task.cancel()
+        for gate in self._gates:
+            gate.cancel()
         for server in self.servers.values():
             self._drop_tools(server)
 
     # -- one server --------------------------------------------------------------------------
-    async def _serve(self, server: _Server) -> None:
-        import anyio
-        from mcp import ClientSession
-
+    async def _serve(self, server: _Server, gate: asyncio.Future[Any] | None) -> None:
         cfg = server.config
         self._set(server, "starting")
         try:
+            if not await self._begin(server, gate):
+                return  # stopped before it began
+            import anyio
+            from mcp import ClientSession
+
             async with AsyncExitStack() as stack:
                 try:
                     read, write = await self._open(cfg, server, stack)
                     session = await stack.enter_async_context(
                         ClientSession(read, write, logging_callback=_ignore_log))
-                    with anyio.fail_after(cfg.startup_timeout_sec):
-                        await session.initialize()
-                        tools = await _list_tools(session)
+                    # Ends the start-up early when the manager closes (a slow server at exit).
+                    with anyio.CancelScope() as scope:
+                        stopper = asyncio.ensure_future(_cancel_on(server.stop, scope))
+                        try:
+                            with anyio.fail_after(cfg.startup_timeout_sec):
+                                await session.initialize()
+                                tools = await _list_tools(session)
+                        finally:
+                            stopper.cancel()
+                    if scope.cancelled_caught:
+                        return
                 except Exception as exc:  # noqa: BLE001 - any start-up failure is reported
                     self._fail(server, self._why(exc, server, f"did not start within "
                                                  f"{cfg.startup_timeout_sec:g} s"))
@@ -146,8 +168,24 @@ class McpManager:
             server.settled.set()
             if server.errlog is not None:
                 server.errlog.close()
-            if self._closed and server.state == "ready":
+            if self._closed and server.state in ("ready", "starting"):
                 self._set(server, "stopped")
+
+    async def _begin(self, server: _Server, gate: asyncio.Future[Any] | None) -> bool:
+        """Wait for the gate (or a call that needs the server), then load the SDK off the event
+        loop: importing it takes seconds on a busy machine. False: stopped meanwhile."""
+        waits = [asyncio.ensure_future(server.stop.wait())]
+        if gate is not None and not gate.done():
+            waits += [gate, asyncio.ensure_future(server.go.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if not server.stop.is_set():
+            if self._sdk is None:
+                self._sdk = asyncio.ensure_future(asyncio.to_thread(_import_sdk))
+            await asyncio.wait([self._sdk, waits[0]], return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            if w is not gate:
+                w.cancel()
+        return not server.stop.is_set()
 
     async def _open(self, cfg: McpServerConfig, server: _Server, stack: AsyncExitStack) -> Any:
         if cfg.url:
@@ -274,6 +312,17 @@ class McpManager:
 
 class _StartError(Exception):
     pass
+
+
+def _import_sdk() -> None:
+    import mcp  # noqa: F401 - the package and the client modules the manager uses
+    import mcp.client.stdio  # noqa: F401
+    import mcp.client.streamable_http  # noqa: F401
+
+
+async def _cancel_on(event: asyncio.Event, scope: Any) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 async def _ignore_log(params: Any) -> None:

@@ -10,6 +10,9 @@ from typing import Any, Iterable
 
 from realcost_agent.agent.mcp_config import McpServerConfig, secret_values, servers_from_settings
 
+IDLE_START = 1.0  # seconds without a running turn after which the servers start anyway
+REQUEST_SETTLE = 0.05
+
 
 def mcp_configs(session: Any, settings: Any) -> list[McpServerConfig]:
     """The enabled servers of the (already trust-gated) settings; their secrets get redacted."""
@@ -38,5 +41,29 @@ def start_mcp(session: Any, configs: Iterable[McpServerConfig] | None = None) ->
     if session.mcp is None:
         session.mcp = McpManager(root=session.root, env=session.env, registry=session.registry,
                                  emit=session.emit, redact=session.redact)
-    session.mcp.start(todo)
+    session.mcp.start(todo, gate=first_request_or_idle(session))
     return session.mcp
+
+
+async def first_request_or_idle(session: Any, idle: float = IDLE_START) -> None:
+    """Resolves when the session's first model request is leaving, or once the session has sat
+    idle for `idle` seconds (the TUI waiting for a prompt): the servers' start-up (the SDK
+    import, their processes) then never competes with the agent's own for the CPU."""
+    import asyncio
+
+    from realcost_agent.providers.recovery import on_request_sent
+
+    sent = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    remove = on_request_sent(lambda: loop.call_soon_threadsafe(sent.set))
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(sent.wait(), idle)
+                break
+            except asyncio.TimeoutError:
+                if not session.busy:
+                    return
+        await asyncio.sleep(REQUEST_SETTLE)  # let the request reach the wire first
+    finally:
+        remove()

@@ -215,6 +215,48 @@ async def test_bad_arguments_are_reported_from_the_schema(h: Harness, script: Pa
         h.registry.parse_call("mcp__s__echo", "{}")
 
 
+async def test_a_gate_holds_the_start_until_it_opens_or_a_tool_is_needed(tmp_path: Path, script: Path) -> None:
+    marker = tmp_path / "pids"
+    root = tmp_path / "proj"
+    root.mkdir()
+    harness = Harness(root)
+    gate_a, gate_b = asyncio.get_running_loop().create_future(), asyncio.get_running_loop().create_future()
+    env = {"MCP_MARKER": str(marker)}
+    try:
+        harness.manager.start([parse_server("a", {**fake_table(script, env=env), "startup_timeout_sec": START})],
+                              gate=gate_a)
+        harness.manager.start([parse_server("b", {**fake_table(script, env=env), "startup_timeout_sec": START})],
+                              gate=gate_b)
+        await asyncio.sleep(1.0)
+        assert not marker.exists() and harness.manager.loading() == ["a", "b"]
+        gate_a.set_result(None)  # e.g. the first model request has left
+        await asyncio.wait_for(harness.manager.servers["a"].settled.wait(), START)
+        assert harness.states("a") == ["starting", "ready"] and harness.states("b") == ["starting"]
+        # The model calls b's tool before b's gate opened: it starts now and the call runs.
+        await harness.manager.wait_for_tool("mcp__b__echo")
+        assert (await harness.call("mcp__b__echo", {"text": "now"})).output == "now"
+    finally:
+        await harness.manager.aclose()
+
+
+async def test_close_interrupts_a_server_still_starting(tmp_path: Path, script: Path) -> None:
+    marker = tmp_path / "pids"
+    root = tmp_path / "proj"
+    root.mkdir()
+    harness = Harness(root)
+    harness.manager.start([parse_server("stuck", {**fake_table(script, "hang", env={"MCP_MARKER": str(marker)}),
+                                                  "startup_timeout_sec": 3600})])
+    deadline = time.monotonic() + START
+    while not marker.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    pid = int(marker.read_text().split()[0])
+    assert alive(pid)
+    # Bounded by the SDK's own shutdown (stdin closed, 2 s, TERM, 2 s, KILL), not by the
+    # server's hour-long start-up timeout.
+    await asyncio.wait_for(harness.manager.aclose(), 60)
+    assert not alive(pid) and harness.states("stuck") == ["starting", "stopped"]
+
+
 async def test_close_stops_every_server_process(tmp_path: Path, script: Path) -> None:
     marker = tmp_path / "pids"
     root = tmp_path / "proj"
