@@ -64,6 +64,21 @@ class McpManager:
         self._closed = False
         self._gates: list[asyncio.Future[Any]] = []
         self._sdk: asyncio.Future[Any] | None = None
+        if hasattr(registry, "unknown_hint"):
+            registry.unknown_hint = self._unknown_hint
+
+    def _unknown_hint(self, name: str) -> str | None:
+        """Why mcp__SERVER__… is not a tool: the server failed, or is still starting."""
+        if not name.startswith(MCP_PREFIX):
+            return None
+        server = self.servers.get(name[len(MCP_PREFIX):].split("__", 1)[0])
+        if server is None:
+            return f"no MCP server is named {name[len(MCP_PREFIX):].split('__', 1)[0]!r}"
+        if server.state == "failed":
+            return f"MCP server {server.config.name!r} failed: {server.error}"
+        if server.state == "starting":
+            return f"MCP server {server.config.name!r} is still starting"
+        return f"MCP server {server.config.name!r} has no such tool"
 
     # -- public ------------------------------------------------------------------------------
     def start(self, configs: Iterable[McpServerConfig], *, gate: Awaitable[Any] | None = None) -> None:
@@ -216,8 +231,11 @@ class McpManager:
                 self._emit(ev.Warning(f"MCP server {name!r}: tool {tool.name!r} skipped: the name "
                                       f"{ours} is already taken"))
                 continue
+            # What the server says about its tools goes to the model: redacted like the rest.
+            redact_obj = getattr(self._redact, "obj", None)
+            schema = redact_obj(tool.input_schema) if redact_obj is not None else tool.input_schema
             self.registry.add_external(
-                ours, self._redact(tool.description or ""), tool.input_schema,
+                ours, self._redact(tool.description or ""), schema,
                 self._runner(server, tool.name), origin=f"MCP server {name}")
             server.tools[ours] = tool.name
 

@@ -25,6 +25,7 @@ class ToolCallError(Exception):
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool] = ()):
         self._tools: dict[str, Tool] = {}
+        self.unknown_hint: Any = None  # (name) -> str | None, set by the MCP client
         for tool in tools:
             self.register(tool)
 
@@ -84,8 +85,10 @@ class ToolRegistry:
         resolved = self.resolve_name(name)
         if resolved is None:
             shown = name if len(name) <= 80 else name[:80] + "..."
-            raise ToolCallError(f"unknown tool {shown!r}; available tools: "
-                                f"{', '.join(self._tools)}")
+            # Why a tool is missing, when its source knows (an MCP server that failed to start).
+            hint = self.unknown_hint(name) if self.unknown_hint is not None else None
+            raise ToolCallError(f"unknown tool {shown!r}{f' ({hint})' if hint else ''}; "
+                                f"available tools: {', '.join(self._tools)}")
         tool = self._tools[resolved]
         args = _parse_arguments(tool.name, arguments)
         try:

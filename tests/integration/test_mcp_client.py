@@ -159,6 +159,13 @@ async def test_a_server_that_exits_at_once_fails_clearly_the_others_work(h: Harn
     assert "exited" in failed.error and "cannot open the database" in failed.error  # its stderr
     assert "MCP server 'broken' failed" in h.warnings()
     assert (await h.call("mcp__good__echo", {"text": "still here"})).output == "still here"
+    from realcost_agent.tools.registry import ToolCallError
+
+    # The model calling the failed server's tool learns why it is not there.
+    with pytest.raises(ToolCallError, match="MCP server 'broken' failed: the server exited"):
+        h.registry.parse_call("mcp__broken__query", "{}")
+    with pytest.raises(ToolCallError, match="MCP server 'good' has no such tool"):
+        h.registry.parse_call("mcp__good__nope", "{}")
 
 
 async def test_a_missing_command_fails_clearly(h: Harness) -> None:
