@@ -64,6 +64,7 @@ class McpManager:
         self._closed = False
         self._gates: list[asyncio.Future[Any]] = []
         self._sdk: asyncio.Future[Any] | None = None
+        self._relists: set[asyncio.Future[Any]] = set()  # kept referenced until done
         if hasattr(registry, "unknown_hint"):
             registry.unknown_hint = self._unknown_hint
 
@@ -155,7 +156,8 @@ class McpManager:
                 try:
                     read, write = await self._open(cfg, server, stack)
                     session = await stack.enter_async_context(
-                        ClientSession(read, write, logging_callback=_ignore_log))
+                        ClientSession(read, write, logging_callback=_ignore_log,
+                                      message_handler=self._on_message(server)))
                     # Ends the start-up early when the manager closes (a slow server at exit).
                     with anyio.CancelScope() as scope:
                         stopper = asyncio.ensure_future(_cancel_on(server.stop, scope))
@@ -242,6 +244,29 @@ class McpManager:
     def _drop_tools(self, server: _Server) -> None:
         for ours in server.tools:
             self.registry.remove(ours)
+
+    def _on_message(self, server: _Server) -> Callable[[Any], Any]:
+        async def handle(message: Any) -> None:
+            # The server's tools changed: list them again, apart from the dispatcher that
+            # delivers this (the answer comes through it too).
+            if type(message).__name__ == "ToolListChangedNotification" and server.state == "ready":
+                self._relists.add(asyncio.ensure_future(self._relist(server)))
+        return handle
+
+    async def _relist(self, server: _Server) -> None:
+        try:
+            tools = await asyncio.wait_for(_list_tools(server.session),
+                                           server.config.startup_timeout_sec)
+        except Exception as exc:  # noqa: BLE001 - keep the tools we had
+            self._emit(ev.Warning(f"MCP server {server.config.name!r}: its changed tool list "
+                                  f"could not be read ({type(exc).__name__}: {exc})"))
+            return
+        if server.state != "ready":
+            return
+        self._drop_tools(server)
+        server.tools = {}
+        self._register(server, tools)
+        self._set(server, "ready")  # the new tool count
 
     def _runner(self, server: _Server, remote: str) -> Callable[[dict[str, Any], ToolContext], Any]:
         async def run(arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:

@@ -69,6 +69,20 @@ def big(n: int) -> str:
     return "x" * n
 
 
+from mcp.server.mcpserver import Context
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@server.tool(name="grow", description="Adds the tool `shout` and tells the client")
+async def grow(ctx: Context) -> str:
+    server.add_tool(shout, name="shout", description="Upper-cases the text")
+    await ctx.session.send_tool_list_changed()
+    return "grown"
+
+
 if mode == "http":
     server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
 else:

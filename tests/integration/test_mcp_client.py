@@ -208,6 +208,18 @@ async def test_an_interrupt_cancels_a_call(h: Harness, script: Path) -> None:
     assert result.is_error and "cancelled" in result.output
 
 
+async def test_a_changed_tool_list_is_picked_up(h: Harness, script: Path) -> None:
+    await h.start(s=fake_table(script))
+    assert "mcp__s__shout" not in h.registry
+    assert (await h.call("mcp__s__grow")).output == "grown"
+    deadline = time.monotonic() + START
+    while "mcp__s__shout" not in h.registry and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert (await h.call("mcp__s__shout", {"text": "hey"})).output == "HEY"
+    last = [e for e in h.events if isinstance(e, ev.McpServerStatus)][-1]
+    assert (last.state, last.tools) == ("ready", 9)
+
+
 async def test_output_is_capped(h: Harness, script: Path) -> None:
     await h.start(s=fake_table(script))
     result = await h.call("mcp__s__big", {"n": 50_000}, max_output_chars=2_000)

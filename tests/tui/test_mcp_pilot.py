@@ -21,5 +21,5 @@ async def test_tui_shows_mcp_server_states(repo: Path, tmp_path: Path) -> None:
         await wait_for(pilot, lambda: "MCP 1/2 (1 failed)" in screen_text(app), timeout=120,
                        what="both servers settled")
         screen = screen_text(app)
-        assert "MCP server fake ready: 7 tools" in screen
+        assert "MCP server fake ready: 8 tools" in screen
         assert "MCP server 'broken' failed" in screen
