@@ -2,7 +2,8 @@
 __init__, start_mcp in start()) and one in its shutdown (`session.mcp.aclose()`).
 
 Front-ends that bring their own servers (ACP's session/new `mcpServers`) call
-`start_mcp(session, [McpServerConfig.from_acp(obj), ...])` after `session.start()`.
+`add_mcp_servers(session, [McpServerConfig.from_acp(obj), ...])`, before or after
+`session.start()`.
 """
 from __future__ import annotations
 
@@ -27,11 +28,23 @@ def add_secrets(session: Any, configs: Iterable[McpServerConfig]) -> None:
         session.redact.add_named(values)
 
 
+def add_mcp_servers(session: Any, configs: Iterable[McpServerConfig]) -> None:
+    """Servers a front-end brings (ACP): before session.start() they join the configured
+    ones (named in the system prompt, started with them); after it they start at once."""
+    configs = list(configs)
+    if getattr(session, "_mcp_started", False):
+        start_mcp(session, configs)
+    else:
+        add_secrets(session, configs)
+        session.mcp_configs = [*session.mcp_configs, *configs]
+
+
 def start_mcp(session: Any, configs: Iterable[McpServerConfig] | None = None) -> Any:
     """Start the session's configured servers (or these extra ones) in the background.
     Returns the session's McpManager, or None when no server is configured."""
     from realcost_agent.agent.mcp_client import McpManager
 
+    session._mcp_started = True
     extra = list(configs) if configs is not None else None
     if extra is not None:
         add_secrets(session, extra)
