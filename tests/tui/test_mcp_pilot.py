@@ -20,6 +20,8 @@ async def test_tui_shows_mcp_server_states(repo: Path, tmp_path: Path) -> None:
         # The session idles (no prompt yet), so the servers start; the bar follows them.
         await wait_for(pilot, lambda: "MCP 1/2 (1 failed)" in screen_text(app), timeout=120,
                        what="both servers settled")
-        screen = screen_text(app)
-        assert "MCP server fake ready: 8 tools" in screen
-        assert "MCP server 'broken' failed" in screen
+        # The conversation's lines are drawn on the next ticks.
+        await wait_for(pilot, lambda: "MCP server fake ready: 8 tools" in screen_text(app),
+                       timeout=30, what="the ready line")
+        await wait_for(pilot, lambda: "MCP server 'broken' failed" in screen_text(app),
+                       timeout=30, what="the failure warning")
