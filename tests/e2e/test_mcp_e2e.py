@@ -15,7 +15,7 @@ import pytest
 
 from agentproc import AGENT, agent_env, make_repo, run_agent
 from fakeserver import FakeToolCall, FakeTurn
-from mcpfakes import alive, fake_server_script, npm_filesystem_server, time_server
+from mcpfakes import alive, fake_server_script, npm_filesystem_server, pids_with, time_server
 from realcost_agent.agent.mcp_cli import _toml
 
 
@@ -105,6 +105,7 @@ def test_kill_9_of_the_agent_leaves_no_mcp_server(tmp_path: Path, fake_server) -
     survivors = subprocess.run(["ps", "-o", "pid=,args=", "-p", ",".join(map(str, pids))],
                                capture_output=True, text=True).stdout.strip()
     assert not [p for p in pids if alive(p)], f"orphaned MCP servers: {survivors}"
+    assert not pids_with(str(script)), "ps still lists a server of this test"
 
 
 def test_normal_exit_stops_the_servers(tmp_path: Path, fake_server) -> None:
@@ -121,3 +122,4 @@ def test_normal_exit_stops_the_servers(tmp_path: Path, fake_server) -> None:
     assert finished[0]["output"] == "ping" and not finished[0]["is_error"]
     pids = [int(p) for p in marker.read_text().split()]
     assert pids and not [p for p in pids if alive(p)]
+    assert not pids_with(str(script)), "ps still lists a server of this test"
