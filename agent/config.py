@@ -100,6 +100,9 @@ class Settings:
     # Lifecycle hooks ([[hooks.PreToolUse]] matcher/command/timeout; agent/hooks.py), as
     # {event: [{matcher, command, timeout, source}]}. User and project hooks add up.
     hooks: dict[str, list[Any]] = field(default_factory=dict)
+    # MCP servers by name ([mcp_servers.NAME]: command/args/env or url; agent/mcp_config.py).
+    # User and project tables add up; on a name in both, the user's own table wins.
+    mcp_servers: dict[str, Any] = field(default_factory=dict)
     # Where each setting came from, for `agent config` and error messages.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
     # How the project's trust-needing settings were treated (agent.trust.TrustOutcome); None
@@ -180,6 +183,11 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return parse_hooks(value, origin)
         except HookConfigError as exc:
             raise ConfigError(str(exc)) from None
+
+    if name == "mcp_servers":
+        from realcost_agent.agent.mcp_config import parse_servers
+
+        return parse_servers(value, origin)
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     f = fields[name]
     kind = str(f.type)
@@ -242,10 +250,26 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, warnings:
             for event, entries in coerced.items():
                 merged.setdefault(event, []).extend(entries)
             coerced = merged
+        elif norm == "mcp_servers":  # MCP: by name, the user's own table wins
+            _merge_mcp(settings, coerced, origin, warnings)
+            continue
         elif norm in ("redact_values", "redact_env"):  # only ever adds redaction
             coerced = [*getattr(settings, norm), *(v for v in coerced if v not in getattr(settings, norm))]
         setattr(settings, norm, coerced)
         settings.sources[norm] = origin
+
+
+def _merge_mcp(settings: Settings, servers: dict[str, Any], origin: str, warnings: list[str]) -> None:
+    merged = dict(settings.mcp_servers)
+    for name, table in servers.items():
+        first = settings.sources.get(f"mcp_servers.{name}")
+        if first is not None and first != origin and origin.endswith(".toml") and first.endswith(".toml"):
+            warnings.append(f"{origin}: MCP server `{name}` is also in {first}; that one is used")
+            continue
+        merged[name] = table
+        settings.sources[f"mcp_servers.{name}"] = origin
+    settings.mcp_servers = merged
+    settings.sources["mcp_servers"] = origin
 
 
 def _looks_like_key(norm: str) -> bool:

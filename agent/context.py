@@ -99,6 +99,8 @@ class TurnContext:
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # retry back-off (a fake in tests)
     # PreToolUse runs in the approval gate; PostToolUse and its `continue: false` here.
     hooks: Any = None  # agent/hooks.py Hooks; None: NoHooks
+    # MCP: wait until a starting server's tools are listed (name) -> None; None: no MCP servers.
+    wait_for_tool: Callable[[str], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         if self.hooks is None:

@@ -393,6 +393,19 @@ class HandOver(Event):
     left: str = ""  # the failing check (or what the last turn stopped on)
 
 
+@dataclass(frozen=True)
+class McpServerStatus(Event):
+    """An MCP server's state changed: "starting", "ready" (its tools are in the tool list),
+    "failed" (did not start, timed out, or died; `error` says why) or "stopped" (at exit)."""
+
+    type: ClassVar[str] = "mcp_server_status"
+    name: str
+    state: str
+    tools: int = 0  # tools it offers to the model (when ready)
+    error: str = ""
+    transport: str = "stdio"  # "stdio" | "http"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -400,7 +413,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ToolCallStarted, ToolOutputDelta, ToolCallFinished, ApprovalRequested, UsageUpdated,
         TaskUpdated, ModelSwitched, Compacted, CheckpointCreated, CheckpointRestored, TurnFinished,
         Warning, Error, ModelRouted, CheckStarted, CheckFinished, HookRan, PlanProposed,
-        PlanUpdated, CacheDiscarded, HandOver,
+        PlanUpdated, CacheDiscarded, HandOver, McpServerStatus,
     )
 }
 

@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 COMMAND_TOOLS = frozenset({"run_command"})
+# Tools from MCP servers (agent/mcp_client.py) are named mcp__SERVER__TOOL.
+MCP_PREFIX = "mcp__"
+
+
+def asks_in_auto_edit(tool_name: str) -> bool:
+    """Commands and MCP tools: they can do anything, so auto-edit asks before them."""
+    return tool_name in COMMAND_TOOLS or tool_name.startswith(MCP_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ def decide(mode: str, tool_name: str, mutating: bool, *, approved_for_session: b
         return Decision("deny", f"approval mode is read-only: {tool_name} may change files")
     if approved_for_session or mode == "full-auto":
         return Decision("allow")
-    if mode == "auto-edit" and tool_name not in COMMAND_TOOLS:
+    if mode == "auto-edit" and not asks_in_auto_edit(tool_name):
         return Decision("allow")
     return Decision("ask", f"approval mode {mode} asks before {tool_name}")
 

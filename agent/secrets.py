@@ -179,6 +179,14 @@ class Redactor:
         env, named, redact_env = self._args
         self.__init__(env, extra_values, named_values=named, redact_env=redact_env)  # type: ignore[misc]
 
+    def add_named(self, values: Iterable[str]) -> None:
+        """More literal secrets, redacted in every form (e.g. tokens set in an MCP server's env)."""
+        env, named, redact_env = self._args
+        new = tuple(v for v in values if v not in named)
+        if new:
+            self.__init__(env, self.extra_values, named_values=named + new,  # type: ignore[misc]
+                          redact_env=redact_env)
+
     def scan(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """(spans to redact, sorted and merged; spans a stream must not cut: every match whole
         and every encoded-looking block, secret or not)."""

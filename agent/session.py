@@ -137,6 +137,11 @@ class Session:
         self._loop_task: asyncio.Task[None] | None = None
         self._turn_seq = 0
         self._closed = False
+        # MCP servers (agent/mcp_client.py), started in the background by start().
+        from realcost_agent.agent.mcp_session import mcp_configs
+
+        self.mcp: Any = None
+        self.mcp_configs = mcp_configs(self, settings)
         from realcost_agent.agent.hooks import Hooks
         from realcost_agent.agent.planmode import PlanMode
 
@@ -180,8 +185,12 @@ class Session:
             info = repo_info(self.root)
             self.history.meta(session_id=self.id, root=str(self.root), model=self.model.label,
                               version=__version__)
+            from realcost_agent.agent.mcp_client import prompt_note  # MCP: name the servers
+
+            note = prompt_note(self.mcp_configs)
             self.history.append({"role": "system",
-                                 "content": system_prompt(info, instructions) + skills_section})
+                                 "content": system_prompt(info, instructions) + skills_section
+                                 + (f"\n\n{note}" if note else "")})
         self.emit(ev.SessionStarted(
             self.id, str(self.root), self.model.label, self.model.backend, __version__,
             tuple(name for name, _ in instructions), key_destination(self.model),
@@ -196,6 +205,9 @@ class Session:
             self.emit(event)
         if self.settings.checkpoints:
             await self.checkpointing.open()
+        from realcost_agent.agent.mcp_session import start_mcp  # MCP: servers in the background
+
+        start_mcp(self)
         await self.hooks.session_start("resume" if self._resume else "startup")  # hooks: SessionStart
         self._loop_task = asyncio.create_task(self._op_loop(), name="agent-session-ops")
 
@@ -382,6 +394,7 @@ class Session:
             emit=self.emit, redact=self.redact, refresh_secrets=self.refresh_secrets,
             approve=self.approvals, checkpoint=self.checkpointing.before, run_tool=run_tool,
             file_changed=runner.touch, sleep=self.sleep, hooks=self.hooks,
+            wait_for_tool=self.mcp.wait_for_tool if self.mcp is not None else None,
         )
 
     async def _run_turn(self, turn: Turn, prompt: str, *, with_map: bool) -> None:
@@ -442,6 +455,8 @@ class Session:
         self._closed = True
         self._pending_inputs.clear()
         await self._stop_turn()
+        if self.mcp is not None:  # MCP: every server process ends with the session
+            await self.mcp.aclose()
         await self.tool_runner.kill_survivors()
         await self.providers.aclose()
         self.history.close()

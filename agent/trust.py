@@ -62,11 +62,12 @@ NEEDS_TRUST = frozenset({
     # "self") would garble every file the model reads and then writes back: trust first.
     "redact_values", "redact_env",
     "hooks",                             # programs run at lifecycle events (agent/hooks.py)
+    "mcp_servers",                       # MCP servers: programs started, URLs contacted
 })
 
-# Keys kept for features to come (MCP servers): they run programs, so a project can never set
-# them without trust. config.py warns that they are not supported yet.
-RESERVED = frozenset({"mcp_servers"})
+# Keys kept for features to come: none now (hooks and MCP servers are real settings that need
+# trust). A reserved key is refused from a project and warned about from the user's config.
+RESERVED: frozenset[str] = frozenset()
 
 # Limits the user set in their own config: a project may tighten them, never loosen them (a
 # project's `max_cost = 1000` must not lift the user's own `max_cost = 2`).

@@ -412,6 +412,8 @@ class Turn:
         except (json.JSONDecodeError, AttributeError):
             shown_args = raw_args
         t0 = time.monotonic()
+        if self.ctx.wait_for_tool is not None and name not in self.ctx.tools:
+            await self.ctx.wait_for_tool(name)  # MCP: a tool of a server still starting
         parsed = self._parse_call(call_id, name, raw_args, shown_args, t0)
         if parsed is None:
             return

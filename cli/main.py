@@ -3,6 +3,7 @@
     agent                      open the TUI in the current directory
     agent -p "task"            run one task headless and exit (same as `agent exec "task"`)
     agent exec "task"          run one task headless and exit
+    agent mcp list|add|remove  the MCP servers whose tools the agent gets
 
 Exit codes (headless): see EXIT_CODES below; they are part of the public interface.
 """
@@ -133,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
         "  export [ID]    a session's transcript as markdown or JSON, redacted (--list: sessions)\n"
-        "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n\n"
+        "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n"
+        "  mcp            list, add or remove MCP servers (agent mcp --help)\n\n"
         "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
         "send your keys elsewhere or widen approval apply only once you trust the project:\n"
         "the TUI asks; headless warns and ignores them unless --trust or `agent trust`.\n\n"
@@ -212,9 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cli_trust.main(argv[1:])
     if argv and argv[0] == "export":
-        from realcost_agent.agent import export
+        from realcost_agent.cli import export
 
         return export.main(argv[1:])
+    if argv and argv[0] == "mcp":  # agent mcp list|add|remove (cli/mcp.py)
+        from realcost_agent.cli import mcp as mcp_cli
+
+        return mcp_cli.main(argv[1:])
     if argv and argv[0] == "undo":
         from realcost_agent.cli import undo as cli_undo
 

@@ -24,7 +24,7 @@ import contextvars
 import re
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from realcost_agent.providers.base import ProviderError
 
@@ -93,11 +93,26 @@ _SENT: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
     "agent_request_sent", default=None)
 
 
+_ON_SENT: list[Callable[[], None]] = []
+
+
+def on_request_sent(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` each time a model request is about to leave; returns the remover.
+    The MCP client starts its servers after the first request, so they never delay it."""
+    _ON_SENT.append(callback)
+    return lambda: _ON_SENT.remove(callback) if callback in _ON_SENT else None
+
+
 def mark_request_sent() -> None:
     """Providers call this right before a request leaves (a no-op outside request_timer)."""
     marks = _SENT.get()
     if marks is not None:
         marks.append(time.monotonic())
+    for callback in list(_ON_SENT):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - a watcher must never fail a request
+            pass
 
 
 def refine_request_sent() -> None:

@@ -25,6 +25,7 @@ class ToolCallError(Exception):
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool] = ()):
         self._tools: dict[str, Tool] = {}
+        self.unknown_hint: Any = None  # (name) -> str | None, set by the MCP client
         for tool in tools:
             self.register(tool)
 
@@ -32,6 +33,20 @@ class ToolRegistry:
         if tool.name in self._tools:
             raise ValueError(f"duplicate tool name {tool.name!r}")
         self._tools[tool.name] = tool
+
+    def add_external(self, name: str, description: str, input_schema: Any, run: Any, *,
+                     mutating: bool = True, origin: str = "") -> Tool:
+        """Register a tool defined elsewhere (an MCP server) by its raw JSON schema; `run` is
+        `async (arguments: dict, ctx) -> ToolResult`. A name already taken (a built-in
+        included) raises ValueError: nothing external can shadow a tool."""
+        from realcost_agent.tools.external import ExternalTool
+
+        tool = ExternalTool(name, description, input_schema, run, mutating=mutating, origin=origin)
+        self.register(tool)
+        return tool
+
+    def remove(self, name: str) -> None:
+        self._tools.pop(name, None)
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
@@ -70,14 +85,20 @@ class ToolRegistry:
         resolved = self.resolve_name(name)
         if resolved is None:
             shown = name if len(name) <= 80 else name[:80] + "..."
-            raise ToolCallError(f"unknown tool {shown!r}; available tools: "
-                                f"{', '.join(self._tools)}")
+            # Why a tool is missing, when its source knows (an MCP server that failed to start).
+            hint = self.unknown_hint(name) if self.unknown_hint is not None else None
+            raise ToolCallError(f"unknown tool {shown!r}{f' ({hint})' if hint else ''}; "
+                                f"available tools: {', '.join(self._tools)}")
         tool = self._tools[resolved]
         args = _parse_arguments(tool.name, arguments)
         try:
             params = tool.Params.model_validate(args)
         except ValidationError as e:
             raise ToolCallError(_summarize(tool, e), tool.name) from None
+        check = getattr(tool, "validate_args", None)  # external tools: their JSON schema
+        problem = check(args) if check is not None else None
+        if problem:
+            raise ToolCallError(problem, tool.name)
         return tool, params
 
     async def execute(self, tool: Tool, params: ToolParams, ctx: ToolContext) -> ToolResult:

@@ -299,6 +299,8 @@ class AgentApp(App[int]):
             self.run_worker(self._warm_provider(), group="boot")
         elif event.type == "model_routed":
             self._set_model(event.model)  # type: ignore[attr-defined]
+        elif event.type == "mcp_server_status" and event.state == "ready":  # type: ignore[attr-defined]
+            conversation.notice(f"MCP server {event.name} ready: {event.tools} tools", "info")  # type: ignore[attr-defined]
         elif isinstance(event, ev.TaskUpdated) and event.status != "active":
             from realcost_agent.tui.stats import task_line
 

@@ -22,9 +22,12 @@ class SessionStats:
 
         self.hourly_rate = hourly_rate
         self.fold = Fold()
+        self.mcp: dict[str, Any] = {}  # MCP server name -> its latest McpServerStatus
 
     def feed(self, event: ev.Event) -> None:
         self.fold.feed(event)
+        if event.type == "mcp_server_status":  # a state to show, not a total: kept here
+            self.mcp[event.name] = event  # type: ignore[attr-defined]
 
     @property
     def totals(self) -> Any:  # agent.fold.Totals
@@ -45,6 +48,19 @@ class SessionStats:
     @property
     def tasks(self) -> dict[int, Any]:  # task id -> its latest TaskUpdated
         return {t.task_id: t for t in self.totals.tasks}
+
+    def mcp_summary(self) -> tuple[str, str] | None:
+        """The status bar's MCP part and its style: "MCP 2/3 · 1 starting", red when one failed."""
+        if not self.mcp:
+            return None
+        states = [e.state for e in self.mcp.values()]
+        ready, starting, failed = (states.count(s) for s in ("ready", "starting", "failed"))
+        text = f"MCP {ready}/{len(states)}"
+        if starting:
+            text += f" ({starting} starting)"
+        if failed:
+            text += f" ({failed} failed)"
+        return text, "bold red" if failed else ("yellow" if starting else "")
 
     @property
     def real_total(self) -> float:

@@ -65,6 +65,8 @@ class Grant:
         """Shown in the approval dialog: don't ask again for …"""
         if self.prefix:
             return f"`{' '.join(self.prefix)} …`"
+        if self.tool.startswith("mcp__"):  # an MCP server's tool, whatever its arguments
+            return f"{self.tool} (any arguments)"
         return f"{self.tool} (outside protected paths)"
 
 

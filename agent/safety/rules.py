@@ -18,6 +18,8 @@ What a pattern is matched against:
                    matches. An allow rule needs EVERY simple command, as written, to match some
                    allow rule: `pytest*` must not let `pytest; rm -rf ~` through.
   apply_patch      every path the patch touches (deny: any; allow: all)
+  mcp__SRV__TOOL   the tool's full name: {tool = "mcp__time__*", pattern = "*"} allows a
+                   server's tools (an MCP tool is otherwise asked in auto-edit, like a command)
   other tools      the `path` argument, project-relative when it lies inside `root`
                    (`*` matches across `/`, so `secrets/*` covers the whole subtree)
 
@@ -42,7 +44,7 @@ from typing import Any, Iterable, Mapping
 from realcost_agent.tools.patch_parser import patch_paths
 
 from realcost_agent.agent.config import ConfigError
-from realcost_agent.agent.policy import COMMAND_TOOLS, Decision, decide
+from realcost_agent.agent.policy import COMMAND_TOOLS, MCP_PREFIX, Decision, decide
 from realcost_agent.agent.safety.commands import Verdict, classify, simple_commands
 from realcost_agent.agent.safety.gitcmd import GitPlan, git_write_plan
 from realcost_agent.agent.safety.protected import ProtectedPaths, rule_names, touched_paths
@@ -140,7 +142,7 @@ def match_rules(rules: Iterable[Rule], tool_name: str, args: Any, *,
         if not parts:  # unparseable or empty: nothing can be shown to be allowed
             return None
         return _all_covered(allow, [p.text for p in parts])
-    subjects = _paths(tool_name, args, root)
+    subjects = [tool_name] if tool_name.startswith(MCP_PREFIX) else _paths(tool_name, args, root)
     if not subjects:
         return None
     if hit := _first(deny, subjects):

@@ -249,3 +249,20 @@ def test_status_bar_shows_local_compute_priced_by_the_hour() -> None:
     bar.stats, bar.model = stats, "gpt-oss-20b"
     line = bar.line(120).plain
     assert "(local)" in line and "$0 (local)" not in line
+
+
+def test_status_bar_shows_each_mcp_servers_state() -> None:
+    stats = SessionStats()
+    stats.feed(ev.SessionStarted("s1", "/p", "o4-mini", "openai", "0.1.0"))
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "o4-mini"
+    assert "MCP" not in bar.line(160).plain  # none configured: nothing shown
+    for name in ("time", "fs", "git"):
+        stats.feed(ev.McpServerStatus(name, "starting"))
+    assert "MCP 0/3 (3 starting)" in bar.line(160).plain
+    stats.feed(ev.McpServerStatus("time", "ready", tools=2))
+    stats.feed(ev.McpServerStatus("fs", "failed", error="exited"))
+    part = [p for p in bar.parts() if p[1].startswith("MCP")][0]
+    assert part[1] == "MCP 1/3 (1 starting) (1 failed)" and "red" in part[2]
+    stats.feed(ev.McpServerStatus("git", "ready", tools=12))
+    assert "MCP 2/3 (1 failed)" in bar.line(160).plain

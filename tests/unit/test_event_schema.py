@@ -57,6 +57,7 @@ EXPECTED = {
                  "tool_name", "call_id"],
     "plan_proposed": ["turn_id", "text", "steps"],
     "plan_updated": ["steps", "explanation", "source"],
+    "mcp_server_status": ["name", "state", "tools", "error", "transport"],
 }
 
 

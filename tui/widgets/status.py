@@ -39,6 +39,7 @@ class StatusBar(Widget):
         key = (
             model, stats.input_tokens, stats.output_tokens, round(stats.api_cost, 6),
             round(stats.real_total, 4), stats.unpriced, int(running_ms / 1000),
+            tuple((e.name, e.state) for e in stats.mcp.values()),
             (task.task_id, task.status, task.followups, int(task.agent_ms / 100),
              int(_your_ms(task) / 1000)) if task else None,
         )
@@ -54,6 +55,9 @@ class StatusBar(Widget):
         stats = self.stats
         if stats is None:
             return out
+        mcp = stats.mcp_summary()  # each MCP server's state, from McpServerStatus events
+        if mcp is not None:
+            out.append((3, *mcp))
         task = stats.task
         if task is not None:
             label = f"task {task.task_id}" + ("" if task.status == "active" else f" {task.status}")

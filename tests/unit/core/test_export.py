@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from realcost_agent.agent.export import ExportError, build, export_session, read_journal, render_md
+from realcost_agent.cli.export import ExportError, build, export_session, read_journal, render_md
 
 
 def usage_event(turn: str, tokens: int) -> dict:

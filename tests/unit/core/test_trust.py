@@ -140,11 +140,13 @@ def test_a_project_may_tighten_the_users_limits_but_never_loosen_them(root):
     assert load_settings(root, env=env_of(root)).max_cost == 1000.0
 
 
-def test_reserved_keys_are_not_supported_yet_even_when_trusted(root):
+def test_project_mcp_servers_wait_for_trust_and_then_apply(root):
     write(root / ".agent" / "config.toml", '[mcp_servers.x]\ncommand = "y"\n')
     warnings: list[str] = []
-    s = load_settings(root, env=env_of(root), warnings=warnings, trust=True)
-    assert s.project_trust.applied and any("`mcp_servers` is not supported yet" in w for w in warnings)
+    s = load_settings(root, env=env_of(root), warnings=warnings)
+    assert "x" not in s.mcp_servers and any("not trusted yet" in w for w in warnings)
+    trusted = load_settings(root, env=env_of(root), trust=True)
+    assert "x" in trusted.mcp_servers and not RESERVED
 
 
 def test_project_hooks_need_trust_and_then_add_to_the_users(root):
