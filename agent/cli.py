@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  compare        run one task on several models in git worktrees, compare the cost\n"
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
+        "  acp            serve the Agent Client Protocol on stdio (Zed, JetBrains, Toad)\n"
         "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n\n"
         "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
         "send your keys elsewhere or widen approval apply only once you trust the project:\n"
@@ -192,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "exec":
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
+    if argv and argv[0] == "acp":  # the Agent Client Protocol front-end (agent/acp/)
+        from realcost_agent.agent.acp.server import cli_main
+
+        return cli_main(argv[1:])
     if argv and argv[0] == "trust":
         from realcost_agent.agent import cli_trust
 
