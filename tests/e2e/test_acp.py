@@ -1,0 +1,161 @@
+"""End to end: the official ACP SDK's client side drives the real `agent acp` binary against the
+fake model server: initialize, a new session, a prompt that reads a file, edits it after a
+permission round trip, runs a command (allowed for the session), a cancel mid-turn, then
+session/load in a fresh process replays the conversation and goes on."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("acp", reason="agent-client-protocol is not installed")
+
+from acp import schema as s  # noqa: E402
+
+from acpclient import RecordingClient, handshake, spawn, text_prompt  # noqa: E402
+from agentproc import make_repo, query  # noqa: E402
+from fakeserver import FakeToolCall, FakeTurn  # noqa: E402
+
+PATCH = (
+    "*** Begin Patch\n*** Update File: calc.py\n@@ def add(a, b):\n-    return a - b\n"
+    "+    return a + b\n*** End Patch"
+)
+CMD = f"{sys.executable} show.py"  # a plain command: "allow for the session" can be offered
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj", {"calc.py": "def add(a, b):\n    return a - b\n",
+                                         "show.py": "import calc\nprint('SUM', calc.add(2, 3))\n"})
+
+
+def script_fix(fake) -> None:
+    fake.add(FakeTurn(reasoning="Let me look at calc.py.", reasoning_field="reasoning",
+                      tool_calls=[FakeToolCall("read_file", {"path": "calc.py"}, id="c_read")]))
+    fake.add(FakeTurn(tool_calls=[FakeToolCall("apply_patch", {"patch": PATCH}, id="c_patch")]))
+    fake.add(FakeTurn(tool_calls=[FakeToolCall("run_command", {"command": CMD}, id="c_run")]))
+    fake.add(FakeTurn(content="Fixed: add() now adds. ANSWER-MARK", prompt_tokens=1500,
+                      completion_tokens=20))
+
+
+def test_acp_read_edit_permission_command_cancel_and_load(repo: Path, fake_server) -> None:
+    script_fix(fake_server)
+    # The cancel: a long answer streamed slowly, cancelled after its first chunk.
+    fake_server.add(FakeTurn(content="word " * 400, chunk_delay=0.05))
+    fake_server.add(FakeTurn(content="Resumed fine. LOADED-MARK"))
+    args = ("--api-base", fake_server.url, "--approval", "suggest", "--model", "gpt-oss-120b")
+
+    async def first() -> tuple[str, RecordingClient, list]:
+        client = RecordingClient(answers=["allow_once", "allow_always"])
+        async with spawn(client, repo, *args) as (conn, proc):
+            init = await handshake(conn)
+            caps = init.agent_capabilities
+            assert init.protocol_version == 1 and caps.load_session
+            assert caps.prompt_capabilities.image is False  # honest: images are not sent on
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            sid = new.session_id
+            model = new.config_options[0].root if hasattr(new.config_options[0], "root") else new.config_options[0]
+            assert model.id == "model" and model.current_value == "gpt-oss-120b"
+            assert {o.value for o in model.options} >= {"auto", "gpt-oss-20b", "gpt-oss-120b", "o4-mini"}
+
+            done = await conn.prompt(session_id=sid, prompt=text_prompt("fix add() and show 2+3"))
+            assert done.stop_reason == "end_turn"
+            meta = done.field_meta["realcost"]
+            assert meta["requests"] == 4 and meta["input_tokens"] >= 1500
+            assert meta["task"]["prompts"] == 1
+
+            # The cancel: wait for the first chunk of the slow answer, then session/cancel.
+            seen = len(client.updates)
+            turn = asyncio.create_task(conn.prompt(session_id=sid, prompt=text_prompt("explain it at length")))
+            for _ in range(600):
+                if any(u.session_update == "agent_message_chunk" and "word" in u.content.text
+                       for _, _, u in client.updates[seen:]):
+                    break
+                await asyncio.sleep(0.05)
+            await conn.cancel(session_id=sid)
+            cancelled = await asyncio.wait_for(turn, 60)
+            assert cancelled.stop_reason == "cancelled"
+            return sid, client, [done, cancelled]
+        raise AssertionError("unreachable")
+
+    sid, client, _ = asyncio.run(first())
+    kinds = client.kinds(sid)
+    assert "agent_thought_chunk" in kinds and "agent_message_chunk" in kinds
+    assert "available_commands_update" in kinds
+    assert "ANSWER-MARK" in client.text()
+
+    starts = {u.tool_call_id: u for u in client.of("tool_call")}
+    assert starts["c_read"].kind == "read" and starts["c_patch"].kind == "edit"
+    assert starts["c_run"].kind == "execute"
+    assert starts["c_read"].locations[0].path == str(repo / "calc.py")
+
+    # The permission round trips: the edit (allowed once) with its exact diff, then the command
+    # (allowed for the session: a plain command can be granted).
+    (edit_opts, edit_call), (run_opts, run_call) = client.permissions
+    assert [o.kind for o in edit_opts] == ["allow_once", "allow_always", "reject_once"]
+    diff = [c for c in edit_call.content if c.type == "diff"][0]
+    assert diff.path == str(repo / "calc.py")
+    assert diff.old_text == "def add(a, b):\n    return a - b\n"
+    assert diff.new_text == "def add(a, b):\n    return a + b\n"
+    assert run_call.kind == "execute" and "allow_always" in [o.kind for o in run_opts]
+
+    finals = {u.tool_call_id: u for u in client.of("tool_call_update") if u.status in ("completed", "failed")}
+    assert finals["c_read"].status == "completed"
+    patch_final = finals["c_patch"]
+    assert patch_final.status == "completed"
+    done_diff = [c for c in patch_final.content if c.type == "diff"][0]
+    assert done_diff.old_text == "def add(a, b):\n    return a - b\n"
+    assert done_diff.new_text == "def add(a, b):\n    return a + b\n"
+    assert finals["c_run"].status == "completed"
+    assert "SUM 5" in finals["c_run"].content[0].content.text
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+    # Usage per prompt as an extension notification, the same figures as the response's _meta.
+    usage = [p for m, p in client.ext if m.endswith("realcost/usage")]
+    assert len(usage) == 2 and usage[0]["requests"] == 4
+
+    # The ledger: one interactive task, the cancelled prompt a follow-up, as in the TUI.
+    rows = query(repo, "SELECT prompts, followups, status, debug_ms FROM tasks WHERE session_id = ?", sid)
+    assert [tuple(r)[:3] for r in rows] == [(2, 1, "active")]
+    assert rows[0]["debug_ms"] > 0  # the gap before the follow-up is measured, as in the TUI
+    assert query(repo, "SELECT interactive FROM sessions WHERE id = ?", sid)[0][0] == 1
+    assert len(query(repo, "SELECT id FROM calls WHERE session_id = ?", sid)) >= 4
+
+    async def second() -> RecordingClient:
+        client = RecordingClient()
+        async with spawn(client, repo, *args) as (conn, proc):
+            await handshake(conn)
+            await conn.load_session(cwd=str(repo), session_id=sid, mcp_servers=[])
+            replayed = client.text("user_message_chunk")
+            assert "fix add() and show 2+3" in replayed and "Repository map" not in replayed
+            assert "ANSWER-MARK" in client.text()
+            again = await conn.prompt(session_id=sid, prompt=text_prompt("still there?"))
+            assert again.stop_reason == "end_turn"
+        return client
+
+    loaded = asyncio.run(second())
+    assert "LOADED-MARK" in loaded.text()
+    sent = fake_server.chat_bodies[-1]["messages"]
+    assert any("fix add() and show 2+3" in str(m.get("content")) for m in sent)  # history kept
+
+
+def test_acp_bad_requests_get_clear_errors(repo: Path, fake_server) -> None:
+    from acp import RequestError
+
+    async def run() -> None:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url) as (conn, proc):
+            await handshake(conn)
+            with pytest.raises(RequestError, match="absolute directory"):
+                await conn.new_session(cwd="relative/dir", mcp_servers=[])
+            with pytest.raises(RequestError, match="absolute path"):
+                await conn.new_session(cwd=str(repo), mcp_servers=[
+                    s.McpServerStdio(name="x", command="npx", args=[], env=[])])
+            with pytest.raises(RequestError, match="no session"):
+                await conn.load_session(cwd=str(repo), session_id="nope", mcp_servers=[])
+            with pytest.raises(RequestError, match="unknown session"):
+                await conn.prompt(session_id="nope", prompt=text_prompt("hi"))
+
+    asyncio.run(run())
