@@ -133,7 +133,8 @@ class RealCostAgent:
                           mcp_servers: Any = None, **kwargs: Any) -> s.NewSessionResponse:
         session = await self._open(cwd, mcp_servers)
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._after_open(session)))
-        return s.NewSessionResponse(session_id=session.id, config_options=session.config_options())
+        return s.NewSessionResponse(session_id=session.id, config_options=session.config_options(),
+                                    modes=session.modes())
 
     async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None,
                            additional_directories: Any = None, **kwargs: Any) -> s.LoadSessionResponse:
@@ -149,7 +150,7 @@ class RealCostAgent:
         await self._replay(session_id, resumed.messages)
         session = await self._open(cwd, mcp_servers, resume=resumed)
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._after_open(session)))
-        return s.LoadSessionResponse(config_options=session.config_options())
+        return s.LoadSessionResponse(config_options=session.config_options(), modes=session.modes())
 
     async def _replay(self, session_id: str, messages: list[dict[str, Any]]) -> None:
         """The protocol's load: the whole conversation streamed back before the response."""
@@ -191,11 +192,16 @@ class RealCostAgent:
         if config_id != "model" or not isinstance(value, str):
             raise RequestError(INVALID_PARAMS, f"unknown config option {config_id!r} (model)")
         await session.switch_model(value)
+        asyncio.ensure_future(session.announce_model())
         return s.SetSessionConfigOptionResponse(config_options=session.config_options())
 
-    async def set_session_mode(self, session_id: str, mode_id: str, **kwargs: Any) -> None:
-        raise RequestError(INVALID_PARAMS, "this agent has no session modes: the model is the "
-                           "`model` config option")
+    async def set_session_mode(self, session_id: str, mode_id: str,
+                               **kwargs: Any) -> s.SetSessionModeResponse:
+        """Modes are the model choice too (the `model` config option's values)."""
+        session = self._session(session_id)
+        await session.switch_model(mode_id)
+        asyncio.ensure_future(session.announce_model())
+        return s.SetSessionModeResponse()
 
     # -- prompts -----------------------------------------------------------------------------
     async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> s.PromptResponse:

@@ -303,6 +303,21 @@ class AcpSession:
             options=[s.SessionConfigSelectOption(value=v, name=v, description=d) for v, d in choices],
         )]
 
+    def modes(self) -> s.SessionModeState:
+        """The same choice as session modes, for clients without config options (Toad)."""
+        choices = dict(MODEL_CHOICES)
+        choices.setdefault(self.model_choice, "as configured")
+        return s.SessionModeState(
+            current_mode_id=self.model_choice,
+            available_modes=[s.SessionMode(id=v, name=v, description=d) for v, d in choices.items()])
+
+    async def announce_model(self) -> None:
+        """After a switch through either door, both views say the same."""
+        await self.conn.session_update(session_id=self.id, update=s.CurrentModeUpdate(
+            session_update="current_mode_update", current_mode_id=self.model_choice))
+        await self.conn.session_update(session_id=self.id, update=s.ConfigOptionUpdate(
+            session_update="config_option_update", config_options=self.config_options()))
+
     async def switch_model(self, value: str) -> None:
         """The core's SwitchModel for the session; RequestError when the core refuses it."""
         if value not in {v for v, _ in MODEL_CHOICES} | {self.model_choice}:

@@ -159,3 +159,39 @@ def test_acp_bad_requests_get_clear_errors(repo: Path, fake_server) -> None:
                 await conn.prompt(session_id="nope", prompt=text_prompt("hi"))
 
     asyncio.run(run())
+
+
+def test_acp_model_choice_and_task_commands(repo: Path, fake_server) -> None:
+    from acp import RequestError
+
+    fake_server.add(FakeTurn(content="one"), FakeTurn(content="two"))
+
+    async def run() -> tuple[str, RecordingClient]:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url) as (conn, proc):
+            await handshake(conn)
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            sid = new.session_id
+            assert new.modes.current_mode_id == "auto"  # the same choice, for clients with modes
+            resp = await conn.set_config_option(config_id="model", session_id=sid, value="gpt-oss-20b")
+            option = resp.config_options[0]
+            option = getattr(option, "root", option)
+            assert option.current_value == "gpt-oss-20b"
+            await conn.prompt(session_id=sid, prompt=text_prompt("hi"))
+            first_model = fake_server.chat_bodies[-1]["model"]
+            await conn.set_session_mode(session_id=sid, mode_id="gpt-oss-120b")
+            await conn.prompt(session_id=sid, prompt=text_prompt("and again"))
+            assert "20b" in first_model and "120b" in fake_server.chat_bodies[-1]["model"]
+            with pytest.raises(RequestError, match="unknown model"):
+                await conn.set_config_option(config_id="model", session_id=sid, value="gpt-9")
+            done = await conn.prompt(session_id=sid, prompt=text_prompt("/done"))
+            assert done.stop_reason == "end_turn"
+        return sid, client
+
+    sid, client = asyncio.run(run())
+    assert "task 1 done · 1 follow-up" in client.text()
+    assert {c.name for c in client.of("available_commands_update")[0].available_commands} >= {"done", "debug"}
+    assert any(u.current_mode_id == "gpt-oss-120b" for u in client.of("current_mode_update"))
+    assert len(fake_server.chat_bodies) == 2  # /done made no model call
+    rows = query(repo, "SELECT status, prompts FROM tasks WHERE session_id = ?", sid)
+    assert [tuple(r) for r in rows] == [("done", 2)]
