@@ -82,6 +82,7 @@ def apply_unified(old: str, diff: str) -> str | None:
     out: list[str] = []
     pos = 0
     in_hunk = False
+    last_tag = ""
     for raw in diff.splitlines(keepends=True):
         m = _HUNK.match(raw)
         if m:
@@ -93,11 +94,12 @@ def apply_unified(old: str, diff: str) -> str | None:
             continue
         if not in_hunk:  # the file's ---/+++ header
             continue
-        if raw.startswith("\\"):  # "\ No newline at end of file": strip the one just written
-            if out and out[-1].endswith("\n"):
+        if raw.startswith("\\"):  # "\ No newline at end of file", about the line before it
+            if last_tag in (" ", "+") and out and out[-1].endswith("\n"):
                 out[-1] = out[-1][:-1]
             continue
         tag, text = raw[:1], raw[1:]
+        last_tag = tag
         if tag in (" ", "-"):
             if pos >= len(lines) or lines[pos].rstrip("\r\n") != text.rstrip("\r\n"):
                 return None
