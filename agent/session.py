@@ -57,6 +57,7 @@ class Session:
         journal: bool = True,
         resume: Resumed | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        files: Any = None,
     ) -> None:
         from realcost_agent.providers.catalogue import resolve_model
         from realcost_agent.tools.registry import default_registry
@@ -68,6 +69,8 @@ class Session:
         self.id = resume.session_id if resume else new_session_id()
         self._resume = resume
         self.sleep = sleep  # retry back-off; tests inject a fake clock
+        # ACP: the editor's files (agent/acp/files.py) for read_file/edit/write_file; None: disk.
+        self.files = files
         self._journal_enabled = journal
         self.journal: Journal | None = None
         self.registry = registry or default_registry()
@@ -395,6 +398,7 @@ class Session:
             repo_map=self.repo_map() if self.settings.repo_map_tokens != 0 else None,
             task=self.tasks.current.first_prompt if self.tasks.current else "",
             touched=tuple(self.touched_files),
+            files=self.files,  # ACP front-end: the editor's buffers (None: the disk)
         )
 
     def end_output(self, call_id: str) -> None:

@@ -22,6 +22,7 @@ from acp.core import AgentSideConnection
 from acp.helpers import update_agent_message_text, update_tool_call, update_user_message_text
 
 from realcost_agent.agent.acp import commands, mcp
+from realcost_agent.agent.acp import files as client_files
 from realcost_agent.agent.acp.session import AcpSession, TurnFigures, task_figures
 
 log = logging.getLogger("realcost_agent.acp")
@@ -96,9 +97,14 @@ class RealCostAgent:
             # exactly as headless does; `agent trust` in a terminal, or --trust, grants it.
             settings = load_settings(root, flags=self.flags, env=self.env, warnings=warnings,
                                      trust=True if self.trust else None)
-            core = Session(settings, root, interactive=True, env=self.env, resume=resume)
+            # The editor's buffers for read_file/edit/write_file when the client offers fs/*.
+            files = client_files.for_client(self.conn, self.client_caps)
+            core = Session(settings, root, interactive=True, env=self.env, resume=resume,
+                           files=files)
         except ConfigError as exc:
             raise RequestError(INVALID_PARAMS, f"configuration error: {exc}") from None
+        if files is not None:
+            files.session_id = core.id
         hint = missing_key(core.model, core.env)
         if hint:
             raise RequestError(INVALID_PARAMS, hint)

@@ -195,3 +195,54 @@ def test_acp_model_choice_and_task_commands(repo: Path, fake_server) -> None:
     assert len(fake_server.chat_bodies) == 2  # /done made no model call
     rows = query(repo, "SELECT status, prompts FROM tasks WHERE session_id = ?", sid)
     assert [tuple(r) for r in rows] == [("done", 2)]
+
+
+class EditorClient(RecordingClient):
+    """A client that offers fs/*: it holds an unsaved buffer for calc.py and keeps the agent's
+    writes in its buffers without saving them (so the disk shows whether the agent bypassed it)."""
+
+    def __init__(self, buffers: dict[str, str]) -> None:
+        super().__init__()
+        self.buffers = dict(buffers)
+        self.fs_reads: list[str] = []
+        self.fs_writes: list[tuple[str, str]] = []
+
+    async def read_text_file(self, path: str, session_id: str, limit=None, line=None, **kw):
+        self.fs_reads.append(path)
+        if path in self.buffers:
+            return s.ReadTextFileResponse(content=self.buffers[path])
+        return s.ReadTextFileResponse(content=Path(path).read_text())
+
+    async def write_text_file(self, content: str, path: str, session_id: str, **kw):
+        self.fs_writes.append((path, content))
+        self.buffers[path] = content
+        return s.WriteTextFileResponse()
+
+
+def test_acp_reads_and_edits_go_through_the_editors_buffers(repo: Path, fake_server) -> None:
+    calc = str(repo / "calc.py")
+    unsaved = "def add(a, b):\n    return a - b  # UNSAVED-BUFFER\n"
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall("read_file", {"path": "calc.py"}, id="r1")]))
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall("edit", {
+        "path": "calc.py", "old_string": "a - b  # UNSAVED-BUFFER", "new_string": "a + b"}, id="e1")]))
+    fake_server.add(FakeTurn(content="edited in the editor"))
+
+    async def run() -> EditorClient:
+        client = EditorClient({calc: unsaved})
+        async with spawn(client, repo, "--api-base", fake_server.url, "--approval", "full-auto") as (conn, _):
+            await conn.initialize(protocol_version=1, client_capabilities=s.ClientCapabilities(
+                fs=s.FileSystemCapabilities(read_text_file=True, write_text_file=True)))
+            sid = (await conn.new_session(cwd=str(repo), mcp_servers=[])).session_id
+            done = await conn.prompt(session_id=sid, prompt=text_prompt("fix add"))
+            assert done.stop_reason == "end_turn"
+        return client
+
+    client = asyncio.run(run())
+    # The model read the editor's unsaved text, and the edit matched it (not the disk's).
+    tool_result = [m for m in fake_server.chat_bodies[1]["messages"] if m["role"] == "tool"][-1]
+    assert "UNSAVED-BUFFER" in tool_result["content"]
+    assert client.fs_writes == [(calc, "def add(a, b):\n    return a + b\n")]
+    assert calc in client.fs_reads
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"  # not bypassed
+    finals = {u.tool_call_id: u for u in client.of("tool_call_update") if u.status}
+    assert finals["e1"].status == "completed"
