@@ -246,3 +246,20 @@ def test_acp_reads_and_edits_go_through_the_editors_buffers(repo: Path, fake_ser
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"  # not bypassed
     finals = {u.tool_call_id: u for u in client.of("tool_call_update") if u.status}
     assert finals["e1"].status == "completed"
+
+
+def test_acp_untrusted_project_settings_are_not_applied(repo: Path, fake_server) -> None:
+    (repo / ".agent").mkdir()
+    (repo / ".agent" / "config.toml").write_text('approval = "full-auto"\n')
+    fake_server.add(FakeTurn(content="ok"))
+
+    async def run() -> RecordingClient:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url) as (conn, _):
+            await handshake(conn)
+            sid = (await conn.new_session(cwd=str(repo), mcp_servers=[])).session_id
+            await conn.prompt(session_id=sid, prompt=text_prompt("hi"))
+        return client
+
+    said = asyncio.run(run()).text()
+    assert f"agent trust {repo}" in said and "not applied" in said
