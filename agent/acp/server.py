@@ -379,6 +379,9 @@ def cli_main(argv: list[str]) -> int:
         description="Run the agent as an Agent Client Protocol server on stdin/stdout, for "
         "editors and clients such as Zed, JetBrains IDEs and Toad. Logs: <data dir>/logs/acp.log.")
     _common(parser)
+    for action in parser._actions:  # the client gives each session's folder and load
+        if action.dest in ("cd", "resume"):
+            action.help = argparse.SUPPRESS
     args = parser.parse_args(argv)
     if args.resume or args.cd:
         parser.error("--resume and -C do not apply: the client sends session/load and cwd")

@@ -105,6 +105,7 @@ class AcpSession:
         self._pump: asyncio.Task[None] | None = None
         self.first_update_at: float | None = None  # of the running prompt (the bench reads it)
         self.in_command = False  # a slash command is running: it answers its own warnings
+        self._cancelled = False  # session/cancel came during this prompt
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start_pump(self) -> None:
@@ -140,6 +141,7 @@ class AcpSession:
         self._turn = loop.create_future()
         self._figures, self._turn_seen, self._errors = TurnFigures(), False, []
         self.first_update_at = None
+        self._cancelled = False
         held, self.held = self.held, []
         for message in held:
             await self._say(f"⚠ {message}\n\n")
@@ -150,6 +152,7 @@ class AcpSession:
     def cancel(self) -> None:
         """session/cancel: the core's Interrupt; a pending permission request is answered
         "cancelled" by the client itself (the protocol's rule), which denies the call."""
+        self._cancelled = True
         self.core.submit(ops.Interrupt())
 
     async def until(self, predicate: Callable[[ev.Event], bool], timeout: float = 10.0) -> ev.Event | None:
@@ -235,6 +238,9 @@ class AcpSession:
         elif isinstance(e, (ev.Warning, ev.Error)):
             await self._notice(e)
         elif isinstance(e, ev.TurnFinished):
+            for call_id, ask in list(self._asks.items()):  # the turn is over: nothing to answer
+                ask.cancel()
+                self._asks.pop(call_id, None)
             if not e.continues and self._turn is not None and not self._turn.done():
                 self._figures.reasons.append(e.reason)
                 self._turn.set_result(e)
@@ -277,11 +283,13 @@ class AcpSession:
             if getattr(outcome, "outcome", "") == "selected":
                 option_id = outcome.option_id
         except asyncio.CancelledError:
-            pass
+            return  # the turn ended first: nothing to answer
         except Exception as exc:  # noqa: BLE001 - a client that cannot answer denies
             log.warning("permission request for %s failed: %s", e.call_id, exc)
         finally:
             self._asks.pop(e.call_id, None)
+        if self._cancelled:
+            return  # the Interrupt already ended the turn and its pending approval
         decision = mapping.decision(option_id, options)
         reason = "" if option_id else "cancelled in the editor"
         self.core.submit(ops.Approve(e.call_id, decision, reason))

@@ -263,3 +263,40 @@ def test_acp_untrusted_project_settings_are_not_applied(repo: Path, fake_server)
 
     said = asyncio.run(run()).text()
     assert f"agent trust {repo}" in said and "not applied" in said
+
+
+class HoldingClient(RecordingClient):
+    """Keeps a permission request open until the test cancels the prompt, then answers
+    "cancelled" as the protocol requires of a client that cancels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def request_permission(self, options, session_id, tool_call, **kwargs):
+        self.permissions.append((options, tool_call))
+        self.asked.set()
+        await self.release.wait()
+        return s.RequestPermissionResponse(outcome=s.DeniedOutcome(outcome="cancelled"))
+
+
+def test_acp_cancel_while_a_permission_is_pending(repo: Path, fake_server) -> None:
+    marker = repo / "ran.txt"
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall(
+        "run_command", {"command": f"{sys.executable} -c \"open('ran.txt', 'w')\""}, id="c1")]))
+
+    async def run() -> tuple[HoldingClient, object]:
+        client = HoldingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url, "--approval", "suggest") as (conn, _):
+            await handshake(conn)
+            sid = (await conn.new_session(cwd=str(repo), mcp_servers=[])).session_id
+            turn = asyncio.create_task(conn.prompt(session_id=sid, prompt=text_prompt("run it")))
+            await asyncio.wait_for(client.asked.wait(), 60)
+            await conn.cancel(session_id=sid)
+            client.release.set()
+            return client, await asyncio.wait_for(turn, 60)
+
+    client, response = asyncio.run(run())
+    assert response.stop_reason == "cancelled"
+    assert not marker.exists()  # never approved, never run
+    assert "no approval is pending" not in client.text()
