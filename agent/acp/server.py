@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -350,8 +351,17 @@ async def serve(flags: Mapping[str, Any], *, trust: bool = False) -> int:
     agent = RealCostAgent(flags, trust=trust)
     reader, writer = await _protocol_streams()
     conn = AgentSideConnection(agent, writer, reader, listening=False)
+    listening = asyncio.ensure_future(conn.listen())  # until the client closes stdin
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the editor stops us: clean up
+        try:
+            loop.add_signal_handler(sig, listening.cancel)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
     try:
-        await conn.listen()  # until the client closes stdin
+        await listening
+    except asyncio.CancelledError:
+        log.info("stopped by a signal")
     finally:
         await agent.close_all()
         await asyncio.shield(conn.close())

@@ -103,7 +103,6 @@ class AcpSession:
         self._asks: dict[str, asyncio.Task[None]] = {}
         self._output: dict[str, tuple[str, float]] = {}
         self._pump: asyncio.Task[None] | None = None
-        self.first_update_at: float | None = None  # of the running prompt (the bench reads it)
         self.in_command = False  # a slash command is running: it answers its own warnings
         self._cancelled = False  # session/cancel came during this prompt
 
@@ -140,7 +139,6 @@ class AcpSession:
         loop = asyncio.get_running_loop()
         self._turn = loop.create_future()
         self._figures, self._turn_seen, self._errors = TurnFigures(), False, []
-        self.first_update_at = None
         self._cancelled = False
         held, self.held = self.held, []
         for message in held:
@@ -180,8 +178,6 @@ class AcpSession:
             self._turn.set_result(None)
 
     async def _update(self, update: Any) -> None:
-        if self.first_update_at is None and self.prompting:
-            self.first_update_at = self.clock()
         await self.conn.session_update(session_id=self.id, update=update)
 
     async def _say(self, text: str) -> None:

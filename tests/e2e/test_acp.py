@@ -300,3 +300,17 @@ def test_acp_cancel_while_a_permission_is_pending(repo: Path, fake_server) -> No
     assert response.stop_reason == "cancelled"
     assert not marker.exists()  # never approved, never run
     assert "no approval is pending" not in client.text()
+
+
+def test_acp_sigterm_closes_sessions_and_exits_cleanly(repo: Path, fake_server) -> None:
+    async def run() -> int | None:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url) as (conn, proc):
+            await handshake(conn)
+            await conn.new_session(cwd=str(repo), mcp_servers=[])
+            proc.terminate()
+            return await asyncio.wait_for(proc.wait(), 60)
+
+    assert asyncio.run(run()) == 0
+    log = (repo.parent / "data" / "logs" / "acp.log")
+    assert log.is_file()  # logs went to the file (stdout carries only the protocol)
