@@ -4,8 +4,10 @@
 
 Per run, a fresh `agent acp` process (what an editor starts) in a temp git repo:
   spawn -> initialize answered     process start and imports, the handshake
-  initialize -> first update       the figure: initialize sent, session/new, session/prompt,
-                                   until the prompt's first `session/update` arrives
+  initialize -> first update       the figure: initialize sent (at spawn, as editors do),
+                                   session/new, session/prompt, until the prompt's first
+                                   `session/update` arrives
+  initialized -> first update      the same from the initialize response (process started)
   of which session/new             the core Session started (config, journal, ledger, checkpoints)
   of which prompt -> first update  the model's first streamed token relayed (fake server: ~0 ms)
 Medians over the runs (and min/max). Nothing here asserts.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -50,6 +53,7 @@ async def one_run(root: Path, url: str) -> dict[str, float]:
     return {
         "spawn_to_initialized": t_init_done - t_spawn,
         "init_to_first_update": first - t_init,
+        "initialized_to_first_update": first - t_init_done,
         "new_session": t_new - t_init_done,
         "prompt_to_first_update": first - t_new,
     }
@@ -58,17 +62,25 @@ async def one_run(root: Path, url: str) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=7, help="runs (default 7)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE: every process compiles the agent's "
+                        "sources (the default measures an install with its bytecode cached)")
     args = parser.parse_args()
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAIServer() as server:
+        if not args.no_bytecode:  # as installed: .pyc cached (kept out of the tree), one warm-up
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+            os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+            root = make_repo(Path(tmp) / "warm", {"a.py": "x = 1\n"})
+            server.add(FakeTurn(content="warm"))
+            asyncio.run(one_run(root, server.url))
         for i in range(args.n):
             root = make_repo(Path(tmp) / f"p{i}", {"calc.py": "def add(a, b):\n    return a + b\n"})
             server.add(FakeTurn(content="hello there"))
             runs.append(asyncio.run(one_run(root, server.url)))
-    import os
-
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"agent acp, {args.n} runs (fresh process each), fake model server on loopback; "
+    print(f"agent acp, {args.n} runs (fresh process each, bytecode "
+          f"{'not cached' if args.no_bytecode else 'cached'}), fake model server on loopback; "
           f"load average {load:.1f} on {os.cpu_count()} CPUs:")
     for key in runs[0]:
         values = [r[key] * 1000 for r in runs]
