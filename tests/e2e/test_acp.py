@@ -314,3 +314,24 @@ def test_acp_sigterm_closes_sessions_and_exits_cleanly(repo: Path, fake_server) 
     assert asyncio.run(run()) == 0
     log = (repo.parent / "data" / "logs" / "acp.log")
     assert log.is_file()  # logs went to the file (stdout carries only the protocol)
+
+
+def test_acp_provider_error_is_a_request_error_and_the_session_goes_on(repo: Path, fake_server) -> None:
+    from acp import RequestError
+
+    fake_server.add(FakeTurn(status=401, error_message="Invalid API key"))
+    fake_server.add(FakeTurn(content="second try fine"))
+
+    async def run() -> RecordingClient:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url, "--model", "gpt-oss-120b") as (conn, _):
+            await handshake(conn)
+            sid = (await conn.new_session(cwd=str(repo), mcp_servers=[])).session_id
+            with pytest.raises(RequestError, match="Invalid API key") as failed:
+                await conn.prompt(session_id=sid, prompt=text_prompt("hi"))
+            assert failed.value.data["realcost"]["reasons"] == ["error"]  # the figures still come
+            again = await conn.prompt(session_id=sid, prompt=text_prompt("again"))
+            assert again.stop_reason == "end_turn"
+        return client
+
+    assert "second try fine" in asyncio.run(run()).text()
