@@ -20,9 +20,9 @@ from typing import Any, Mapping
 from acp import PROTOCOL_VERSION, RequestError
 from acp import schema as s
 from acp.core import AgentSideConnection
-from acp.helpers import update_agent_message_text, update_tool_call, update_user_message_text
+from acp.helpers import update_agent_message_text
 
-from realcost_agent.agent.acp import commands, mcp
+from realcost_agent.agent.acp import commands, history, mcp
 from realcost_agent.agent.acp import files as client_files
 from realcost_agent.agent.acp.session import AcpSession, TurnFigures, task_figures
 
@@ -63,6 +63,7 @@ class RealCostAgent:
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=s.AgentCapabilities(
                 load_session=True,
+                session_capabilities=s.SessionCapabilities(list=s.SessionListCapabilities()),
                 prompt_capabilities=s.PromptCapabilities(image=False, audio=False, embedded_context=True),
                 mcp_capabilities=s.McpCapabilities(http=False, sse=False),
             ),
@@ -154,38 +155,16 @@ class RealCostAgent:
             resumed = load_session(root, session_id, self.env)
         except ResumeError as exc:
             raise RequestError(INVALID_PARAMS, str(exc)) from None
-        await self._replay(session_id, resumed.messages)
+        await history.replay(self.conn, session_id, resumed.messages)
         session = await self._open(cwd, mcp_servers, resume=resumed)
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._after_open(session)))
         return s.LoadSessionResponse(config_options=session.config_options(), modes=session.modes())
 
-    async def _replay(self, session_id: str, messages: list[dict[str, Any]]) -> None:
-        """The protocol's load: the whole conversation streamed back before the response."""
-        from acp.helpers import start_tool_call
-
-        for m in messages:
-            role, content = m.get("role"), m.get("content")
-            text = content if isinstance(content, str) else ""
-            if role == "user" and text:
-                text = text.split("\n\nRepository map (", 1)[0]  # the agent's own addition
-                await self.conn.session_update(session_id=session_id, update=update_user_message_text(text))
-            elif role == "assistant":
-                if text:
-                    await self.conn.session_update(session_id=session_id,
-                                                   update=update_agent_message_text(text))
-                for call in m.get("tool_calls") or []:
-                    fn = call.get("function") or {}
-                    name = str(fn.get("name", "tool"))
-                    from realcost_agent.agent.acp.mapping import tool_kind
-
-                    await self.conn.session_update(session_id=session_id, update=start_tool_call(
-                        str(call.get("id")), name, kind=tool_kind(name), status="completed",
-                        raw_input=fn.get("arguments")))
-            elif role == "tool" and text and m.get("tool_call_id"):
-                from acp.helpers import text_block, tool_content
-
-                await self.conn.session_update(session_id=session_id, update=update_tool_call(
-                    str(m["tool_call_id"]), content=[tool_content(text_block(text[:4000]))]))
+    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None,
+                            **kwargs: Any) -> s.ListSessionsResponse:
+        if cwd is not None:
+            self._root(cwd)
+        return s.ListSessionsResponse(sessions=history.list_sessions(cwd, self.env))
 
     def _session(self, session_id: str) -> AcpSession:
         session = self.sessions.get(session_id)

@@ -126,7 +126,11 @@ def test_acp_read_edit_permission_command_cancel_and_load(repo: Path, fake_serve
     async def second() -> RecordingClient:
         client = RecordingClient()
         async with spawn(client, repo, *args) as (conn, proc):
-            await handshake(conn)
+            init = await handshake(conn)
+            assert init.agent_capabilities.session_capabilities.list is not None
+            listed = (await conn.list_sessions(cwd=str(repo))).sessions
+            assert [(i.session_id, i.title, i.cwd) for i in listed] == [
+                (sid, "fix add() and show 2+3", str(repo))]
             await conn.load_session(cwd=str(repo), session_id=sid, mcp_servers=[])
             replayed = client.text("user_message_chunk")
             assert "fix add() and show 2+3" in replayed and "Repository map" not in replayed
