@@ -155,8 +155,9 @@ class RealCostAgent:
             resumed = load_session(root, session_id, self.env)
         except ResumeError as exc:
             raise RequestError(INVALID_PARAMS, str(exc)) from None
-        await history.replay(self.conn, session_id, resumed.messages)
         session = await self._open(cwd, mcp_servers, resume=resumed)
+        # Safe after the core started: nothing is forwarded before a prompt but notices, held.
+        await history.replay(self.conn, session_id, resumed.messages)
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._after_open(session)))
         return s.LoadSessionResponse(config_options=session.config_options(), modes=session.modes())
 
