@@ -47,7 +47,9 @@ async def run(session: "AcpSession", name: str, arg: str) -> str:
     """Do the command; the answer shown to the user."""
     core = session.core
     if name in ("done", "new"):
-        if session.task is None or session.task.status != "active":
+        # A resumed session's task was restored without an event: ask the tracker, as Driver does.
+        current = session.task or getattr(core.tasks, "current", None)
+        if current is None or current.status != "active":
             return "no active task: the next prompt starts one"
         core.submit(ops.EndTask("done" if name == "done" else "ended"))
         event = await session.until(lambda e: isinstance(e, ev.TaskUpdated) and e.status != "active"
