@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "acp":  # the Agent Client Protocol front-end (agent/acp/)
         from realcost_agent.agent.acp.server import cli_main
 
-        return cli_main(argv[1:])
+        return cli_main(argv[1:], _common, _flags)
     if argv and argv[0] == "trust":
         from realcost_agent.agent import cli_trust
 

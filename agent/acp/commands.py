@@ -38,9 +38,15 @@ def parse(text: str) -> tuple[str, str] | None:
 
 
 def _task_line(e: ev.TaskUpdated) -> str:
-    from realcost_agent.tui.stats import task_line  # import-light: the TUI's own wording
+    """The TUI's closing line of a task (tui/stats.py task_line), from the same TaskUpdated
+    figures and money formatting; kept here because the core may not import a front-end."""
+    from realcost_agent.agent.report_render import api_text, money2
+    from realcost_agent.agent.words import plural
 
-    return task_line(e)
+    api = api_text(e.api_cost, e.unpriced_calls, all_unpriced=e.api_cost == 0)
+    real = f"≥ {money2(e.real_cost)}" if e.unpriced_calls else money2(e.real_cost)
+    return (f"task {e.task_id} {e.status} · {plural(e.followups, 'follow-up')} · "
+            f"API {api} · real {real}")
 
 
 async def run(session: "AcpSession", name: str, arg: str) -> str:

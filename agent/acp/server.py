@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from acp import PROTOCOL_VERSION, RequestError
 from acp import schema as s
@@ -357,18 +357,18 @@ def main(flags: Mapping[str, Any], *, trust: bool = False) -> int:
         return 130
 
 
-def cli_main(argv: list[str]) -> int:
-    """`agent acp [flags]`: the same model, backend, approval and sandbox flags as `agent`; the
-    project directory is each session's cwd (session/new), not -C."""
+def cli_main(argv: list[str], common: Callable[[Any], None],
+             flags: Callable[[Any], Mapping[str, Any]]) -> int:
+    """`agent acp [flags]`: the same model, backend, approval and sandbox flags as `agent`
+    (`common` adds them, `flags` reads them: the CLI's own, passed in so this module imports
+    no front-end); the project directory is each session's cwd (session/new), not -C."""
     import argparse
-
-    from realcost_agent.agent.cli import _common, _flags
 
     parser = argparse.ArgumentParser(
         prog="agent acp",
         description="Run the agent as an Agent Client Protocol server on stdin/stdout, for "
         "editors and clients such as Zed, JetBrains IDEs and Toad. Logs: <data dir>/logs/acp.log.")
-    _common(parser)
+    common(parser)
     for action in parser._actions:  # the client gives each session's folder and load
         if action.dest in ("cd", "resume"):
             action.help = argparse.SUPPRESS
@@ -379,4 +379,4 @@ def cli_main(argv: list[str]) -> int:
         print("agent acp speaks JSON-RPC on stdin/stdout: start it from an ACP client "
               "(Zed, a JetBrains IDE, Toad), not a terminal", file=sys.stderr)
         return 2
-    return main(_flags(args), trust=bool(args.trust))
+    return main(flags(args), trust=bool(args.trust))
