@@ -47,10 +47,18 @@ def _summary(path: Path) -> tuple[str, str]:
     return root, title
 
 
+def data_dir(env: Mapping[str, str]) -> Path:
+    """The agent's data folder (agent/paths.py here; tools/paths.py once main's layering lands)."""
+    try:
+        from realcost_agent.tools.paths import data_dir as find
+    except ImportError:
+        from realcost_agent.agent.paths import data_dir as find
+    return find(env)
+
+
 def list_sessions(cwd: str | None, env: Mapping[str, str]) -> list[s.SessionInfo]:
     """The newest journals first: of `cwd`'s project, or of every project when None."""
     from realcost_agent.agent.journal import sessions_dir
-    from realcost_agent.agent.paths import data_dir
 
     if cwd:
         dirs = [sessions_dir(Path(cwd), env)]

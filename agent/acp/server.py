@@ -296,9 +296,7 @@ def usage_payload(session: AcpSession, f: TurnFigures) -> dict[str, Any]:
 
 # -- process -----------------------------------------------------------------------------------
 def _log_to_file(env: Mapping[str, str]) -> Path | None:
-    from realcost_agent.agent.paths import data_dir
-
-    path = data_dir(env) / "logs" / "acp.log"
+    path = history.data_dir(env) / "logs" / "acp.log"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
