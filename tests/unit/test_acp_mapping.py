@@ -138,3 +138,45 @@ def test_slash_commands_parse() -> None:
     assert commands.parse("/done") == ("done", "")
     assert commands.parse("//done") is None and commands.parse("/unknown") is None
     assert commands.parse("fix /done later") is None
+
+
+def test_client_files_fall_back_to_the_disk_when_the_editor_fails() -> None:
+    import asyncio
+    import threading
+
+    from realcost_agent.agent.acp.files import ClientFiles
+
+    class Conn:
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+            self.written: list[tuple[str, str]] = []
+
+        async def read_text_file(self, path: str, session_id: str):
+            if self.fail:
+                raise RuntimeError("editor gone")
+            return s.ReadTextFileResponse(content="from the buffer")
+
+        async def write_text_file(self, content: str, path: str, session_id: str):
+            if self.fail:
+                raise RuntimeError("editor gone")
+            self.written.append((path, content))
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        good = ClientFiles(Conn(False), loop, read=True, write=True)
+        good.session_id = "s1"
+        assert good.read(Path("/p/a.py")) == "from the buffer"
+        assert good.write(Path("/p/a.py"), "new") and good.conn.written == [("/p/a.py", "new")]
+        bad = ClientFiles(Conn(True), loop, read=True, write=True)
+        bad.session_id = "s1"
+        assert bad.read(Path("/p/a.py")) is None  # the tool reads the disk
+        assert bad.write(Path("/p/a.py"), "new") is False  # the tool writes the disk
+        offered_read_only = ClientFiles(Conn(False), loop, read=True, write=False)
+        offered_read_only.session_id = "s1"
+        assert offered_read_only.write(Path("/p/a.py"), "new") is False
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
