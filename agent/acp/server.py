@@ -24,11 +24,10 @@ from acp.helpers import update_agent_message_text
 
 from realcost_agent.agent.acp import commands, history, mcp
 from realcost_agent.agent.acp import files as client_files
-from realcost_agent.agent.acp.session import AcpSession, TurnFigures, task_figures
+from realcost_agent.agent.acp.session import AcpSession, usage_payload
 
 log = logging.getLogger("realcost_agent.acp")
 
-EXT_USAGE = "realcost/usage"  # sent as `_realcost/usage` after every prompt
 INVALID_PARAMS, INVALID_REQUEST, INTERNAL = -32602, -32600, -32603
 
 
@@ -204,11 +203,7 @@ class RealCostAgent:
             await self.conn.session_update(session_id=session_id, update=update_agent_message_text(answer))
             return s.PromptResponse(stop_reason="end_turn")
         finished, figures, errors = await session.prompt(text)
-        usage = usage_payload(session, figures)
-        try:
-            await self.conn.ext_notification(EXT_USAGE, usage)
-        except Exception as exc:  # noqa: BLE001 - figures are also in the response's _meta
-            log.warning("usage notification failed: %s", exc)
+        usage = usage_payload(session, figures)  # the prompt's turns together
         if finished is None or finished.reason == "error":
             raise RequestError(INTERNAL, errors[-1] if errors else
                                (finished.text if finished else "the prompt did not run"),
@@ -270,28 +265,6 @@ def _uri_path(uri: str) -> str:
 
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else uri
-
-
-def usage_payload(session: AcpSession, f: TurnFigures) -> dict[str, Any]:
-    """The prompt's figures, as `_realcost/usage` and the response's `_meta.realcost`: summed
-    from the same UsageUpdated events the ledger records; the task's from its TaskUpdated."""
-    return {
-        "sessionId": session.id,
-        "model": session.model,
-        "models": f.models,
-        "reasons": f.reasons,
-        "requests": f.requests,
-        "input_tokens": f.input_tokens,
-        "output_tokens": f.output_tokens,
-        "cached_input_tokens": f.cached_input_tokens,
-        "reasoning_tokens": f.reasoning_tokens,
-        "cost_usd": f.cost if not f.unpriced_calls else None,  # None: some price unknown
-        "cost_usd_known": f.cost,
-        "unpriced_calls": f.unpriced_calls,
-        "local": f.requests > 0 and f.local_calls == f.requests,
-        "session_cost_usd": f.session_cost,
-        "task": task_figures(session.task),
-    }
 
 
 # -- process -----------------------------------------------------------------------------------

@@ -81,6 +81,33 @@ def task_figures(e: ev.TaskUpdated | None) -> dict[str, Any] | None:
             "api_cost": e.api_cost, "unpriced_calls": e.unpriced_calls, "real_cost": e.real_cost}
 
 
+def usage_payload(session: "AcpSession", f: TurnFigures) -> dict[str, Any]:
+    """Figures as `_realcost/usage` (each turn) and the response's `_meta.realcost` (the
+    prompt): summed from the UsageUpdated events the ledger records; the task's from its
+    TaskUpdated, which the core sends before TurnFinished."""
+    return {
+        "sessionId": session.id,
+        "model": session.model,
+        "models": f.models,
+        "reasons": f.reasons,
+        "requests": f.requests,
+        "input_tokens": f.input_tokens,
+        "output_tokens": f.output_tokens,
+        "cached_input_tokens": f.cached_input_tokens,
+        "reasoning_tokens": f.reasoning_tokens,
+        "cost_usd": f.cost if not f.unpriced_calls else None,  # None: some price unknown
+        "cost_usd_known": f.cost,
+        "unpriced_calls": f.unpriced_calls,
+        "local": f.requests > 0 and f.local_calls == f.requests,
+        "session_cost_usd": f.session_cost,
+        "task": task_figures(session.task),
+    }
+
+
+
+EXT_USAGE = "realcost/usage"  # the SDK sends it as `_realcost/usage`
+
+
 class AcpSession:
     def __init__(self, conn: Any, core: Any, *, recorder: Any = None, model_choice: str = "auto",
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -97,6 +124,7 @@ class AcpSession:
         self.held: list[str] = []  # warnings before the first prompt: shown at its start
         self._turn: asyncio.Future[ev.TurnFinished | None] | None = None
         self._figures = TurnFigures()
+        self._turn_figures = TurnFigures()  # the running turn's, for its notification
         self._turn_seen = False
         self._errors: list[str] = []
         self._waiters: list[tuple[Callable[[ev.Event], bool], asyncio.Future[ev.Event]]] = []
@@ -203,12 +231,14 @@ class AcpSession:
             self._asks[e.call_id] = asyncio.create_task(self._ask(e), name=f"acp-ask-{e.call_id}")
         elif isinstance(e, ev.TurnStarted):
             self._turn_seen = True
+            self._turn_figures = TurnFigures()
             self.model = e.model
             if e.origin != "user" and self.prompting:
                 why = "the check failed" if e.origin == "check" else "escalating the model"
                 await self._say(f"\n\n↻ {why}: following up on {e.model}\n\n")
         elif isinstance(e, ev.UsageUpdated):
             self._figures.add(e)
+            self._turn_figures.add(e)
         elif isinstance(e, ev.TaskUpdated):
             self.task = e
             if e.status != "active" and not self.prompting:
@@ -234,6 +264,7 @@ class AcpSession:
         elif isinstance(e, (ev.Warning, ev.Error)):
             await self._notice(e)
         elif isinstance(e, ev.TurnFinished):
+            await self._turn_usage(e)
             for call_id, ask in list(self._asks.items()):  # the turn is over: nothing to answer
                 ask.cancel()
                 self._asks.pop(call_id, None)
@@ -242,6 +273,17 @@ class AcpSession:
                 self._turn.set_result(e)
             elif e.continues:
                 self._figures.reasons.append(e.reason)
+
+    async def _turn_usage(self, e: ev.TurnFinished) -> None:
+        """Each turn's usage and cost as an extension notification (a prompt may run several:
+        the session's own follow-ups after a failed check)."""
+        figures, self._turn_figures = self._turn_figures, TurnFigures()
+        figures.reasons.append(e.reason)
+        payload = {**usage_payload(self, figures), "turnId": e.turn_id, "continues": e.continues}
+        try:
+            await self.conn.ext_notification(EXT_USAGE, payload)
+        except Exception as exc:  # noqa: BLE001 - the response's _meta has the figures too
+            log.warning("usage notification failed: %s", exc)
 
     async def _notice(self, e: ev.Warning | ev.Error) -> None:
         text = e.message

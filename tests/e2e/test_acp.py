@@ -114,7 +114,9 @@ def test_acp_read_edit_permission_command_cancel_and_load(repo: Path, fake_serve
 
     # Usage per prompt as an extension notification, the same figures as the response's _meta.
     usage = [p for m, p in client.ext if m.endswith("realcost/usage")]
-    assert len(usage) == 2 and usage[0]["requests"] == 4
+    assert [(u["turnId"], u["reasons"], u["requests"]) for u in usage][0] == ("t1", ["done"], 4)
+    assert usage[1]["turnId"] == "t2" and usage[1]["reasons"] == ["interrupted"]
+    assert usage[0]["task"]["prompts"] == 1 and usage[0]["cost_usd_known"] == 0.0  # loopback
 
     # The ledger: one interactive task, the cancelled prompt a follow-up, as in the TUI.
     rows = query(repo, "SELECT prompts, followups, status, debug_ms FROM tasks WHERE session_id = ?", sid)
