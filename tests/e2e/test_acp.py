@@ -341,3 +341,29 @@ def test_acp_provider_error_is_a_request_error_and_the_session_goes_on(repo: Pat
         return client
 
     assert "second try fine" in asyncio.run(run()).text()
+
+
+def test_acp_check_failure_follow_up_runs_inside_one_prompt(repo: Path, fake_server) -> None:
+    """--check: the task's check shows as a command; its failure makes the session follow up by
+    itself, and the prompt answers only after the last turn (usage sent for each turn)."""
+    fake_server.add(FakeTurn(content="All done."))  # the check will fail: add() still subtracts
+    fake_server.add(FakeTurn(tool_calls=[FakeToolCall("apply_patch", {"patch": PATCH}, id="p1")]))
+    fake_server.add(FakeTurn(content="Fixed for real."))
+    check = f"{sys.executable} -c \"import calc, sys; sys.exit(calc.add(2, 3) != 5)\""
+
+    async def run() -> tuple[RecordingClient, object]:
+        client = RecordingClient()
+        async with spawn(client, repo, "--api-base", fake_server.url, "--approval", "full-auto",
+                         "--model", "gpt-oss-120b", "--check", check) as (conn, _):
+            await handshake(conn)
+            sid = (await conn.new_session(cwd=str(repo), mcp_servers=[])).session_id
+            return client, await conn.prompt(session_id=sid, prompt=text_prompt("fix add"))
+
+    client, response = asyncio.run(run())
+    assert response.stop_reason == "end_turn"
+    checks = [u for u in client.of("tool_call_update") if u.tool_call_id.startswith("check-")]
+    assert [u.status for u in checks] == ["failed", "completed"]
+    usage = [p for m, p in client.ext if m.endswith("realcost/usage")]
+    assert [(u["reasons"], u["continues"]) for u in usage] == [(["done"], True), (["done"], False)]
+    assert response.field_meta["realcost"]["requests"] == 3
+    assert "Fixed for real." in client.text()
