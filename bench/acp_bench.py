@@ -10,6 +10,8 @@ Per run, a fresh `agent acp` process (what an editor starts) in a temp git repo:
   initialized -> first update      the same from the initialize response (process started)
   of which session/new             the core Session started (config, journal, ledger, checkpoints)
   of which prompt -> first update  the model's first streamed token relayed (fake server: ~0 ms)
+  agent CPU, whole run             user+sys CPU of the agent process from start to exit (its
+                                   git children included): the figure without the machine's load
 Medians over the runs (and min/max). Nothing here asserts.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -77,7 +80,13 @@ def main() -> int:
         for i in range(args.n):
             root = make_repo(Path(tmp) / f"p{i}", {"calc.py": "def add(a, b):\n    return a + b\n"})
             server.add(FakeTurn(content="hello there"))
-            runs.append(asyncio.run(one_run(root, server.url)))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            run = asyncio.run(one_run(root, server.url))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # CPU the agent process used over its whole life (start to exit): load-independent.
+            run["agent_cpu_whole_run"] = (after.ru_utime + after.ru_stime
+                                          - before.ru_utime - before.ru_stime)
+            runs.append(run)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"agent acp, {args.n} runs (fresh process each, bytecode "
           f"{'not cached' if args.no_bytecode else 'cached'}), fake model server on loopback; "
