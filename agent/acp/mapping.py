@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from acp import schema as s
 from acp.helpers import (
@@ -142,10 +142,13 @@ def _diff_path(header: str) -> str:
     return path[2:] if path.startswith(("a/", "b/")) else path
 
 
-def diff_contents(root: Path, paths: tuple[str, ...], diff: str, *, applied: bool) -> list[Any]:
+def diff_contents(root: Path, paths: tuple[str, ...], diff: str, *, applied: bool,
+                  redact: Callable[[str], str] | None = None) -> list[Any]:
     """ACP diff blocks (old and new text) for an edit: `applied` is False before the edit
     (approval: the file on disk is the old text) and True after it (disk holds the new one;
-    the old text is the diff undone). Falls back to the unified diff as text."""
+    the old text is the diff undone). Falls back to the unified diff as text. `redact` is the
+    session's Redactor: the event's diff is redacted already, so the file's text is too (then
+    the diff applies, and a secret in the file is not shown)."""
     per_file = split_file_diffs(diff) if diff else {}
     if not per_file and len(paths) == 1 and diff:
         per_file = {paths[0]: diff}
@@ -153,6 +156,8 @@ def diff_contents(root: Path, paths: tuple[str, ...], diff: str, *, applied: boo
     for rel, file_diff in per_file.items():
         path = root / rel
         on_disk = read_text(path)
+        if redact is not None and on_disk is not None:
+            on_disk = redact(on_disk)
         if not applied:
             old = on_disk if on_disk is not None else ""
             new = apply_unified(old, file_diff)
@@ -205,13 +210,14 @@ def tool_output(call_id: str, text: str) -> s.ToolCallProgress:
     return update_tool_call(call_id, content=[tool_content(text_block(text))])
 
 
-def tool_finished(root: Path, e: ev.ToolCallFinished, *, output_cap: int = 20_000) -> s.ToolCallProgress:
+def tool_finished(root: Path, e: ev.ToolCallFinished, *, output_cap: int = 20_000,
+                  redact: Callable[[str], str] | None = None) -> s.ToolCallProgress:
     from realcost_agent.agent.describe import finished_mark
 
     ok, label = finished_mark(e)
     content: list[Any] = []
     if e.name in EDIT_TOOLS and e.diff and not e.is_error:
-        content = diff_contents(root, e.paths, e.diff, applied=True)
+        content = diff_contents(root, e.paths, e.diff, applied=True, redact=redact)
     if not content and e.output:
         text = e.output if len(e.output) <= output_cap else e.output[:output_cap] + "\n…(truncated)"
         content = [tool_content(text_block(text))]
@@ -225,11 +231,12 @@ def tool_finished(root: Path, e: ev.ToolCallFinished, *, output_cap: int = 20_00
     )
 
 
-def approval_call(root: Path, e: ev.ApprovalRequested) -> s.ToolCallUpdate:
+def approval_call(root: Path, e: ev.ApprovalRequested,
+                  redact: Callable[[str], str] | None = None) -> s.ToolCallUpdate:
     """The tool call a permission request is about: the exact diff or command it would run."""
     content: list[Any] = []
     if e.name in EDIT_TOOLS and e.preview:
-        content = diff_contents(root, e.paths, e.preview, applied=False)
+        content = diff_contents(root, e.paths, e.preview, applied=False, redact=redact)
     elif e.preview:
         content = [tool_content(text_block(e.preview))]
     reason = f"{e.reason}" + (" (protected path: asked every time)" if e.protected else "")

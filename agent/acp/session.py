@@ -116,6 +116,9 @@ class AcpSession:
         self.id: str = core.id
         self.root = Path(core.root)
         self.recorder = recorder
+        # The session's Redactor (its public `redact`): file texts shown beside the already
+        # redacted diffs go through it too.
+        self._redact = getattr(core, "redact", None)
         self.clock = clock
         self.model_choice = model_choice
         self.model = core.model.label
@@ -226,7 +229,7 @@ class AcpSession:
             await self._live_output(e)
         elif isinstance(e, ev.ToolCallFinished):
             self._output.pop(e.call_id, None)
-            await self._update(mapping.tool_finished(self.root, e))
+            await self._update(mapping.tool_finished(self.root, e, redact=self._redact))
         elif isinstance(e, ev.ApprovalRequested):
             self._asks[e.call_id] = asyncio.create_task(self._ask(e), name=f"acp-ask-{e.call_id}")
         elif isinstance(e, ev.TurnStarted):
@@ -316,7 +319,7 @@ class AcpSession:
         option_id: str | None = None
         try:
             response = await self.conn.request_permission(
-                options=options, session_id=self.id, tool_call=mapping.approval_call(self.root, e))
+                options=options, session_id=self.id, tool_call=mapping.approval_call(self.root, e, redact=self._redact))
             outcome = response.outcome
             if getattr(outcome, "outcome", "") == "selected":
                 option_id = outcome.option_id
@@ -374,8 +377,12 @@ class AcpSession:
         waiter = asyncio.ensure_future(self.until(
             lambda e: isinstance(e, (ev.ModelSwitched, ev.Error))))
         await asyncio.sleep(0)  # the waiter is registered before the op can answer
-        self.core.submit(ops.SwitchModel(value, "session"))
-        answer = await waiter
+        self.in_command = True  # the answer is the response, not a notice for later
+        try:
+            self.core.submit(ops.SwitchModel(value, "session"))
+            answer = await waiter
+        finally:
+            self.in_command = False
         if isinstance(answer, ev.Error):
             raise RequestError(-32602, answer.message)
         self.model_choice = value

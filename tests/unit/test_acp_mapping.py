@@ -180,3 +180,15 @@ def test_client_files_fall_back_to_the_disk_when_the_editor_fails() -> None:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+def test_file_texts_beside_a_redacted_diff_are_redacted_too(tmp_path: Path) -> None:
+    secret = "sk-live-0123456789abcdef"
+    old, new = f"key = '{secret}'\nx = 1\n", f"key = '{secret}'\nx = 2\n"
+    (tmp_path / "conf.py").write_text(old)
+    redact = lambda text: text.replace(secret, "[REDACTED]")  # noqa: E731 - the Redactor's job
+    diff = redact(unified_diff("conf.py", old, new))  # as Session.emit hands it over
+    blocks = mapping.diff_contents(tmp_path, ("conf.py",), diff, applied=False, redact=redact)
+    assert blocks[0].type == "diff"
+    assert secret not in blocks[0].old_text + blocks[0].new_text
+    assert blocks[0].new_text == "key = '[REDACTED]'\nx = 2\n"
