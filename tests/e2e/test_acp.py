@@ -245,9 +245,11 @@ def test_acp_reads_and_edits_go_through_the_editors_buffers(repo: Path, fake_ser
 
     client = asyncio.run(run())
     # The model read the editor's unsaved text, and the edit matched it (not the disk's).
-    tool_result = [m for m in fake_server.chat_bodies[1]["messages"] if m["role"] == "tool"][-1]
-    assert "UNSAVED-BUFFER" in tool_result["content"]
-    assert client.fs_writes == [(calc, "def add(a, b):\n    return a + b\n")]
+    said = client.text()  # notices (a warning, an error) explain a failure below
+    results = [m["content"] for body in fake_server.chat_bodies for m in body["messages"]
+               if m.get("role") == "tool" and m.get("tool_call_id") == "r1"]
+    assert results and "UNSAVED-BUFFER" in results[0], said
+    assert client.fs_writes == [(calc, "def add(a, b):\n    return a + b\n")], said
     assert calc in client.fs_reads
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"  # not bypassed
     finals = {u.tool_call_id: u for u in client.of("tool_call_update") if u.status}
