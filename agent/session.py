@@ -70,6 +70,8 @@ class Session:
         resume: Resumed | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
         warnings: tuple[str, ...] | list[str] = (),
+        # ACP: the editor's files (cli/acp/files.py) for read_file/edit/write_file; None: disk.
+        files: Any = None,
     ) -> None:
         from realcost_agent.tools.paths import data_dir
         from realcost_agent.agent.safety.protected import protected_paths
@@ -88,6 +90,8 @@ class Session:
         self.id = resume.session_id if resume else new_session_id()
         self._resume = resume
         self.sleep = sleep  # retry back-off; tests inject a fake clock
+        # ACP: the editor's files (cli/acp/files.py) for read_file/edit/write_file; None: disk.
+        self.files = files
         self._journal_enabled = journal
         self.registry = registry or default_registry()
         self._events: asyncio.Queue[Any] = asyncio.Queue()
@@ -127,7 +131,7 @@ class Session:
         self.tool_runner = ToolRunner(
             settings, self.root, self.env, registry=self.registry, sandbox=self.sandbox,
             redact=self.redact, emit=self.emit,
-            output_dir=output_dir or data_dir(self.env) / "outputs" / self.id,
+            output_dir=output_dir or data_dir(self.env) / "outputs" / self.id, files=files,
         )
         self.process_groups = self.tool_runner.process_groups  # the check's go there too
         self._ops: asyncio.Queue[ops.Op] = asyncio.Queue()

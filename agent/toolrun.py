@@ -22,8 +22,9 @@ from realcost_agent.agent.secrets import Redactor, StreamRedactor
 class ToolRunner:
     def __init__(self, settings: Settings, root: Path, env: Mapping[str, str], *, registry: Any,
                  sandbox: Sandbox, redact: Redactor, emit: Callable[[ev.Event], None],
-                 output_dir: Path) -> None:
+                 output_dir: Path, files: Any = None) -> None:
         self._settings = settings
+        self._files = files  # ACP: the editor's buffers for read_file/edit/write_file; None: disk
         self._root = root
         self._env = env
         self.registry = registry
@@ -63,6 +64,7 @@ class ToolRunner:
             repo_map=self.repo_map() if self._settings.repo_map_tokens != 0 else None,
             task=task,
             touched=tuple(self.touched),
+            files=self._files,
         )
 
     async def run(self, tool: Any, params: Any, call_id: str, *, cancel: asyncio.Event | None,

@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  run FILE       replay a scripted session (TOML) headless\n"
         "  doctor         check each configured backend and say what to fix\n"
         "  export [ID]    a session's transcript as markdown or JSON, redacted (--list: sessions)\n"
+        "  acp            serve the Agent Client Protocol on stdio (Zed, JetBrains, Toad)\n"
         "  trust [PATH]   review and trust a project's own settings (--revoke, --list, --show)\n"
         "  mcp            list, add or remove MCP servers (agent mcp --help)\n\n"
         "A project's .agent/config.toml and AGENTS.md `## Check` settings that could run commands,\n"
@@ -209,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "exec":
         args = build_exec_parser().parse_args(argv[1:])
         return _run_headless(args)
+    if argv and argv[0] == "acp":  # the Agent Client Protocol front-end (cli/acp/)
+        from realcost_agent.cli.acp.server import cli_main
+
+        return cli_main(argv[1:], add_common_flags, flags_from)
     if argv and argv[0] == "trust":
         from realcost_agent.cli import trust as cli_trust
 

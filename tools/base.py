@@ -47,6 +47,10 @@ class ToolContext:
     repo_map: Any = None
     task: str = ""
     touched: tuple[str, ...] = ()
+    # The editor's view of files (ACP fs/*: cli/acp/files.py), or None: the disk. Sync, for
+    # tools that run in a thread: read(path) -> str | None (None: read the disk), write(path,
+    # text) -> bool (False: write the disk). Used by read_file, edit and write_file.
+    files: Any = None
 
     def outputs(self) -> Path:
         d = self.output_dir or (self.root / ".agent" / "outputs")

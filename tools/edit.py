@@ -6,6 +6,7 @@ import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from realcost_agent.tools.fileops import atomic_write, diff_stats, unified_diff
@@ -38,11 +39,12 @@ class Edit(Tool):
         return await asyncio.to_thread(self._run, params, ctx)
 
     def _run(self, params: EditParams, ctx: ToolContext) -> ToolResult:
-        planned = _plan(params, Path(os.path.realpath(ctx.root)))
+        planned = _plan(params, Path(os.path.realpath(ctx.root)), ctx.files)
         if isinstance(planned, ToolResult):
             return planned
         try:
-            atomic_write(planned.path, planned.updated.encode("utf-8", "surrogateescape"))
+            if ctx.files is None or not ctx.files.write(planned.path, planned.updated):
+                atomic_write(planned.path, planned.updated.encode("utf-8", "surrogateescape"))
         except OSError as e:
             return ToolResult(f"cannot write {planned.rel}: {e.strerror or e}", is_error=True)
         d = planned.description()
@@ -78,7 +80,7 @@ class _Planned:
         return Description(f"{self.rel} +{added} -{removed}", (self.rel,), diff, added, removed)
 
 
-def _plan(params: EditParams, root: Path) -> _Planned | ToolResult:
+def _plan(params: EditParams, root: Path, files: Any = None) -> _Planned | ToolResult:
     """The edited text, computed in memory (nothing written); a ToolResult error when refused."""
     try:
         path = resolve_in_root(root, params.path)
@@ -97,7 +99,8 @@ def _plan(params: EditParams, root: Path) -> _Planned | ToolResult:
         return ToolResult("old_string and new_string are identical; nothing to change",
                           is_error=True)
     try:
-        data = path.read_bytes()
+        editor = files.read(path) if files is not None else None  # the editor's unsaved text
+        data = editor.encode("utf-8", "surrogateescape") if editor is not None else path.read_bytes()
     except OSError as e:
         return ToolResult(f"cannot read {rel}: {e.strerror}", is_error=True)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import stat
 from pathlib import Path
@@ -62,13 +63,14 @@ class ReadFile(Tool):
         if not stat.S_ISREG(st.st_mode):
             # A FIFO or device would block or never end.
             return ToolResult(f"{rel} is not a regular file", is_error=True)
+        editor = ctx.files.read(path) if ctx.files is not None else None
         try:
-            return self._read(path, rel, st.st_size, params, ctx)
+            return self._read(path, rel, st.st_size, params, ctx, editor)
         except OSError as e:
             return ToolResult(f"{rel}: {e.strerror or e}", is_error=True)
 
     def _read(self, path: Path, rel: str, size: int, params: ReadFileParams,
-              ctx: ToolContext) -> ToolResult:
+              ctx: ToolContext, editor: str | None = None) -> ToolResult:
         """Streams line by line, keeping at most LINE_BYTES of any line, and stops once the
         range is read: memory stays bounded whatever the file's size or line lengths."""
         start = params.start_line or 1
@@ -80,7 +82,10 @@ class ReadFile(Tool):
         bad_utf8 = False
         total = 0
         counted = True  # False: a big file, read only up to the range (total unknown)
-        with open(path, "rb") as f:
+        data = editor.encode("utf-8", "surrogateescape") if editor is not None else None
+        if data is not None:
+            size = len(data)
+        with (io.BytesIO(data) if data is not None else open(path, "rb")) as f:
             if b"\0" in f.read(BINARY_SNIFF_BYTES):
                 return ToolResult(
                     f"{rel} is a binary file ({_size(size)}); read_file only shows text",

@@ -50,9 +50,11 @@ class WriteFile(Tool):
                                   is_error=True)
         old: str | None = None
         old_bytes: bytes | None = None
+        editor = ctx.files.read(path) if ctx.files is not None and path.exists() else None
         if path.exists():
             try:
-                old_bytes = path.read_bytes()
+                old_bytes = (editor.encode("utf-8", "surrogateescape") if editor is not None
+                             else path.read_bytes())
             except OSError as e:
                 return ToolResult(f"cannot read {rel}: {e.strerror}", is_error=True)
             old = old_bytes.decode("utf-8", "replace")
@@ -62,7 +64,8 @@ class WriteFile(Tool):
             return ToolResult(f"{rel} already has this content; nothing written",
                               metadata={"diff": "", "files_changed": []})
         try:
-            atomic_write(path, data)
+            if ctx.files is None or not ctx.files.write(path, data.decode("utf-8")):
+                atomic_write(path, data)
         except OSError as e:
             return ToolResult(f"cannot write {rel}: {e.strerror or e}", is_error=True)
         d = _description(rel, old, data.decode("utf-8"))
