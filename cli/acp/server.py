@@ -85,7 +85,7 @@ class RealCostAgent:
         from realcost_agent.agent.config import ConfigError, load_settings
         from realcost_agent.agent.recorder import attach_ledger
         from realcost_agent.agent.session import Session
-        from realcost_agent.providers.catalogue import missing_key
+        from realcost_agent.agent.preflight import model_problem
 
         root = self._root(cwd)
         try:
@@ -106,9 +106,9 @@ class RealCostAgent:
             raise RequestError(INVALID_PARAMS, f"configuration error: {exc}") from None
         if files is not None:
             files.session_id = core.id
-        hint = missing_key(core.model, core.env)
-        if hint:
-            raise RequestError(INVALID_PARAMS, hint)
+        problem = model_problem(core.model, core.env)  # the core's one preflight
+        if problem is not None:  # said at session/new: the editor shows it before any prompt
+            raise RequestError(INVALID_PARAMS, problem.message)
         outcome = settings.project_trust
         if outcome is not None and outcome.must_ask:
             warnings.append(f"this project's own settings were not applied: it is not trusted. "
@@ -292,9 +292,8 @@ async def _protocol_streams() -> tuple[asyncio.StreamReader, asyncio.StreamWrite
     sys.stdout = sys.stderr
     reader = asyncio.StreamReader(limit=50 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    from acp.stdio import _WritePipeProtocol  # the SDK's drain-aware protocol
-
-    protocol = _WritePipeProtocol()
+    # A StreamReaderProtocol gives the writer flow control (drain waits while the pipe is full).
+    protocol = asyncio.StreamReaderProtocol(asyncio.StreamReader())
     transport, _ = await loop.connect_write_pipe(lambda: protocol, os.fdopen(proto_fd, "wb", 0))
     return reader, asyncio.StreamWriter(transport, protocol, None, loop)
 

@@ -40,36 +40,30 @@ OUTPUT_TAIL = 4000  # characters of live command output shown while it runs
 OUTPUT_EVERY = 0.1  # seconds between live-output updates of one call
 
 
-@dataclass
 class TurnFigures:
-    """Usage and cost over one prompt's turns, summed from UsageUpdated (the ledger's source)."""
+    """Usage and cost over one prompt's turns: a view over the one fold of the event stream
+    (agent/fold.py), fed the UsageUpdated events the ledger records."""
 
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_input_tokens: int = 0
-    reasoning_tokens: int = 0
-    cost: float = 0.0  # calls with a known price
-    unpriced_calls: int = 0
-    local_calls: int = 0
-    models: list[str] = field(default_factory=list)
-    session_cost: float | None = None
-    reasons: list[str] = field(default_factory=list)  # each turn's TurnFinished.reason
+    def __init__(self) -> None:
+        from realcost_agent.agent.fold import Fold
+
+        self._fold = Fold()
+        self.reasons: list[str] = []  # each turn's TurnFinished.reason
+        self.session_cost: float | None = None  # the core's running session total
 
     def add(self, e: ev.UsageUpdated) -> None:
-        self.requests += 1
-        self.input_tokens += e.input_tokens
-        self.output_tokens += e.output_tokens
-        self.cached_input_tokens += e.cached_input_tokens
-        self.reasoning_tokens += e.reasoning_tokens
-        if e.cost is None and not e.local:
-            self.unpriced_calls += 1
-        else:
-            self.cost += e.cost or 0.0
-        self.local_calls += int(e.local)
-        if e.model not in self.models:
-            self.models.append(e.model)
+        self._fold.feed(e)
         self.session_cost = e.session_cost
+
+    requests = property(lambda self: self._fold.totals.requests)
+    input_tokens = property(lambda self: self._fold.totals.input_tokens)
+    output_tokens = property(lambda self: self._fold.totals.output_tokens)
+    cached_input_tokens = property(lambda self: self._fold.totals.cached_input_tokens)
+    reasoning_tokens = property(lambda self: self._fold.totals.reasoning_tokens)
+    cost = property(lambda self: self._fold.totals.api_cost)  # calls with a known price
+    unpriced_calls = property(lambda self: self._fold.totals.unpriced_calls)
+    local_calls = property(lambda self: self._fold.totals.local_calls)
+    models = property(lambda self: [row.model for row in self._fold.totals.models])
 
 
 def task_figures(e: ev.TaskUpdated | None) -> dict[str, Any] | None:
@@ -81,13 +75,13 @@ def task_figures(e: ev.TaskUpdated | None) -> dict[str, Any] | None:
             "api_cost": e.api_cost, "unpriced_calls": e.unpriced_calls, "real_cost": e.real_cost}
 
 
-def usage_payload(session: "AcpSession", f: TurnFigures) -> dict[str, Any]:
+def usage_payload(acp: "AcpSession", f: TurnFigures) -> dict[str, Any]:
     """Figures as `_realcost/usage` (each turn) and the response's `_meta.realcost` (the
     prompt): summed from the UsageUpdated events the ledger records; the task's from its
     TaskUpdated, which the core sends before TurnFinished."""
     return {
-        "sessionId": session.id,
-        "model": session.model,
+        "sessionId": acp.id,
+        "model": acp.model,
         "models": f.models,
         "reasons": f.reasons,
         "requests": f.requests,
@@ -100,7 +94,7 @@ def usage_payload(session: "AcpSession", f: TurnFigures) -> dict[str, Any]:
         "unpriced_calls": f.unpriced_calls,
         "local": f.requests > 0 and f.local_calls == f.requests,
         "session_cost_usd": f.session_cost,
-        "task": task_figures(session.task),
+        "task": task_figures(acp.task),
     }
 
 
