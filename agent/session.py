@@ -33,6 +33,7 @@ from realcost_agent.agent.version import __version__
 from realcost_agent.providers.base import Provider, ProviderError, ResolvedModel, Usage
 from realcost_agent.providers.keyroute import check_key_route, key_destination, refusal
 from realcost_agent.providers.prices import Price
+from realcost_agent.providers.localserver import adopt_for  # issue 18: local servers
 
 _CLOSED = object()
 _STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
@@ -87,9 +88,10 @@ class Session:
 
             # Routing, pins, the check and escalation; "auto" starts on the first usable tier.
             self.flow = TaskFlow(self)
-            self.model = resolve_model(
-                self.flow.initial_spec(), **settings.model_kwargs(), env=self.env,
-            )
+            spec = self.flow.initial_spec()
+            self.model = resolve_model(spec, **settings.model_kwargs(), env=self.env)
+            # local server (issue 18): its own name for the model and its real context window
+            self.model = adopt_for(self.model, settings, self.env, spec)
             check_key_route(self.model, self.env, self.key_bases)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -283,6 +285,7 @@ class Session:
             model = resolve_model(
                 "gpt-oss-20b", **{**self.settings.model_kwargs(), "backend": backend}, env=self.env
             )
+            model = adopt_for(model, self.settings, self.env, "gpt-oss-20b")  # local server (issue 18)
         except ValueError:
             return self.model
         if refusal(model, self.env, self.key_bases):
@@ -587,6 +590,7 @@ class Session:
 
         try:
             model = resolve_model(spec, **self.settings.model_kwargs(), env=self.env)
+            model = adopt_for(model, self.settings, self.env, spec, named=True)  # local server (issue 18)
         except ValueError as exc:
             self.emit(ev.Error(f"cannot switch to {spec!r}: {exc}", "config"))
             return

@@ -49,8 +49,11 @@ class TaskFlow:
     def _resolve(self, spec: str) -> ResolvedModel:
         from realcost_agent.providers.catalogue import resolve_model
 
+        from realcost_agent.providers.localserver import adopt_for
+
         st = self.s.settings
-        return resolve_model(spec, **st.model_kwargs(), env=self.s.env)
+        # local server (issue 18): its own name for the model and its real context window
+        return adopt_for(resolve_model(spec, **st.model_kwargs(), env=self.s.env), st, self.s.env, spec)
 
     def _usable(self, spec: str) -> tuple[ResolvedModel | None, str]:
         """(model, "") when it can be called here; (None or the model, why not) otherwise."""

@@ -28,6 +28,8 @@ from realcost_agent.agent.safety.loops import RepeatDetector
 from realcost_agent.agent.streamguard import Limits, StreamLimit, guarded
 from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
 from realcost_agent.agent.usagecheck import check_usage
+from realcost_agent.providers.overflow import learn_window  # issue 18
+from realcost_agent.agent.callusage import received_usage  # issue 18
 from realcost_agent.agent.safety.rules import decide_call
 from realcost_agent.agent.secrets import StreamRedactor
 from realcost_agent.tools.base import Description
@@ -197,9 +199,17 @@ class Turn:
                             step.usage = delta
                         elif isinstance(delta, Finish):
                             step.finish = delta.reason
+                except asyncio.CancelledError:
+                    # issue 18: an interrupted call is recorded with what it had received
+                    self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                                       ttft_text, model=model, sent=sent, purpose="failed_attempt",
+                                       cost_unknown=True, note="interrupted")
+                    raise
                 except StreamLimit as limit:
-                    # Cut before the server reported usage: billed, but by how much is unknown.
-                    self._record_usage(None, t0, ttft, ttft_text, model=model, sent=sent,
+                    # Cut before the server reported usage: billed, but by how much is unknown;
+                    # the tokens are estimated from what was received (issue 18).
+                    self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                                       ttft_text, model=model, sent=sent,
                                        purpose="failed_attempt", cost_unknown=True,
                                        note=f"cut by the agent: {limit.kind}")
                     if limit.kind == "idle" and restarts < MAX_STREAM_RESTARTS:
@@ -223,6 +233,8 @@ class Turn:
                                            purpose="failed_attempt", cost_unknown=kind != "afford",
                                            note=f"{kind} error: {exc.message[:120]}")
                     if is_context_overflow(exc):
+                        # issue 18: the window the server named in its error holds from now on
+                        self.s.model = learn_window(self.s.model, exc.message)
                         # The real limit is below our estimate of what we sent: fold against that.
                         await self._compact(
                             f"the provider said the context is too long ({exc.message})",
@@ -249,6 +261,12 @@ class Turn:
                             f"answer and asking again ({restarts}/{MAX_STREAM_RESTARTS})"
                         ))
                         continue
+                    if exc.usage is None and kind is None and (ttft is not None or exc.partial):
+                        # issue 18: a call that failed mid-answer is recorded with what came
+                        self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                                           ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt", cost_unknown=True,
+                                           note=f"failed: {exc.message[:120]}")
                     raise
             if shown := reasoning_stream.flush():
                 self.s.emit(ev.ReasoningDelta(self.turn_id, shown))
