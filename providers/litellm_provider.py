@@ -270,23 +270,29 @@ class LiteLLMProvider:
             usage = usage_from(tap.usage, host)  # the host's own figures and billed cost
         elif tap.installed or usage is None:
             # The host sent none: litellm's substitute (or ours) is an estimate; say so.
-            usage = (replace(usage, estimated=True) if usage is not None
-                     else await _counted(model, kwargs, produced))
+            usage = await _counted(model, kwargs, produced, usage)
         yield usage
         if finish == "function_call" or (finish == "stop" and saw_tools):
             finish = "tool_calls"
         yield Finish(finish)
 
 
-async def _counted(model: ResolvedModel, kwargs: dict[str, Any], produced: list[str]) -> Usage:
-    """No usage from the host (issue 18): the local server's tokenizer, o200k, else 4 chars a
-    token (providers/localusage.py); always marked estimated."""
+async def _counted(model: ResolvedModel, kwargs: dict[str, Any], produced: list[str],
+                   substitute: Usage | None) -> Usage:
+    """No usage from the host (issue 18): the local server's own tokenizer, else litellm's
+    substitute count, else o200k, else 4 chars a token; always marked estimated."""
     import httpx
 
     from realcost_agent.providers.hosts import is_local_url
-    from realcost_agent.providers.localusage import counted_usage
+    from realcost_agent.providers.localusage import o200k_usage, server_usage
 
     body = {"model": model.wire_model, "messages": kwargs["messages"], "tools": kwargs.get("tools") or []}
-    async with httpx.AsyncClient() as client:
-        usage = await counted_usage(client, model.api_base, is_local_url(model.api_base), body, produced)
-    return usage or estimate_usage(kwargs["messages"], kwargs.get("tools") or (), produced)
+    if model.api_base and is_local_url(model.api_base):
+        async with httpx.AsyncClient() as client:
+            usage = await server_usage(client, model.api_base, body, produced)
+        if usage is not None:
+            return usage
+    if substitute is not None:
+        return replace(substitute, estimated=True)
+    return (o200k_usage(kwargs["messages"], kwargs.get("tools") or [], produced)
+            or estimate_usage(kwargs["messages"], kwargs.get("tools") or (), produced))
