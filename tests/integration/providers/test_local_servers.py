@@ -247,3 +247,51 @@ async def test_llama_cpp_python_refusing_streamed_tools_falls_back_once_and_reme
     assert [d.reason for d in again if isinstance(d, Finish)] == ["tool_calls"]
     assert [d.text for d in later if isinstance(d, TextDelta)] == ["done"]
     assert [bool(b.get("stream")) for b in bodies] == [True, False, False]
+
+
+# -- doctor --------------------------------------------------------------------------------------------
+def _doctor(settings) -> tuple[int, str]:
+    import asyncio
+    import io
+
+    from realcost_agent.agent.doctor import run_doctor, targets
+
+    out = io.StringIO()
+    code = asyncio.run(run_doctor(targets(settings, {}), {}, out, call_timeout=20))
+    return code, out.getvalue()
+
+
+def test_doctor_lists_what_the_server_serves_and_uses_its_name():
+    """The seed: `--model openai/<name>` sent the prefix, doctor said "not listed", and without
+    --model it checked the three profiles only; its --jinja hint showed with jinja on."""
+    from realcost_agent.agent.config import Settings
+
+    with FakeOpenAIServer(host="llamacpp", models=[GGUF]) as server:
+        server.add(FakeTurn(content="I would rather talk."), FakeTurn(content="Still talking."))
+        code, named = _doctor(Settings(api_base=server.url, model="openai/gemma-3-270m-q4_k_m.gguf"))
+        _, auto = _doctor(Settings(api_base=server.url))
+        bodies = server.chat_bodies
+    for out in (named, auto):
+        assert f"serves 1 model(s): {GGUF}" in out
+        assert "context window 16,384 tokens (llama.cpp /props n_ctx)" in out
+        assert f"{GGUF} is listed" in out and "not listed" not in out
+        assert "the server accepted the tools, so the model itself did not call it" in out
+        assert "--jinja" not in out
+    assert [b["model"] for b in bodies] == [GGUF, GGUF]
+    assert all(b["max_tokens"] <= 2048 for b in bodies)  # the ping is bounded in tokens too
+    assert code == 1
+
+
+def test_doctor_suggests_the_served_name_for_an_unlisted_model():
+    from realcost_agent.agent.config import Settings
+
+    with FakeOpenAIServer(host="vllm", models=["Qwen/Qwen3-8B", "openai/gpt-oss-20b"]) as server:
+        server.add(FakeTurn(tool_calls=[FakeToolCall("ping", {})]), FakeTurn(content="pong"))
+        _, same = _doctor(Settings(api_base=server.url, model="gpt-oss-20b"))
+        code, other = _doctor(Settings(api_base=server.url, model="gpt-oss-120b"))
+    # vLLM's own name for the profile is found and used ...
+    assert "gpt-oss-20b (openai/gpt-oss-20b) is listed" in same and "round trip works" in same
+    assert "context window 32,768 tokens (vLLM /v1/models max_model_len)" in same
+    # ... and a model it does not serve gets the closest served name.
+    assert code == 1
+    assert "gpt-oss-120b is not listed: use --model openai/gpt-oss-20b" in other
