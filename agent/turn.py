@@ -29,7 +29,7 @@ from realcost_agent.agent.streamguard import Limits, StreamLimit, guarded
 from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
 from realcost_agent.agent.usagecheck import check_usage
 from realcost_agent.providers.overflow import learn_window  # issue 18
-from realcost_agent.agent.callusage import received_usage  # issue 18
+from realcost_agent.agent.callusage import received_estimate, received_usage  # issue 18
 from realcost_agent.agent.safety.rules import decide_call
 from realcost_agent.agent.secrets import StreamRedactor
 from realcost_agent.tools.base import Description
@@ -201,14 +201,14 @@ class Turn:
                             step.finish = delta.reason
                 except asyncio.CancelledError:
                     # issue 18: an interrupted call is recorded with what it had received
-                    self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                    self._record_usage(received_estimate(self.s.messages, step, parts), t0, ttft,
                                        ttft_text, model=model, sent=sent, purpose="failed_attempt",
                                        cost_unknown=True, note="interrupted")
                     raise
                 except StreamLimit as limit:
                     # Cut before the server reported usage: billed, but by how much is unknown;
                     # the tokens are estimated from what was received (issue 18).
-                    self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                    self._record_usage(await received_usage(model, self.s.messages, step, parts), t0, ttft,
                                        ttft_text, model=model, sent=sent,
                                        purpose="failed_attempt", cost_unknown=True,
                                        note=f"cut by the agent: {limit.kind}")
@@ -263,7 +263,7 @@ class Turn:
                         continue
                     if exc.usage is None and kind is None and (ttft is not None or exc.partial):
                         # issue 18: a call that failed mid-answer is recorded with what came
-                        self._record_usage(received_usage(self.s.messages, step, parts), t0, ttft,
+                        self._record_usage(await received_usage(model, self.s.messages, step, parts), t0, ttft,
                                            ttft_text, model=model, sent=sent,
                                            purpose="failed_attempt", cost_unknown=True,
                                            note=f"failed: {exc.message[:120]}")
