@@ -57,6 +57,11 @@ def _timings(log: str) -> list[tuple[int, int]]:
     return list(zip(prompts, gens))
 
 
+def _released(log: str) -> list[int]:
+    """Tokens in the slot (prompt + generated) as each request ended, cut ones included."""
+    return [int(n) for n in re.findall(r"stop processing: n_tokens =\s*(\d+)", log)]
+
+
 def test_the_server_tells_its_name_window_and_counts(server):
     from realcost_agent.providers import localserver
     from realcost_agent.providers.catalogue import resolve_model
@@ -148,6 +153,7 @@ def test_a_headless_run_is_bounded_by_max_time_and_recorded(server, tmp_path: Pa
     --max-time whatever the model does; every call in the ledger with tokens, none silently 0."""
     repo = make_repo(tmp_path / "proj", {"calc.py": "def add(a, b):\n    return a - b\n"})
     before = len(_timings(server.log_text()))
+    released_before = len(_released(server.log_text()))
     t0 = time.monotonic()
     proc = run_agent(repo, "-p", "Say hello in one word.", "--api-base", server.url,
                      "--max-time", "120", "--output-format", "json", timeout=900)
@@ -160,7 +166,9 @@ def test_a_headless_run_is_bounded_by_max_time_and_recorded(server, tmp_path: Pa
                         "calls": [{k: c[k] for k in ("input_tokens", "output_tokens",
                                                      "cached_input_tokens", "usage_estimated",
                                                      "purpose", "duration_ms")} for c in calls],
-                        "server_log": timings})
+                        "server_log": timings,
+                        # a cut request prints no timing: the slot's tokens when it was released
+                        "server_released_n_tokens": _released(server.log_text())[released_before:]})
     assert result["model"] == server.model_path
     assert result["cost_usd"] == 0
     assert took < 120 + 240  # --max-time plus start-up and counting, never the model's pace
