@@ -650,7 +650,8 @@ class Session:
 
         if self.settings.repo_map_tokens == 0:
             return ""
-        budget = budget_for(self.model.profile, self.settings.repo_map_tokens)
+        # issue 18: bounded by the model's real window (a local server's, read at start)
+        budget = budget_for(self.model.profile, self.settings.repo_map_tokens, self.model.context_window)
         try:
             return await asyncio.to_thread(
                 self.repo_map().build, task=prompt, touched=tuple(self.touched_files),
