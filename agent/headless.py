@@ -168,6 +168,8 @@ async def _drive(
         if isinstance(event, ev.UsageUpdated):
             usage["requests"] += 1
             local_calls += int(event.local)
+            # issue 18: calls whose tokens are estimated (no usage from the server) are counted
+            usage["estimated_requests"] = usage.get("estimated_requests", 0) + int(event.estimated)
             for key in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
                 usage[key] += getattr(event, key)
         elif isinstance(event, ev.Error):
@@ -228,7 +230,8 @@ async def _drive(
         err.write(
             f"[{reason}{'' if check is None else ' · check ' + ('passed' if check.passed else 'failed')}] "
             f"{plural(finished.steps if finished else 0, 'step')} · "
-            f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens · {cost} · "
+            f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens"
+            f"{' (estimated)' if usage.get('estimated_requests') else ''} · {cost} · "
             f"{time.monotonic() - started:.1f}s\n"
         )
     elif output_format == "json":
