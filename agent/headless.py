@@ -169,7 +169,8 @@ async def _drive(
             usage["requests"] += 1
             local_calls += int(event.local)
             # issue 18: calls whose tokens are estimated (no usage from the server) are counted
-            usage["estimated_requests"] = usage.get("estimated_requests", 0) + int(event.estimated)
+            if event.estimated:  # the key appears only when some call was estimated
+                usage["estimated_requests"] = usage.get("estimated_requests", 0) + 1
             for key in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
                 usage[key] += getattr(event, key)
         elif isinstance(event, ev.Error):

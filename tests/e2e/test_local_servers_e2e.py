@@ -90,6 +90,7 @@ def test_a_server_that_streams_forever_is_cut_at_max_time(repo):
         took = time.monotonic() - t0
     result = json.loads(proc.stdout)
     assert result["status"] == "max_time", result
+    assert result["usage"]["estimated_requests"] == 1 and result["cost_usd"] == 0
     assert took < 90  # bounded by --max-time, far below the server's 120 s
     (call,) = query(repo, "SELECT * FROM calls")
     assert call["usage_estimated"] == 1 and call["output_tokens"] > 0 and call["input_tokens"] > 0
