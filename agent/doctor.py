@@ -208,10 +208,21 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
         return [Finding(t.name, "tool_call", False, f"{model.label}: {exc}")]
     names: dict[int, str] = {}
     ids: dict[int, str] = {}
+    notes: list[str] = []
     reasoning: list[str] = []
     answered: list[bool] = []
 
     async def collect(messages: list[dict[str, Any]]) -> None:
+        try:
+            await collect_once(messages)
+        except ProviderError as exc:
+            # A server that refuses streamed tool calls is asked again unstreamed (issue 18).
+            if not (exc.retryable and "without streaming" in exc.message):
+                raise
+            notes.append(exc.message)
+            await collect_once(messages)
+
+    async def collect_once(messages: list[dict[str, Any]]) -> None:
         async for delta in provider.stream(messages, [PING_TOOL], model):
             if isinstance(delta, ToolCallDelta):
                 if delta.name:
@@ -258,7 +269,8 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
     seen = getattr(provider, "seen_reasoning_field", lambda m: None)(model)
     echoed = getattr(provider, "reasoning_field", lambda m: model.reasoning_field)(model)
     ok, note = reasoning_note(host, seen, echoed, bool("".join(reasoning)))
-    return [Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works"),
+    how = " (unstreamed: the server refuses streamed tool calls)" if notes else ""
+    return [Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works{how}"),
             Finding(t.name, "reasoning", ok, f"{model.label}: {note}")]
 
 

@@ -295,3 +295,15 @@ def test_doctor_suggests_the_served_name_for_an_unlisted_model():
     # ... and a model it does not serve gets the closest served name.
     assert code == 1
     assert "gpt-oss-120b is not listed: use --model openai/gpt-oss-20b" in other
+
+
+def test_doctor_round_trip_on_a_server_that_refuses_streamed_tools():
+    from realcost_agent.agent.config import Settings
+
+    with FakeOpenAIServer(host="llama-cpp-python", models=[GGUF]) as server:
+        server.add(FakeTurn(tool_calls=[FakeToolCall("ping", {})]), FakeTurn(content="pong"))
+        code, out = _doctor(Settings(api_base=server.url))
+        bodies = server.chat_bodies
+    assert code == 0, out
+    assert "tool call round trip works (unstreamed: the server refuses streamed tool calls)" in out
+    assert [bool(b.get("stream")) for b in bodies] == [True, False, False]
