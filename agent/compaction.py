@@ -23,11 +23,6 @@ KEEP_SHARE = 0.30
 MAX_RENDERED_TOOL_OUTPUT = 2_000
 SUMMARY_PREFIX = "Summary of the earlier conversation (older turns were compacted to fit the context window):"
 
-_OVERFLOW = re.compile(
-    r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long|"
-    r"reduce the length|input is too long|exceeds? the (?:model'?s? )?(?:max|context)",
-    re.IGNORECASE,
-)
 
 
 SUMMARIZE_INSTRUCTIONS = (
@@ -44,7 +39,10 @@ def estimate_tokens(messages: list[dict[str, Any]]) -> int:
 
 
 def is_context_overflow(exc: ProviderError) -> bool:
-    return exc.status in (400, 413, None) and bool(_OVERFLOW.search(exc.message))
+    """Each server's own wording (providers/overflow.py)."""
+    from realcost_agent.providers.overflow import is_overflow
+
+    return is_overflow(exc.status, exc.message)
 
 
 def needs_compaction(messages: list[dict[str, Any]], window: int) -> bool:

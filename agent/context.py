@@ -99,6 +99,9 @@ class TurnContext:
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # retry back-off (a fake in tests)
     # PreToolUse runs in the approval gate; PostToolUse and its `continue: false` here.
     hooks: Any = None  # agent/hooks.py Hooks; None: NoHooks
+    # The model with what the turn learned about it (a local server's real context window, read
+    # from its overflow error): handed to the one writer of the current model (TaskFlow.use).
+    use_model: Callable[[ResolvedModel], None] = lambda model: None
     # MCP: wait until a starting server's tools are listed (name) -> None; None: no MCP servers.
     wait_for_tool: Callable[[str], Awaitable[None]] | None = None
 

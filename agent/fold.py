@@ -31,6 +31,7 @@ class ModelRow:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    estimated_requests: int = 0  # calls whose tokens were counted locally (issue 18)
     reasoning_tokens: int = 0
     api_cost: float = 0.0  # the calls with a known price
     unpriced_calls: int = 0
@@ -58,6 +59,7 @@ class Totals:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    estimated_requests: int = 0  # calls whose tokens were counted locally (issue 18)
     reasoning_tokens: int = 0
     api_cost: float = 0.0  # the calls with a known price
     unpriced_calls: int = 0
@@ -162,6 +164,7 @@ def _call(row: Any, e: ev.UsageUpdated) -> dict[str, Any]:
         "api_cost": row.api_cost + (e.cost or 0.0),
         "unpriced_calls": row.unpriced_calls + (e.cost is None),
         "local_calls": row.local_calls + bool(e.local),
+        "estimated_requests": row.estimated_requests + bool(e.estimated),
     }
     if row.first_token_ms is None and e.ttft_ms is not None:
         out["first_token_ms"] = e.ttft_ms

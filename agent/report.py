@@ -272,8 +272,9 @@ def build_report(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
             "rankings use the priced part. Set a price under [prices] in .agent/config.toml."
             for model_id, n in unpriced
         ] + [
-            f"{n} call(s) to {model} came without usage from the host: their tokens (and cost) "
-            "are estimated locally, about 4 characters a token."
+            f"{n} call(s) to {model} came without usage from the host (or were cut before it "
+            "came): their tokens (and cost) are estimated, by the local server's own tokenizer "
+            "where it has one, else o200k, else about 4 characters a token."
             for model, n in estimated
         ],
     }

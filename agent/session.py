@@ -397,7 +397,7 @@ class Session:
             provider=self.provider, tools=self.registry, history=self.history, meter=self.meter,
             emit=self.emit, redact=self.redact, refresh_secrets=self.refresh_secrets,
             approve=self.approvals, checkpoint=self.checkpointing.before, run_tool=run_tool,
-            file_changed=runner.touch, sleep=self.sleep, hooks=self.hooks,
+            file_changed=runner.touch, sleep=self.sleep, hooks=self.hooks, use_model=flow.use,
             wait_for_tool=self.mcp.wait_for_tool if self.mcp is not None else None,
         )
 
@@ -411,7 +411,8 @@ class Session:
                 raise TurnStoppedBeforeRun("hook_blocked", f"The prompt was blocked by a hook: {gate.reason}")
             content = prompt + (f"\n\n[UserPromptSubmit hook context]\n{gate.extra}" if gate.extra else "")
             if with_map:
-                repo_map = await self.tool_runner.map_for(prompt, self.model.profile)
+                repo_map = await self.tool_runner.map_for(prompt, self.model.profile,
+                                                         self.model.context_window)
                 if repo_map:
                     content += ("\n\nRepository map (the most relevant files and definitions, "
                                 "with line numbers for read_file):\n" + repo_map)

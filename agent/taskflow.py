@@ -106,6 +106,9 @@ class TaskFlow:
             )
         except ValueError:
             return current
+        from realcost_agent.providers.localserver import adopt_for
+
+        model = adopt_for(model, settings, self.s.env, "gpt-oss-20b")  # local server (issue 18)
         if refusal(model, self.s.env, self.s.key_bases):
             return current
         return current if missing_key(model, self.s.env) else model
@@ -114,8 +117,11 @@ class TaskFlow:
     def _resolve(self, spec: str) -> ResolvedModel:
         from realcost_agent.providers.catalogue import resolve_model
 
+        from realcost_agent.providers.localserver import adopt_for
+
         st = self.s.settings
-        return resolve_model(spec, **st.model_kwargs(), env=self.s.env)
+        # local server (issue 18): its own name for the model and its real context window
+        return adopt_for(resolve_model(spec, **st.model_kwargs(), env=self.s.env), st, self.s.env, spec)
 
     def _usable(self, spec: str) -> tuple[ResolvedModel | None, str]:
         """(model, "") when it can be called here; (None or the model, why not) otherwise."""

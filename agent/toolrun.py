@@ -94,13 +94,14 @@ class ToolRunner:
             self._repo_map = RepoMap(self._root, env=self._env)
         return self._repo_map
 
-    async def map_for(self, prompt: str, profile: Any) -> str:
-        """The repo map for a new task, fitted to the model's budget ('' when off or empty)."""
+    async def map_for(self, prompt: str, profile: Any, window: int | None = None) -> str:
+        """The repo map for a new task, fitted to the model's budget ('' when off or empty);
+        bounded by the model's real window (a local server's, read at start: issue 18)."""
         from realcost_agent.tools.repomap import budget_for
 
         if self._settings.repo_map_tokens == 0:
             return ""
-        budget = budget_for(profile, self._settings.repo_map_tokens)
+        budget = budget_for(profile, self._settings.repo_map_tokens, window)
         try:
             return await asyncio.to_thread(
                 self.repo_map().build, task=prompt, touched=tuple(self.touched),

@@ -32,6 +32,8 @@ from realcost_agent.agent.describe import describe_call, outcome
 from realcost_agent.agent.safety.loops import RepeatDetector
 from realcost_agent.agent.streamguard import Limits, StreamLimit, guarded
 from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recover_text_calls
+from realcost_agent.providers.overflow import learn_window  # issue 18
+from realcost_agent.agent.callusage import received_estimate, received_usage  # issue 18
 from realcost_agent.agent.secrets import StreamRedactor
 from realcost_agent.tools.base import Description
 from realcost_agent.providers.base import (
@@ -209,9 +211,17 @@ class Turn:
                             step.usage = delta
                         elif isinstance(delta, Finish):
                             step.finish = delta.reason
+                except asyncio.CancelledError:
+                    # issue 18: an interrupted call is recorded with what it had received
+                    self._record_usage(received_estimate(self.ctx.history.messages, step, parts), t0, ttft,
+                                       ttft_text, model=model, sent=sent, purpose="failed_attempt",
+                                       cost_unknown=True, note="interrupted")
+                    raise
                 except StreamLimit as limit:
-                    # Cut before the server reported usage: billed, but by how much is unknown.
-                    self._record_usage(None, t0, ttft, ttft_text, model=model, sent=sent,
+                    # Cut before the server reported usage: billed, but by how much is unknown;
+                    # the tokens are estimated from what was received (issue 18).
+                    self._record_usage(await received_usage(model, self.ctx.history.messages, step, parts), t0, ttft,
+                                       ttft_text, model=model, sent=sent,
                                        purpose="failed_attempt", cost_unknown=True,
                                        note=f"cut by the agent: {limit.kind}")
                     if limit.kind == "idle" and restarts < MAX_STREAM_RESTARTS:
@@ -235,6 +245,8 @@ class Turn:
                                            purpose="failed_attempt", cost_unknown=kind != "afford",
                                            note=f"{kind} error: {exc.message[:120]}")
                     if is_context_overflow(exc):
+                        # issue 18: the window the server named in its error holds from now on
+                        self.ctx.use_model(learn_window(self.ctx.model(), exc.message))
                         # The real limit is below our estimate of what we sent: fold against that.
                         await self._compact(
                             f"the provider said the context is too long ({exc.message})",
@@ -262,6 +274,12 @@ class Turn:
                             f"answer and asking again ({restarts}/{MAX_STREAM_RESTARTS})"
                         ))
                         continue
+                    if exc.usage is None and kind is None and (ttft is not None or exc.partial):
+                        # issue 18: a call that failed mid-answer is recorded with what came
+                        self._record_usage(await received_usage(model, self.ctx.history.messages, step, parts), t0, ttft,
+                                           ttft_text, model=model, sent=sent,
+                                           purpose="failed_attempt", cost_unknown=True,
+                                           note=f"failed: {exc.message[:120]}")
                     raise
             if shown := reasoning_stream.flush():
                 self.ctx.emit(ev.ReasoningDelta(self.turn_id, shown))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 from realcost_agent.providers.base import ResolvedModel
@@ -75,6 +75,7 @@ def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False)
         kwargs = settings.model_kwargs() if hasattr(settings, "model_kwargs") else {
             "backend": settings.backend, "api_base": settings.api_base}
         models = tuple(resolve_model(s, **kwargs, env=env) for s in specs)
+        models = _served_models(models, kwargs, env, named=settings.model not in (None, "", "auto"))
         return [Target(models[0].backend, settings.api_base, models, (CUSTOM_KEY_ENV,))]
     hints = {h.backend: h.line for h in setup_hints(env)}
     out = []
@@ -85,6 +86,21 @@ def targets(settings: Any, env: Mapping[str, str], *, include_all: bool = False)
         out.append(Target(name, b.title, models, b.key_envs, b.key_required, b.key_url,
                           configured, hints.get(name, "")))
     return out
+
+
+def _served_models(models: tuple[ResolvedModel, ...], kwargs: Mapping[str, Any],
+                   env: Mapping[str, str], *, named: bool) -> tuple[ResolvedModel, ...]:
+    """A local server's own names for the models (issue 18): no `openai/` prefix it does not
+    list, the single model it serves when none was named; duplicates dropped."""
+    from realcost_agent.providers.catalogue import resolve_model
+    from realcost_agent.providers.localserver import adopt
+
+    out: list[ResolvedModel] = []
+    for m in models:
+        m = adopt(m, named=named, resolve=lambda n: resolve_model(n, **kwargs, env=env))
+        if all(o.wire_model != m.wire_model for o in out):
+            out.append(m)
+    return tuple(out)
 
 
 async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
@@ -145,6 +161,9 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
         except (ValueError, AttributeError):
             ids = None
         found.append(Finding(t.name, "reachable", True, f"{url} answers"))
+        if ids is not None and not t.key_required:
+            # A local server: say what it serves and what it told about its window (issue 18).
+            found.extend(_served_findings(t, ids))
     else:
         from realcost_agent.cli.doctor_hosts import diagnose
 
@@ -159,6 +178,8 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
             fix = (f"pull or serve it under that name ({t.title})" if not t.key_required
                    else "this backend does not offer it under that name: pick another backend "
                    "for it (--backend) or check the model name")
+            if not t.key_required and ids:
+                fix = _suggest(model.wire_model, ids) + "; or " + fix
             found.append(Finding(t.name, "listed", False, f"{label} is not listed: {fix}"))
             continue
         if ids is not None:
@@ -177,16 +198,31 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
     from realcost_agent.providers.hosts import profile_of
     from realcost_agent.providers.keyroute import KeyRouteError
 
+    # The ping needs little room: a small cap, so even a model that never stops is bounded
+    # in tokens as well as by `timeout` (issue 18).
+    model = replace(model, params=replace(model.params, max_output_tokens=min(
+        model.params.max_output_tokens or PING_MAX_TOKENS, PING_MAX_TOKENS)))
     try:
         provider = make_provider(model, env=env, user_bases=tuple(user_bases))
     except KeyRouteError as exc:
         return [Finding(t.name, "tool_call", False, f"{model.label}: {exc}")]
     names: dict[int, str] = {}
     ids: dict[int, str] = {}
+    notes: list[str] = []
     reasoning: list[str] = []
     answered: list[bool] = []
 
     async def collect(messages: list[dict[str, Any]]) -> None:
+        try:
+            await collect_once(messages)
+        except ProviderError as exc:
+            # A server that refuses streamed tool calls is asked again unstreamed (issue 18).
+            if not (exc.retryable and "without streaming" in exc.message):
+                raise
+            notes.append(exc.message)
+            await collect_once(messages)
+
+    async def collect_once(messages: list[dict[str, Any]]) -> None:
         async for delta in provider.stream(messages, [PING_TOOL], model):
             if isinstance(delta, ToolCallDelta):
                 if delta.name:
@@ -210,9 +246,7 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
         if "ping" not in names.values():
             got = ", ".join(sorted(set(names.values()))) or "no tool call"
             return [Finding(t.name, "tool_call", False,
-                            f"{model.label}: asked to call `ping`, got {got}: tool calling does "
-                            "not work with this model here (vLLM: --enable-auto-tool-choice "
-                            "--tool-call-parser openai; llama.cpp: --jinja)")]
+                            f"{model.label}: asked to call `ping`, got {got}: {no_call_hint(model)}")]
         index = next(i for i, n in names.items() if n == "ping")
         call_id = ids.get(index) or "call_doctor_ping"
         # Stored as agent/turn.py stores it: content None, reasoning as reasoning_content.
@@ -235,8 +269,62 @@ async def _tool_call(t: Target, model: ResolvedModel, env: Mapping[str, str],
     seen = getattr(provider, "seen_reasoning_field", lambda m: None)(model)
     echoed = getattr(provider, "reasoning_field", lambda m: model.reasoning_field)(model)
     ok, note = reasoning_note(host, seen, echoed, bool("".join(reasoning)))
-    return [Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works"),
+    how = " (unstreamed: the server refuses streamed tool calls)" if notes else ""
+    return [Finding(t.name, "tool_call", True, f"{model.label}: tool call round trip works{how}"),
             Finding(t.name, "reasoning", ok, f"{model.label}: {note}")]
+
+
+PING_MAX_TOKENS = 2_048
+
+
+def no_call_hint(model: ResolvedModel) -> str:
+    """Why a server that accepted the tools got no `ping` call back, per host: the server took
+    the request with tools, so llama.cpp's --jinja and vLLM's --enable-auto-tool-choice are on
+    (without them it answers with an error, which `diagnose` names)."""
+    from realcost_agent.providers.hosts import is_local_url, profile_of
+
+    host = profile_of(model).name
+    if host == "generic" and is_local_url(model.api_base):
+        from realcost_agent.providers.localserver import cached_probe
+
+        host = cached_probe(model.api_base or "", model.wire_model, "").kind or host  # what answered
+    if host == "vllm":
+        return ("the server accepted the tools; check its tool-call parser (gpt-oss: "
+                "--tool-call-parser openai) or use a model trained for tool calls")
+    if host in ("llamacpp", "ollama", "lmstudio"):
+        return ("the server accepted the tools, so the model itself did not call it: use a model "
+                "trained for tool calls (gpt-oss); small models often answer in text instead")
+    return ("tool calling does not work with this model here (vLLM: --enable-auto-tool-choice "
+            "--tool-call-parser openai; llama.cpp: --jinja)")
+
+
+def _suggest(name: str, ids: set[str]) -> str:
+    import difflib
+
+    from realcost_agent.providers.localserver import served_name
+
+    close = served_name(name, ids) or next(iter(difflib.get_close_matches(
+        name.removeprefix("openai/"), sorted(ids), n=1, cutoff=0.3)), None)
+    if close is None and len(ids) == 1:
+        close = next(iter(ids))
+    return f"use --model {close}" if close else f"use --model with one of: {', '.join(sorted(ids)[:5])}"
+
+
+def _served_findings(t: Target, ids: set[str]) -> list[Finding]:
+    from realcost_agent.providers.localserver import cached_probe
+
+    shown = ", ".join(sorted(ids)[:8]) + (f" (+{len(ids) - 8} more)" if len(ids) > 8 else "")
+    out = [Finding(t.name, "served", None, f"serves {len(ids)} model(s): {shown or 'none'}")]
+    model = t.models[0] if t.models else None
+    if model is not None and model.wire_model in ids:
+        from realcost_agent.providers.hosts import is_local_url
+
+        if is_local_url(t.api_base):
+            info = cached_probe(t.api_base, model.wire_model, "")
+            if info.context is not None:
+                out.append(Finding(t.name, "context", None,
+                                   f"context window {info.context:,} tokens ({info.source})"))
+    return out
 
 
 def sandbox_finding(setting: str = "auto") -> Finding:

@@ -234,7 +234,8 @@ async def _drive(
         check = "" if t.check_passed is None else " · check " + ("passed" if t.check_passed else "failed")
         err.write(
             f"[{reason}{check}] {plural(t.steps, 'step')} · "
-            f"{t.input_tokens} in / {t.output_tokens} out tokens · {t.api_text} · "
+            f"{t.input_tokens} in / {t.output_tokens} out tokens"
+            f"{' (estimated)' if t.estimated_requests else ''} · {t.api_text} · "
             f"{time.monotonic() - started:.1f}s\n"
         )
     elif output_format == "json":
@@ -253,7 +254,10 @@ async def _drive(
             "backend": t.backend,
             "usage": {"input_tokens": t.input_tokens, "output_tokens": t.output_tokens,
                       "cached_input_tokens": t.cached_input_tokens,
-                      "reasoning_tokens": t.reasoning_tokens, "requests": t.requests},
+                      "reasoning_tokens": t.reasoning_tokens, "requests": t.requests,
+                      # issue 18: calls counted locally (the server reported no usage); the key
+                      # appears only when some call was estimated
+                      **({"estimated_requests": t.estimated_requests} if t.estimated_requests else {})},
             "cost_usd": t.cost_usd,
             "cost_usd_known": t.api_cost,
             "unpriced_calls": t.unpriced_calls,

@@ -27,7 +27,7 @@ from realcost_agent.providers.recovery import mark_request_sent
 from realcost_agent.providers.usage import _get, estimate_usage, usage_from, usage_in_chunk
 from realcost_agent.providers.wire import (
     error_message, is_retryable_status, one_line, parse_retry_after, prepare_messages, redact,
-    request_params, status_hint, tool_params,
+    prompt_estimate, request_params, status_hint, tool_params,
 )
 
 DEFAULT_IDLE_TIMEOUT = 120.0
@@ -170,7 +170,7 @@ class LiteLLMProvider:
             "drop_params": True,
         }
         kwargs.update(tool_params(tools, model))
-        kwargs.update(request_params(model))
+        kwargs.update(request_params(model, prompt_estimate(kwargs["messages"], tools)))
         if model.api_base:
             kwargs["api_base"] = model.api_base
         if key:
@@ -275,9 +275,29 @@ class LiteLLMProvider:
             usage = usage_from(tap.usage, host)  # the host's own figures and billed cost
         elif tap.installed or usage is None:
             # The host sent none: litellm's substitute (or ours) is an estimate; say so.
-            usage = (replace(usage, estimated=True) if usage is not None
-                     else estimate_usage(kwargs["messages"], kwargs.get("tools") or (), produced))
+            usage = await _counted(model, kwargs, produced, usage)
         yield usage
         if finish == "function_call" or (finish == "stop" and saw_tools):
             finish = "tool_calls"
         yield Finish(finish)
+
+
+async def _counted(model: ResolvedModel, kwargs: dict[str, Any], produced: list[str],
+                   substitute: Usage | None) -> Usage:
+    """No usage from the host (issue 18): the local server's own tokenizer, else litellm's
+    substitute count, else o200k, else 4 chars a token; always marked estimated."""
+    import httpx
+
+    from realcost_agent.providers.hosts import is_local_url
+    from realcost_agent.providers.localusage import o200k_usage, server_usage
+
+    body = {"model": model.wire_model, "messages": kwargs["messages"], "tools": kwargs.get("tools") or []}
+    if model.api_base and is_local_url(model.api_base):
+        async with httpx.AsyncClient() as client:
+            usage = await server_usage(client, model.api_base, body, produced)
+        if usage is not None:
+            return usage
+    if substitute is not None:
+        return replace(substitute, estimated=True)
+    return (o200k_usage(kwargs["messages"], kwargs.get("tools") or [], produced)
+            or estimate_usage(kwargs["messages"], kwargs.get("tools") or (), produced))

@@ -13,6 +13,7 @@ import asyncio
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping
 
@@ -22,12 +23,15 @@ from realcost_agent.providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
     Usage,
 )
-from realcost_agent.providers.hosts import ALL_REASONING_FIELDS, GENERIC, HostProfile, profile_of
+from realcost_agent.providers.hosts import (
+    ALL_REASONING_FIELDS, GENERIC, HostProfile, is_local_url, profile_of,
+)
+from realcost_agent.providers.localusage import counted_usage
 from realcost_agent.providers.recovery import mark_request_sent, trace_request_sent
 from realcost_agent.providers.usage import estimate_usage, usage_from, usage_in_chunk
 from realcost_agent.providers.wire import (
     REASONING_KEYS, error_message, is_retryable_status, one_line, parse_retry_after,
-    prepare_messages, redact, request_params, status_hint, tool_params,
+    prepare_messages, prompt_estimate, redact, request_params, status_hint, tool_params,
 )
 
 DEFAULT_IDLE_TIMEOUT = 120.0  # reasoning models can think silently for a long time
@@ -135,6 +139,17 @@ def reasoning_text(delta: Mapping[str, Any], host: HostProfile) -> tuple[str, st
     return "", None
 
 
+# llama-cpp-python's chatml-function-calling handler (abetlen/llama-cpp-python#1883), older
+# llama.cpp servers ("Cannot use tools with stream", containers/ramalama#1431).
+_NO_STREAM_TOOLS = re.compile(
+    r"streaming tool choice is not supported|cannot use tools with stream|"
+    r"tools? (?:are|is) not supported (?:with|in|when) stream", re.IGNORECASE)
+
+
+def refuses_streamed_tools(message: str) -> bool:
+    return bool(_NO_STREAM_TOOLS.search(message or ""))
+
+
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
     """Yield each SSE event's data; comments (`: OPENROUTER PROCESSING`) and other fields skip."""
     buf: list[str] = []
@@ -173,6 +188,8 @@ class OpenAICompatProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         # The reasoning field name each endpoint streamed, to echo it back the same way.
         self._seen_fields: dict[tuple[str, str | None], str] = {}
+        # Endpoints that refused streamed tool calls (llama-cpp-python): asked unstreamed.
+        self._no_stream_tools: set[tuple[str, str | None]] = set()
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -224,7 +241,7 @@ class OpenAICompatProvider:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         body.update(tool_params(tools, model))
-        body.update(request_params(model))
+        body.update(request_params(model, prompt_estimate(body["messages"], tools)))
         return body
 
     def _error(self, model: ResolvedModel, message: str, *, key: str | None, **kw: Any) -> ProviderError:
@@ -241,7 +258,9 @@ class OpenAICompatProvider:
         if key:
             headers["Authorization"] = f"Bearer {key}"
         url = model.api_base.rstrip("/") + "/chat/completions"
-        body = self.build_body(messages, tools, model)
+        # A server that refused streamed tool calls gets them unstreamed from then on (issue 18).
+        unstreamed = bool(tools) and (model.backend, model.api_base) in self._no_stream_tools
+        body = self.build_body(messages, tools, model, stream=not unstreamed)
         state = StreamState(host=profile_of(model))
         try:
             client = self._http()
@@ -286,7 +305,14 @@ class OpenAICompatProvider:
                             raise
                         for d in chunk_deltas:
                             yield d
-        except ProviderError:
+        except ProviderError as err:
+            if tools and not unstreamed and refuses_streamed_tools(err.message):
+                self._no_stream_tools.add((model.backend, model.api_base))
+                # Retryable at once: the resend goes unstreamed, and the retry notice says so once.
+                raise self._error(model, (
+                    f"the server does not stream tool calls ({one_line(err.message, 100)}); "
+                    "asking without streaming for the rest of the session"),
+                    key=key, retryable=True, retry_after=0.0) from None
             raise
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise self._error(model, f"invalid API base URL {model.api_base!r}: {one_line(str(exc), 120)}",
@@ -308,6 +334,10 @@ class OpenAICompatProvider:
             raise self._error(model, "stream ended early", key=key, retryable=True)
         if state.reasoning_field:
             self._seen_fields[(model.backend, model.api_base)] = state.reasoning_field
+        if state.usage is None:
+            # No usage from the server (issue 18): its own tokenizer, o200k, else 4 chars a token.
+            state.usage = await counted_usage(self._http(), model.api_base,
+                                              is_local_url(model.api_base), body, state.produced)
         for d in state.ending(body):
             yield d
 

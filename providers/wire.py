@@ -61,12 +61,36 @@ def prepare_messages(
     return msgs
 
 
-def request_params(model: ResolvedModel) -> dict[str, Any]:
-    """Sampling/limit parameters for the model, with each backend's quirks already applied."""
+# Every request carries an output cap (issue 18): a model the catalogue does not know once
+# streamed for 15 minutes with none. The default is bounded by the context left after the prompt.
+DEFAULT_OUTPUT_CAP = 8_192
+MIN_OUTPUT_CAP = 256  # below this the request would overflow anyway: the server says so
+CONTEXT_MARGIN = 0.03  # the prompt estimate (4 chars a token) runs a little low on code
+
+
+def prompt_estimate(messages: Iterable[Mapping[str, Any]], tools: Iterable[Mapping[str, Any]] = ()) -> int:
+    """About how many tokens the request's messages and tool schemas take (4 chars a token)."""
+    chars = sum(len(json.dumps(m, ensure_ascii=False, default=str)) for m in messages)
+    chars += sum(len(json.dumps(t, ensure_ascii=False, default=str)) for t in tools)
+    return chars // 4
+
+
+def output_cap(model: ResolvedModel, prompt_tokens: int | None = None) -> int:
+    """The max tokens to ask for: the profile's cap (else DEFAULT_OUTPUT_CAP), no more than the
+    context left after the prompt, and never less than MIN_OUTPUT_CAP."""
+    cap = model.params.max_output_tokens or DEFAULT_OUTPUT_CAP
+    if prompt_tokens is not None and model.context_window:
+        left = int(model.context_window * (1 - CONTEXT_MARGIN)) - prompt_tokens
+        cap = min(cap, max(MIN_OUTPUT_CAP, left))
+    return cap
+
+
+def request_params(model: ResolvedModel, prompt_tokens: int | None = None) -> dict[str, Any]:
+    """Sampling/limit parameters for the model, with each backend's quirks already applied.
+    `prompt_tokens`: the request's estimated prompt size, to keep the output cap inside the
+    context window."""
     p = model.params
-    out: dict[str, Any] = {}
-    if p.max_output_tokens:
-        out[p.max_tokens_field] = p.max_output_tokens
+    out: dict[str, Any] = {p.max_tokens_field: output_cap(model, prompt_tokens)}
     if p.reasoning_effort:
         out["reasoning_effort"] = p.reasoning_effort
     if p.supports_temperature and p.temperature is not None:
@@ -122,6 +146,10 @@ def error_message(body: bytes | str | Any, fallback: str) -> str:
                 raw = meta.get("raw") if isinstance(meta, dict) else None
                 if isinstance(raw, str) and raw.strip() and raw.strip() not in msg:
                     msg = f"{msg}: {error_message(raw, raw)}"
+                # llama.cpp's overflow error names the window beside the message (#15780).
+                n_ctx = err.get("n_ctx")
+                if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and "n_ctx" not in msg:
+                    msg = f"{msg} (n_ctx {n_ctx}, prompt {err.get('n_prompt_tokens', '?')} tokens)"
                 return one_line(msg)
         detail = obj.get("detail")
         if isinstance(detail, str):

@@ -12,6 +12,7 @@ misconfig="no_auto_tool_choice")` and friends answer a request with tools with t
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,18 @@ class HostShape:
     rejects_content_with_reasoning: tuple[int, dict] | None = None
     rejects_field: tuple[str, tuple[int, dict]] | None = None  # a message field it refuses
     source: str = ""
+    # -- local servers (issue 18): what the server says about itself, and its errors --------
+    # The context window it runs with, and where it tells it: "props" (llama.cpp /props),
+    # "max_model_len" (vLLM /v1/models), "ollama" (/api/ps, /api/show), "lmstudio"
+    # (/api/v0/models), "" (it does not say: llama-cpp-python). None: not a local server.
+    n_ctx: int | None = None
+    ctx_at: str = ""
+    # Its tokenizer endpoint: "llamacpp" | "vllm" | "llama-cpp-python" | "" (none).
+    tokenizer: str = ""
+    # (status, body) answered when a request's prompt passes n_ctx; "{n_ctx}"/"{n}" filled in.
+    overflow: tuple[int, dict] | None = None
+    # Streamed requests with tools: an in-stream error event after the 200 (llama-cpp-python).
+    refuses_streamed_tools: dict | None = None
 
 
 SHAPES: dict[str, HostShape] = {s.name: s for s in (
@@ -84,6 +97,134 @@ SHAPES: dict[str, HostShape] = {s.name: s for s in (
     HostShape("lmstudio", usage="missing",
               source="github.com/lmstudio-ai/lmstudio-bug-tracker/issues/676"),
 )}
+
+# -- local servers (issue 18) ---------------------------------------------------------------------
+# ggml-org/llama.cpp#15780 (type exceed_context_size_error with n_prompt_tokens and n_ctx; 400
+# since #16486, oobabooga/textgen#7257 shows the 400 body).
+LLAMACPP_OVERFLOW = (400, {"error": {
+    "code": 400, "type": "exceed_context_size_error", "n_prompt_tokens": "{n}", "n_ctx": "{n_ctx}",
+    "message": "the request exceeds the available context size, try increasing it"}})
+# vllm-project/vllm#20409; llama-cpp-python's server formats its overflow the same way
+# (llama_cpp/server/errors.py context_length_exceeded; abetlen/llama-cpp-python#416).
+OPENAI_STYLE_OVERFLOW = (400, {"object": "error", "type": "BadRequestError", "code": 400, "message": (
+    "This model's maximum context length is {n_ctx} tokens. However, you requested {n} tokens "
+    "({n} in the messages, 0 in the completion). Please reduce the length of the messages or "
+    "completion.")})
+LLAMA_CPP_PYTHON_OVERFLOW = (400, {"error": {"code": "context_length_exceeded", "type": "invalid_request_error",
+    "param": "messages", "message": OPENAI_STYLE_OVERFLOW[1]["message"]}})
+# lmstudio-ai: the loaded context is too small for the prompt.
+LMSTUDIO_OVERFLOW = (400, {"error": (
+    "Trying to keep the first {n} tokens when context the overflows. However, the model is "
+    "loaded with context length of only {n_ctx} tokens, which is not enough. Try to load the "
+    "model with a larger context length, or provide a shorter input")})
+# abetlen/llama-cpp-python#1883: stream=True with tool_choice auto on chatml-function-calling.
+LLAMA_CPP_PYTHON_NO_STREAM_TOOLS = {"error": {
+    "message": "Automatic streaming tool choice is not supported", "type": "internal_server_error",
+    "param": None, "code": None}}
+
+LOCAL = (
+    # llama-server: /props default_generation_settings.n_ctx, /tokenize, /apply-template
+    # (llama.cpp tools/server/README.md); reports usage when streaming (include_usage).
+    HostShape("llamacpp", reasoning_field="reasoning_content", reads_reasoning="reasoning_content",
+              rejects_content_with_reasoning=LLAMACPP_BOTH, n_ctx=16384, ctx_at="props",
+              tokenizer="llamacpp", overflow=LLAMACPP_OVERFLOW,
+              source="github.com/ggml-org/llama.cpp/pull/15780; tools/server/README.md"),
+    # llama-cpp-python: no usage when streaming (issue 18's 27 requests, 0 rows), tools refused
+    # when streamed, /extras/tokenize/count, no way to read n_ctx but its overflow error names it.
+    HostShape("llama-cpp-python", reasoning_field="", reads_reasoning=None, usage="missing",
+              n_ctx=16384, tokenizer="llama-cpp-python", overflow=LLAMA_CPP_PYTHON_OVERFLOW,
+              refuses_streamed_tools=LLAMA_CPP_PYTHON_NO_STREAM_TOOLS,
+              source="github.com/abetlen/llama-cpp-python/issues/1883, /issues/416"),
+    # vLLM: /v1/models data[].max_model_len, /tokenize with messages (vllm docs: Tokenizer API).
+    HostShape("vllm", usage="every_chunk", n_ctx=32768, ctx_at="max_model_len", tokenizer="vllm",
+              overflow=OPENAI_STYLE_OVERFLOW, source="github.com/vllm-project/vllm/issues/20409"),
+    # Ollama: /api/ps models[].context_length, /api/show parameters "num_ctx N" (docs/api.md).
+    HostShape("ollama", rejects_null_content=OLLAMA_NULL_CONTENT, n_ctx=16384, ctx_at="ollama",
+              source="github.com/ollama/ollama docs/api.md (/api/show, /api/ps)"),
+    # LM Studio: /api/v0/models loaded_context_length (lmstudio.ai/docs/developer/rest/endpoints).
+    HostShape("lmstudio", usage="missing", n_ctx=16384, ctx_at="lmstudio", overflow=LMSTUDIO_OVERFLOW,
+              source="lmstudio.ai/docs/developer/rest/endpoints; lmstudio-bug-tracker#676"),
+)
+SHAPES.update({s.name: s for s in LOCAL})
+
+
+def fake_tokens(text: str) -> int:
+    """The fake servers' tokenizer: one token per 3 characters (so it differs from the agent's
+    4-characters estimate, and a test can tell which one was used)."""
+    return -(-len(text) // 3)
+
+
+def applied_template(messages: list[dict[str, Any]]) -> str:
+    """The fake llama.cpp's chat template (what /apply-template returns and a request counts)."""
+    return "".join(f"<|{m.get('role')}|>{m.get('content') or ''}{json.dumps(m.get('tool_calls') or '')}"
+                   for m in messages if isinstance(m, dict))
+
+
+def prompt_tokens(shape: HostShape, body: dict[str, Any]) -> int:
+    """What this server counts for a request's prompt (its usage, its overflow check)."""
+    msgs = [m for m in body.get("messages") or () if isinstance(m, dict)]
+    text = applied_template(msgs) + (json.dumps(body["tools"]) if body.get("tools") else "")
+    if shape.tokenizer == "llama-cpp-python":
+        return fake_tokens("\n".join(str(m.get("content") or "") for m in msgs)) + 4 * len(msgs)
+    return fake_tokens(text)
+
+
+def _fill(obj: Any, **values: int) -> Any:
+    if isinstance(obj, str):
+        for key, value in values.items():
+            if obj == "{" + key + "}":
+                return value
+            obj = obj.replace("{" + key + "}", str(value))
+        return obj
+    if isinstance(obj, dict):
+        return {k: _fill(v, **values) for k, v in obj.items()}
+    return obj
+
+
+def overflow_answer(shape: HostShape, body: dict[str, Any]) -> tuple[int, dict] | None:
+    """The server's overflow error when the prompt passes its window, else None."""
+    if shape.n_ctx is None or shape.overflow is None:
+        return None
+    n = prompt_tokens(shape, body)
+    if n <= shape.n_ctx:
+        return None
+    status, err = shape.overflow
+    return status, _fill(err, n=n, n_ctx=shape.n_ctx)
+
+
+def local_route(shape: HostShape, method: str, path: str, body: Any,
+                models: list[str]) -> tuple[int, Any] | None:
+    """A local server's own endpoints (window, tokenizer); None: not one of them."""
+    path = path.split("?", 1)[0].rstrip("/")
+    body = body if isinstance(body, dict) else {}
+    if shape.n_ctx is None:
+        return None
+    if method == "GET" and path == "/props" and shape.ctx_at == "props":
+        return 200, {"default_generation_settings": {"n_ctx": shape.n_ctx, "params": {}},
+                     "total_slots": 1, "model_path": models[0] if models else "",
+                     "chat_template": "{{ messages }}", "build_info": "b0000-fake"}
+    if method == "GET" and path == "/api/ps" and shape.ctx_at == "ollama":
+        return 200, {"models": [{"name": m, "model": m, "context_length": shape.n_ctx} for m in models]}
+    if method == "POST" and path == "/api/show" and shape.ctx_at == "ollama":
+        return 200, {"parameters": f"num_ctx {shape.n_ctx}", "model_info": {"gptoss.context_length": 131072}}
+    if method == "GET" and path == "/api/v0/models" and shape.ctx_at == "lmstudio":
+        return 200, {"object": "list", "data": [
+            {"id": m, "object": "model", "type": "llm", "state": "loaded",
+             "max_context_length": 131072, "loaded_context_length": shape.n_ctx} for m in models]}
+    if shape.tokenizer == "llamacpp" and method == "POST" and path == "/apply-template":
+        return 200, {"prompt": applied_template(body.get("messages") or []) + (
+            json.dumps(body["tools"]) if body.get("tools") else "")}
+    if shape.tokenizer == "llamacpp" and method == "POST" and path == "/tokenize":
+        return 200, {"tokens": list(range(fake_tokens(str(body.get("content") or ""))))}
+    if shape.tokenizer == "vllm" and method == "POST" and path == "/tokenize":
+        if "messages" in body:
+            n = prompt_tokens(shape, body)
+        else:
+            n = fake_tokens(str(body.get("prompt") or ""))
+        return 200, {"count": n, "max_model_len": shape.n_ctx, "tokens": list(range(n))}
+    if shape.tokenizer == "llama-cpp-python" and method == "POST" and path == "/extras/tokenize/count":
+        return 200, {"count": fake_tokens(str(body.get("input") or ""))}
+    return None
 
 
 def rejection(shape: HostShape, body: dict[str, Any]) -> tuple[int, dict] | None:

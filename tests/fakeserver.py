@@ -40,9 +40,11 @@ from typing import Any, Iterable
 
 try:  # as a module in tests, or run as a script from tests/
     from fakehosts import MISCONFIGS, SHAPES, HostShape, echoed_reasoning, rejection, shape_usage
+    from fakehosts import local_route, overflow_answer  # issue 18: local servers
 except ImportError:  # pragma: no cover
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     from fakehosts import MISCONFIGS, SHAPES, HostShape, echoed_reasoning, rejection, shape_usage
+    from fakehosts import local_route, overflow_answer  # issue 18: local servers
 
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
 
@@ -405,10 +407,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._record(None, b"")
         shape = self.fake.shape
+        if shape is not None and (answer := local_route(shape, "GET", self.path, None, self.fake.models)):
+            return self._json(*answer)  # a local server's /props, /api/ps, /api/v0/models
         if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
             return self._text(404, "404 page not found")  # Ollama's router outside /v1
         if self.path.rstrip("/").endswith("/models"):
             data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.fake.models]
+            if shape is not None and shape.ctx_at == "max_model_len":  # vLLM lists its window
+                data = [{**d, "max_model_len": shape.n_ctx} for d in data]
             self._json(200, {"object": "list", "data": data})
         else:
             self._error(404, f"no route {self.path}", "not_found")
@@ -421,6 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         self._record(body, raw)
         shape = self.fake.shape
+        if shape is not None and (answer := local_route(shape, "POST", self.path, body, self.fake.models)):
+            return self._json(*answer)  # a local server's tokenizer and model info
         if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
             return self._text(404, "404 page not found")  # Ollama's router outside /v1 and /api
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -433,9 +441,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.misconfig and body.get("tools"):
             return self._json(*MISCONFIGS[self.fake.misconfig])
         if shape is not None:
-            refused = rejection(shape, body)
+            refused = rejection(shape, body) or overflow_answer(shape, body)
             if refused is not None:
                 return self._json(*refused)
+            if shape.refuses_streamed_tools and body.get("stream") and body.get("tools"):
+                return self._stream_refusal(shape.refuses_streamed_tools)
             with self.fake._lock:
                 self.fake.echoed.append(echoed_reasoning(shape, body))
         turn = self.fake._next_turn(body.get("model"))
@@ -452,6 +462,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not body.get("stream"):
             return self._json(200, completion(turn, body, n, shape))
         self._stream(turn, body, n)
+
+    def _stream_refusal(self, error: dict) -> None:
+        """200, then one error event (llama-cpp-python refusing streamed tool calls)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        self.wfile.write(b"data: " + json.dumps(error).encode() + b"\n\n")
+        self.wfile.flush()
 
     def _hang(self, turn: FakeTurn, write: Any, body: dict[str, Any], n: int) -> None:
         self.close_connection = True

@@ -36,10 +36,18 @@ PROFILE_BUDGETS = {"gpt-oss-20b": 1024, "gpt-oss-120b": 4096, "o4-mini": 2048}
 DEFAULT_BUDGET = 2048
 
 
-def budget_for(profile: str | None, override: int | None = None) -> int:
+# A map never takes more than this share of the model's real context window (a local server
+# with 4,096 tokens must keep room for the task and the answer; issue 18).
+WINDOW_SHARE = 1 / 16
+
+
+def budget_for(profile: str | None, override: int | None = None, window: int | None = None) -> int:
     if override is not None:
         return max(MIN_BUDGET, int(override))
-    return PROFILE_BUDGETS.get(profile or "", DEFAULT_BUDGET)
+    budget = PROFILE_BUDGETS.get(profile or "", DEFAULT_BUDGET)
+    if window:
+        budget = min(budget, max(MIN_BUDGET, int(window * WINDOW_SHARE)))
+    return budget
 
 
 @dataclass

@@ -212,6 +212,9 @@ def test_loopback_base_url_is_free_and_served_name_shown_once(repo: Path, fake_s
     """`--model openai/gpt-oss-20b --api-base http://127.0.0.1:...`: the name on the wire is the
     served name, shown as such (never litellm's `openai/openai/...`), and the call is local."""
     (repo.parent / "cfg" / "config.toml").write_text("")  # no prices
+    # A server that serves that name (vLLM's); one listing the bare `gpt-oss-20b` gets the bare
+    # name instead (issue 18: tests/integration/providers/test_local_servers.py).
+    fake_server.models = ["openai/gpt-oss-20b"]
     fake_server.add(FakeTurn(content="a", prompt_tokens=50, completion_tokens=7))
     proc = run_agent(repo, "-p", "x", "--model", "openai/gpt-oss-20b", "--api-base",
                      fake_server.url, "--output-format", "json", "--report")
