@@ -254,7 +254,7 @@ def _doctor(settings) -> tuple[int, str]:
     import asyncio
     import io
 
-    from realcost_agent.agent.doctor import run_doctor, targets
+    from realcost_agent.cli.doctor import run_doctor, targets
 
     out = io.StringIO()
     code = asyncio.run(run_doctor(targets(settings, {}), {}, out, call_timeout=20))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from realcost_agent.agent.callusage import received_estimate
-from realcost_agent.agent.repomap import budget_for
+from realcost_agent.tools.repomap import budget_for
 from realcost_agent.agent.toolcalls import CallAssembler
 from realcost_agent.agent.turn import StepResult
 from realcost_agent.providers.catalogue import resolve_model
