@@ -19,6 +19,57 @@ from typing import Any, Iterator, Sequence
 
 Migration = tuple[str, ...]  # statements, run in one transaction
 
+
+class Local(str):
+    """A statement for the local SQLite ledger only (its sync bookkeeping: triggers, backfills,
+    the outbox marks); the shared PostgreSQL ledger (agent/teamledger.py) skips it."""
+
+
+# Every table, in the order rows are sent to a shared ledger (parents first).
+TABLES = ("sessions", "tasks", "calls", "debug_corrections", "prompts", "routes", "checks")
+MUTABLE = ("sessions", "tasks")  # updated after insert: each update raises `rev`
+TASK_LINKED = ("calls", "debug_corrections", "prompts", "routes", "checks")
+
+
+def _v6() -> Migration:
+    """Team rows: a random uid per row (the shared ledger's key: a resent row is ignored, so a
+    crash between sending and marking never doubles it), who wrote it (user, machine), a
+    revision that each update raises, and the revision last sent (`synced_rev`: the outbox,
+    a row is pending while synced_rev < rev). Triggers fill these, so no write path changes."""
+    out: list[str] = [Local("CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT)")]
+    for t in TABLES:
+        out += [f"ALTER TABLE {t} ADD COLUMN uid TEXT", f"ALTER TABLE {t} ADD COLUMN user_name TEXT",
+                f"ALTER TABLE {t} ADD COLUMN machine TEXT",
+                f"ALTER TABLE {t} ADD COLUMN rev INTEGER NOT NULL DEFAULT 1",
+                Local(f"ALTER TABLE {t} ADD COLUMN synced_rev INTEGER")]
+        if t in TASK_LINKED:
+            out.append(f"ALTER TABLE {t} ADD COLUMN task_uid TEXT")
+        out.append(Local(f"UPDATE {t} SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL"))
+    for t in TABLES:
+        link = ""
+        if t in TASK_LINKED:
+            out.append(Local(f"UPDATE {t} SET task_uid = (SELECT uid FROM tasks WHERE tasks.id ="
+                             f" {t}.task_id) WHERE task_id IS NOT NULL"))
+            link = ", task_uid = (SELECT uid FROM tasks WHERE tasks.id = NEW.task_id)"
+        out += [
+            f"CREATE UNIQUE INDEX {t}_uid ON {t}(uid)",
+            Local(f"CREATE INDEX {t}_pending ON {t}(uid) WHERE synced_rev IS NULL OR synced_rev < rev"),
+            Local(f"""CREATE TRIGGER {t}_stamp AFTER INSERT ON {t} WHEN NEW.uid IS NULL BEGIN
+                UPDATE {t} SET uid = lower(hex(randomblob(16))),
+                  user_name = COALESCE(NEW.user_name, (SELECT value FROM ledger_meta WHERE key = 'user')),
+                  machine = COALESCE(NEW.machine, (SELECT value FROM ledger_meta WHERE key = 'machine')){link}
+                WHERE rowid = NEW.rowid;
+            END"""),
+        ]
+    for t in MUTABLE:
+        # Marking a row sent changes only synced_rev, so it does not count as an update.
+        out.append(Local(f"""CREATE TRIGGER {t}_rev AFTER UPDATE ON {t}
+            WHEN OLD.uid IS NOT NULL AND NEW.rev = OLD.rev AND NEW.synced_rev IS OLD.synced_rev BEGIN
+                UPDATE {t} SET rev = rev + 1 WHERE rowid = NEW.rowid;
+            END"""))
+    return tuple(out)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # v1: the three record types.
     (
@@ -150,6 +201,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE calls ADD COLUMN setup_ms REAL",
         "ALTER TABLE calls ADD COLUMN usage_note TEXT",
     ),
+    # v6: rows a team can share (see _v6).
+    _v6(),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -174,7 +227,8 @@ def default_path(env: Any = None) -> Path:
 
 
 class Ledger:
-    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS,
+                 identity: tuple[str, str] | None = None) -> None:
         self.path = str(path)
         self._call_columns: set[str] | None = None  # read once, after migrations
         if self.path != ":memory:":
@@ -185,7 +239,11 @@ class Ledger:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        before = self.version
         self._migrate(migrations)
+        if len(migrations) >= 6:  # who writes the rows (agent/teamledger.py)
+            self.user, self.machine = identity or _identity()
+            self._stamp_identity(backfill=before < 6)
 
     # -- schema ------------------------------------------------------------------------------
     @property
@@ -224,6 +282,20 @@ class Ledger:
 
     def close(self) -> None:
         self.conn.close()
+
+    def _stamp_identity(self, *, backfill: bool) -> None:
+        """The insert triggers stamp new rows with ledger_meta's user and machine; rows from
+        before v6 get them once, when the migration runs."""
+        have = dict(self.conn.execute("SELECT key, value FROM ledger_meta").fetchall())
+        if have == {"user": self.user, "machine": self.machine} and not backfill:
+            return
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)",
+                             [("user", self.user), ("machine", self.machine)])
+            if backfill:
+                for t in TABLES:
+                    conn.execute(f"UPDATE {t} SET user_name = ?, machine = ? WHERE user_name IS NULL",
+                                 (self.user, self.machine))
 
     # -- writes (each one committed before returning) ----------------------------------------
     def add_session(
@@ -417,6 +489,21 @@ class Ledger:
               (SELECT p.text FROM prompts p WHERE p.task_id = t.id ORDER BY p.id LIMIT 1) AS prompt
             FROM tasks t{where} ORDER BY t.started_at DESC, t.id DESC LIMIT ?"""
         return [dict(r) for r in self.conn.execute(sql, (*args, limit))]
+
+
+def _identity() -> tuple[str, str]:
+    """(user, machine) for new rows: AGENT_LEDGER_USER / AGENT_LEDGER_MACHINE, else the login
+    name and the host name."""
+    import getpass
+    import os
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return (os.environ.get("AGENT_LEDGER_USER") or user,
+            os.environ.get("AGENT_LEDGER_MACHINE") or socket.gethostname() or "unknown")
 
 
 def _where(**filters: Any) -> tuple[str, tuple[Any, ...]]:

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 REPORT_VERSION = 1
-GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project"}
+GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project",
+             # who and where (ledger v6; the team ledger's reports: agent/teamledger.py)
+             "user": "t.user_name", "machine": "t.machine"}
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}

@@ -62,6 +62,11 @@ NEEDS_TRUST = frozenset({
     "redact_values", "redact_env",
 })
 
+# Never from a project, trusted or not: where the user's own records (and the credentials in
+# the URL) go. Only the user's config or the environment sets them; config.py drops them from a
+# project's file with a warning.
+USER_ONLY = frozenset({"ledger_url"})
+
 # Keys kept for features to come (lifecycle hooks, MCP servers): both run programs, so a project
 # can never set them without trust. config.py warns that they are not supported yet.
 RESERVED = frozenset({"hooks", "mcp_servers"})
@@ -259,7 +264,8 @@ def _gated(key: str) -> bool:
     import dataclasses
 
     known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
-    return key in RESERVED or key in NEEDS_TRUST or (key in known and needs_trust(key))
+    return (key in RESERVED or key in NEEDS_TRUST or key in USER_ONLY
+            or (key in known and needs_trust(key)))
 
 
 def gate_project(root: Path, project: Mapping[str, Any], settings: Any,
