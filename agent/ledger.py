@@ -242,8 +242,7 @@ class Ledger:
         before = self.version
         self._migrate(migrations)
         if len(migrations) >= 6:  # who writes the rows (agent/teamledger.py)
-            self.user, self.machine = identity or _identity()
-            self._stamp_identity(backfill=before < 6)
+            self._stamp_identity(identity, backfill=before < 6)
 
     # -- schema ------------------------------------------------------------------------------
     @property
@@ -283,10 +282,14 @@ class Ledger:
     def close(self) -> None:
         self.conn.close()
 
-    def _stamp_identity(self, *, backfill: bool) -> None:
-        """The insert triggers stamp new rows with ledger_meta's user and machine; rows from
-        before v6 get them once, when the migration runs."""
+    def _stamp_identity(self, identity: tuple[str, str] | None, *, backfill: bool) -> None:
+        """The insert triggers stamp new rows with ledger_meta's user and machine. A writer
+        passes its identity; a reader (a report, the team sender) keeps the one recorded, so
+        only a fresh ledger takes the default. Rows from before v6 get it once."""
         have = dict(self.conn.execute("SELECT key, value FROM ledger_meta").fetchall())
+        if identity is None and "user" in have and "machine" in have:
+            identity = (have["user"], have["machine"])
+        self.user, self.machine = identity or _identity()
         if have == {"user": self.user, "machine": self.machine} and not backfill:
             return
         with self._tx() as conn:
@@ -491,7 +494,12 @@ class Ledger:
         return [dict(r) for r in self.conn.execute(sql, (*args, limit))]
 
 
-def _identity() -> tuple[str, str]:
+def identity(env: Any = None) -> tuple[str, str]:
+    """What a writer passes as Ledger(identity=...): see _identity."""
+    return _identity(env)
+
+
+def _identity(env: Any = None) -> tuple[str, str]:
     """(user, machine) for new rows: AGENT_LEDGER_USER / AGENT_LEDGER_MACHINE, else the login
     name and the host name."""
     import getpass
@@ -502,8 +510,9 @@ def _identity() -> tuple[str, str]:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
         user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return (os.environ.get("AGENT_LEDGER_USER") or user,
-            os.environ.get("AGENT_LEDGER_MACHINE") or socket.gethostname() or "unknown")
+    env = os.environ if env is None else env
+    return (env.get("AGENT_LEDGER_USER") or user,
+            env.get("AGENT_LEDGER_MACHINE") or socket.gethostname() or "unknown")
 
 
 def _where(**filters: Any) -> tuple[str, tuple[Any, ...]]:

@@ -197,7 +197,10 @@ def attach_ledger(session: Session, *, path: str | Path | None = None) -> Ledger
             return None
         path = default_path(session.env)
     try:
-        ledger = Ledger(path)
+        from realcost_agent.agent.ledger import identity
+
+        # The writer's identity stamps its rows (user, machine: the team ledger's columns).
+        ledger = Ledger(path, identity=identity(session.env))
     except (OSError, sqlite3.Error, LedgerError) as exc:
         session.emit(ev.Warning(f"the cost ledger at {path} cannot be opened ({exc}); "
                                 "this session is not recorded"))
