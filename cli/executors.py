@@ -166,7 +166,11 @@ def _remote_cell(fn: CellFn, cell: Cell) -> dict[str, Any]:
     payload = dict(cell.payload)
     bundle = payload.pop("bundle", None)
     if bundle is not None:
-        base = Path(tempfile.mkdtemp(prefix=f"agent-cell-{cell.slug}-"))
+        # Kept for inspection like a local worktree; AGENT_CELL_DIR says where (default: tmp).
+        cells_dir = os.environ.get("AGENT_CELL_DIR") or None
+        if cells_dir:
+            os.makedirs(cells_dir, exist_ok=True)
+        base = Path(tempfile.mkdtemp(prefix=f"agent-cell-{cell.slug}-", dir=cells_dir))
         (base / "repo.bundle").write_bytes(bundle)
         from realcost_agent.tools.gitsafe import run_git
 
