@@ -76,8 +76,10 @@ class PgServer:
                                f"{self.log.read_text() if self.log.exists() else ''}")
         return proc
 
-    def start(self) -> None:
-        opts = f"-k {self.sock} -c listen_addresses='' -c fsync=off -c max_connections=40"
+    def start(self, *, fsync: bool = False) -> None:
+        """fsync off for tests (speed); the bench turns it on, as a real server has it."""
+        opts = (f"-k {self.sock} -c listen_addresses='' -c fsync={'on' if fsync else 'off'}"
+                " -c max_connections=40")
         self._run(find_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts,
                   "-w", "-t", "60", "start")
         self.running = True
