@@ -101,10 +101,21 @@ def ledger_latency(rows: int) -> None:
 async def bench_cell(cell: Cell) -> dict:
     """A fake bake-off cell: the model's latency (sleep), then a CPU-bound check."""
     await asyncio.sleep(cell.payload["wait"])
-    end, n = time.perf_counter() + cell.payload["cpu"], 0
-    while time.perf_counter() < end:
-        n += 1
-    return {"spins": n}
+    return {"spins": spin(cell.payload["spins"])}
+
+
+def spin(n: int) -> int:
+    """A fixed amount of CPU work (not a fixed time: workers sharing a core take longer)."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def calibrate(seconds: float) -> int:
+    n, t = 200_000, time.perf_counter()
+    spin(n)
+    return int(n * seconds / (time.perf_counter() - t))
 
 
 def ray_scaling(cells: int, wait: float, cpu: float) -> None:
@@ -114,7 +125,8 @@ def ray_scaling(cells: int, wait: float, cpu: float) -> None:
         print("ray scaling skipped: Ray is not installed")
         return
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    suite = [Cell(f"t{i % 4}", f"m{i % 2}", 1 + i // 8, {"wait": wait, "cpu": cpu})
+    spins = calibrate(cpu)
+    suite = [Cell(f"t{i % 4}", f"m{i % 2}", 1 + i // 8, {"wait": wait, "spins": spins})
              for i in range(cells)]
     print(f"suite: {cells} cells, each {wait:g} s model wait + {cpu:g} s CPU check "
           f"(serial work {cells * (wait + cpu):.1f} s)")
