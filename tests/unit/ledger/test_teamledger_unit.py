@@ -108,3 +108,12 @@ def test_an_unreachable_team_ledger_never_blocks_the_writer(tmp_path: Path) -> N
     assert sender.close(timeout=10) is False  # unhealthy: close does not wait on it
     assert tl.pending(lg.conn) == 50
     assert warnings and SECRET not in warnings[0] and SECRET not in (sender.last_error or "")
+
+
+def test_commands_never_get_the_ledger_url() -> None:
+    """The URL may carry a password in its query (password=...), which no value shape catches:
+    the variable itself is kept from every command the agent runs."""
+    from realcost_agent.tools.childenv import scrubbed_env
+
+    env = scrubbed_env({"PATH": "/bin", "AGENT_LEDGER_URL": f"postgresql://h/db?password={SECRET}"})
+    assert "AGENT_LEDGER_URL" not in env and env["PATH"] == "/bin"
