@@ -191,7 +191,9 @@ async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnin
     out_dir.mkdir(parents=True)
     wt.ensure_excluded(root)
     ledger_path = None if settings.ledger else out_dir / "ledger.sqlite3"
-    cells = _cells(spec, settings, root, run_id, commit, out_dir, ledger_path, executor.name)
+    cells = make_cells([("task", spec)], spec["models"], 1, settings=settings, root=root,
+                       run_id=run_id, commit=commit, out_dir=out_dir, ledger_path=ledger_path,
+                       executor=executor.name)
     if executor.name == "local":
         err.write(f"compare {run_id}: {len(cells)} worktree(s) at {commit[:12]} under "
                   f"{root / wt.WORKTREES / run_id}\n")
@@ -234,17 +236,28 @@ async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnin
 _CTX: dict[str, Any] = {"err": sys.stderr, "interrupts": []}
 
 
-def _cells(spec: dict[str, Any], settings: Any, root: Path, run_id: str, commit: str,
-           out_dir: Path, ledger_path: Path | None, executor: str) -> list[Any]:
-    """One cell per model (task "task", repeat 1): a local cell's worktree is made here, a
-    remote one's by its worker from a bundle of the commit (cli/executors.py)."""
+def make_cells(tasks: list[tuple[str, dict[str, Any]]], models: Sequence[str], repeat: int, *,
+               settings: Any, root: Path, run_id: str, commit: str, out_dir: Path,
+               ledger_path: Path | None, executor: str) -> list[Any]:
+    """One cell per (task, model, repeat); each task is (name, spec) with spec as `_spec` makes
+    it (prompt, check, max_followups, ...). A local cell's worktree is made here (named by the
+    model alone for a single task run once, as before), a remote one's by its worker from a
+    bundle of the commit (cli/executors.py). A suite runner passes its tasks and --repeat here
+    and runs the cells with executors.run_cells(cells, compare_cell, executor)."""
     from realcost_agent.cli.executors import Cell
 
-    base = {"spec": spec, "settings": settings, "commit": commit, "out_dir": str(out_dir),
+    base = {"settings": settings, "commit": commit, "out_dir": str(out_dir),
             "ledger": str(ledger_path) if ledger_path else None}
+    single = len(tasks) == 1 and repeat == 1
+    cells = [Cell(name, m, r, {**base, "spec": spec})
+             for name, spec in tasks for m in models for r in range(1, repeat + 1)]
     if executor == "local":
-        return [Cell("task", m, 1, {**base, "worktree": str(wt.add(root, run_id, m, commit))})
-                for m in spec["models"]]
+        out = []
+        for c in cells:
+            path = wt.add(root, run_id, c.model if single else c.slug, commit)
+            out.append(Cell(c.task, c.model, c.repeat, {**c.payload, "worktree": str(path),
+                                                         "log": None if single else c.slug}))
+        return out
     bundle = out_dir / "repo.bundle"
     from realcost_agent.tools.gitsafe import run_git
 
@@ -252,7 +265,8 @@ def _cells(spec: dict[str, Any], settings: Any, root: Path, run_id: str, commit:
     if proc.returncode != 0:
         raise UsageError(f"cannot bundle the repository for the workers: {proc.stderr.strip()}")
     data = bundle.read_bytes()
-    return [Cell("task", m, 1, {**base, "bundle": data}) for m in spec["models"]]
+    return [Cell(c.task, c.model, c.repeat, {**c.payload, "bundle": data,
+                                              "log": None if single else c.slug}) for c in cells]
 
 
 async def compare_cell(cell: Any) -> dict[str, Any]:
@@ -260,7 +274,7 @@ async def compare_cell(cell: Any) -> dict[str, Any]:
     p = cell.payload
     result = await _run_model(cell.model, Path(p["worktree"]), p["spec"], p["settings"],
                               Path(p["out_dir"]), Path(p["ledger"]) if p["ledger"] else None,
-                              _CTX["err"], _CTX["interrupts"])
+                              _CTX["err"], _CTX["interrupts"], log_name=p.get("log"))
     if p.get("remote"):  # what stays on the worker comes back: diffstat, the ledger's rows
         from realcost_agent.agent.ledger import Ledger
         from realcost_agent.agent.teamledger import export_rows
@@ -327,7 +341,8 @@ class _Interruptible:
 
 
 async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any, out_dir: Path,
-                     ledger_path: Path | None, err: TextIO, interrupts: list[Any]) -> dict[str, Any]:
+                     ledger_path: Path | None, err: TextIO, interrupts: list[Any],
+                     log_name: str | None = None) -> dict[str, Any]:
     from realcost_agent.agent.config import ConfigError
     from realcost_agent.cli.driver import Driver, Outcome
     from realcost_agent.agent.recorder import attach_ledger
@@ -351,7 +366,7 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
         result["error"] = str(exc)
         return result
     recorder = attach_ledger(session, path=ledger_path)
-    log = (out_dir / f"{wt.slug(model)}.events.jsonl").open("w", encoding="utf-8")
+    log = (out_dir / f"{log_name or wt.slug(model)}.events.jsonl").open("w", encoding="utf-8")
 
     def on_event(event: ev.Event) -> None:
         log.write(json.dumps(ev.to_dict(event), ensure_ascii=False) + "\n")

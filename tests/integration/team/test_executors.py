@@ -88,3 +88,21 @@ def test_make_executor_rejects_bad_choices() -> None:
         make_executor("local", address="auto")
     with pytest.raises(ValueError):
         make_executor("local", jobs=0)
+
+
+def test_make_cells_gives_each_suite_cell_its_own_worktree_and_log(tmp_path: Path) -> None:
+    """The call a suite runner makes: (task, spec) pairs x models x repeats, one worktree each."""
+    from agentproc import make_repo
+    from realcost_agent.agent import worktrees as wt
+    from realcost_agent.cli.compare import make_cells
+
+    root = make_repo(tmp_path / "proj", {"a.txt": "a\n"})
+    commit = wt.head_commit(root)
+    tasks = [("fix-a", {"prompt": "a"}), ("fix-b", {"prompt": "b"})]
+    cells = make_cells(tasks, ["m1", "m2"], 2, settings=None, root=root, run_id="r1",
+                       commit=commit, out_dir=tmp_path / "out", ledger_path=None, executor="local")
+    assert [c.key for c in cells][:3] == ["fix-a/m1/1", "fix-a/m1/2", "fix-a/m2/1"]
+    assert len({c.payload["worktree"] for c in cells}) == len(cells) == 8
+    assert len({c.payload["log"] for c in cells}) == 8
+    assert all(Path(c.payload["worktree"], "a.txt").exists() for c in cells)
+    assert cells[-1].payload["spec"] == {"prompt": "b"}
