@@ -200,10 +200,11 @@ async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnin
     else:
         err.write(f"compare {run_id}: {len(cells)} cell(s) at {commit[:12]} on Ray, each in its "
                   "own worktree on its worker\n")
-    interrupts: list[Any] = _CTX["interrupts"]
-    _CTX["err"] = err
+    interrupts: list[Any] = []
+    _CTX.update(err=err, interrupts=interrupts)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Ctrl-C interrupts local sessions; with Ray it stops the driver (and its local cluster).
+    for sig in (signal.SIGINT, signal.SIGTERM) if executor.name == "local" else ():
         try:
             loop.add_signal_handler(sig, lambda: [s.submit_interrupt() for s in interrupts])
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
@@ -215,7 +216,7 @@ async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnin
                           warnings)
     except RuntimeError as exc:  # the executor could not start (Ray missing, no cluster)
         raise UsageError(str(exc)) from None
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM) if executor.name == "local" else ():
         try:
             loop.remove_signal_handler(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover
