@@ -111,10 +111,14 @@ class RayExecutor:
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
                                       "configure_logging": False}
-            if self.address:
-                ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(num_cpus=self.num_cpus, **kwargs)
+            try:
+                if self.address:
+                    ray.init(address=self.address, **kwargs)
+                else:
+                    ray.init(num_cpus=self.num_cpus, **kwargs)
+            except Exception as exc:  # no cluster at that address, a bad address, ...
+                where = self.address or "a local cluster"
+                raise RuntimeError(f"cannot start Ray on {where}: {exc}") from None
         return ray
 
     async def run(self, cells: Sequence[Cell], fn: CellFn) -> list[CellResult]:

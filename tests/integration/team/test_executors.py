@@ -106,3 +106,26 @@ def test_make_cells_gives_each_suite_cell_its_own_worktree_and_log(tmp_path: Pat
     assert len({c.payload["log"] for c in cells}) == 8
     assert all(Path(c.payload["worktree"], "a.txt").exists() for c in cells)
     assert cells[-1].payload["spec"] == {"prompt": "b"}
+
+
+def test_compare_reports_a_retried_cell_and_keeps_a_failed_one(tmp_path: Path) -> None:
+    """What the page gets from the executor: a warning for a cell that needed a second attempt,
+    and a row with the error for one that failed both (never a missing row)."""
+    from realcost_agent.agent.config import Settings
+    from realcost_agent.cli.compare import _gather
+    from realcost_agent.cli.executors import CellResult
+
+    ok = {"model": "m1", "worktree": "/w", "session_id": None, "task_id": None, "error": None,
+          "reason": "done", "checks": 0, "check_passed": None, "followups": 0, "files_changed": [],
+          "api_cost": 0.0, "unpriced_calls": 0, "requests": 1, "input_tokens": 1,
+          "output_tokens": 1, "wall_ms": 1.0}
+    cells = [CellResult(Cell("task", "m1"), value=ok, attempts=2,
+                        failures=["worker lost (WorkerCrashedError): died"]),
+             CellResult(Cell("task", "m2"), error="RuntimeError: boom", attempts=2,
+                        failures=["RuntimeError: boom", "RuntimeError: boom"])]
+    warnings: list[str] = []
+    rows = _gather(cells, Settings(ledger=False), tmp_path / "l.sqlite3", warnings)
+    assert [r["model"] for r in rows] == ["m1", "m2"]
+    assert rows[0]["attempts"] == 2 and rows[0]["error"] is None
+    assert rows[1]["error"] == "RuntimeError: boom (after 2 attempts)"
+    assert warnings == ["task/m1/1: attempt 1 failed (worker lost (WorkerCrashedError): died); run again"]
