@@ -126,7 +126,16 @@ class RayExecutor:
         remote = ray.remote(num_cpus=1, max_retries=0)(_remote_cell)  # retries are ours: reported
         results = [CellResult(c, where="ray") for c in cells]
         started = {i: time.monotonic() for i in range(len(cells))}
-        pending = {remote.remote(fn, c): i for i, c in enumerate(cells)}
+        # The repository bundle goes into the object store once, not once per cell.
+        stored: dict[int, Any] = {}
+        sent: list[tuple[Cell, Any]] = []
+        for c in cells:
+            data = c.payload.get("bundle")
+            if data is not None and id(data) not in stored:
+                stored[id(data)] = ray.put(data)
+            light = dataclasses.replace(c, payload={k: v for k, v in c.payload.items() if k != "bundle"})
+            sent.append((light, None if data is None else stored[id(data)]))
+        pending = {remote.remote(fn, *sent[i]): i for i in range(len(cells))}
         for r in results:
             r.attempts = 1
         while pending:
@@ -144,7 +153,7 @@ class RayExecutor:
                     r.failures.append(r.error)
                     if r.attempts <= RETRIES:
                         r.attempts += 1
-                        pending[remote.remote(fn, r.cell)] = i
+                        pending[remote.remote(fn, *sent[i])] = i
                     else:
                         r.wall_ms = (time.monotonic() - started[i]) * 1000
         return results
@@ -163,12 +172,11 @@ def _ray_error(exc: BaseException) -> str:
     return f"{kind}: {text[:300]}"
 
 
-def _remote_cell(fn: CellFn, cell: Cell) -> dict[str, Any]:
+def _remote_cell(fn: CellFn, cell: Cell, bundle: bytes | None = None) -> dict[str, Any]:
     """In a Ray worker: the cell's own worktree (from the bundle) and ledger, then the cell."""
     import socket
 
     payload = dict(cell.payload)
-    bundle = payload.pop("bundle", None)
     if bundle is not None:
         # Kept for inspection like a local worktree; AGENT_CELL_DIR says where (default: tmp).
         cells_dir = os.environ.get("AGENT_CELL_DIR") or None
