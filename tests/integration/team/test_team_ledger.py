@@ -248,3 +248,17 @@ def test_the_real_agent_sends_its_rows_to_the_team_ledger(url: str, tmp_path: Pa
         tasks = conn.execute("SELECT user_name, status FROM tasks").fetchall()
     assert rows == [("frank", "ci-box", 100)]
     assert tasks and tasks[0][0] == "frank"
+
+
+def test_two_sessions_sending_from_one_ledger_count_each_row_once(url: str, tmp_path: Path) -> None:
+    """Two agents on one machine share the local ledger, so two senders race for the same
+    pending rows: the uid key makes the loser's copy a no-op."""
+    lg = Ledger(tmp_path / "l.sqlite3")
+    senders = [tl.Sender(lg.path, url, interval=0.01).start() for _ in range(2)]
+    for seq in range(1, 21):
+        write_task(lg, "s1", seq, calls=3, cost=0.01)
+    wait_until(lambda: tl.pending(lg.conn) == 0)
+    for sender in senders:
+        sender.close(timeout=30)
+    counts = remote_counts(url)
+    assert counts["tasks"] == (20, 20) and counts["calls"] == (60, 60)
