@@ -82,6 +82,10 @@ class Settings:
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     # Record sessions, tasks and calls in the cost ledger (data_dir()/ledger.sqlite3).
     ledger: bool = True
+    # A shared team ledger ("postgresql://user:pass@host/db"): rows go to the local ledger first
+    # and a background sender copies them there (agent/teamledger.py). From the user's config
+    # or AGENT_LEDGER_URL only, never from a project (agent/trust.py USER_ONLY).
+    ledger_url: str | None = None
     # A command run after the agent says it is done (None: the "## Check" block of AGENTS.md,
     # if any; "": no check). On failure the agent gets its output as a follow-up.
     check: str | None = None
@@ -136,6 +140,7 @@ _ENV = {
     "AGENT_APPROVAL": "approval",
     "AGENT_HOURLY_RATE": "hourly_rate",
     "AGENT_LEDGER": "ledger",
+    "AGENT_LEDGER_URL": "ledger_url",
     "AGENT_SANDBOX": "sandbox",
     "AGENT_REPO_MAP_TOKENS": "repo_map_tokens",
     "AGENT_CHECK": "check",
@@ -315,6 +320,13 @@ def load_settings(
         warnings.append(f"{project_path}: `{key}` looks like an API key setting and is ignored: "
                         "keys are read from the environment only")
         del project[key]
+    from realcost_agent.agent.trust import USER_ONLY
+
+    for key in [k for k in project if k.replace("-", "_") in USER_ONLY]:
+        # Where the user's rows (and credentials) go is the user's call alone, trusted or not.
+        warnings.append(f"{project_path}: `{key}` is ignored: it can only be set in your own "
+                        f"config ({user_path}) or the environment")
+        del project[key]
     applied, agents_check, outcome = gate_project(root, project, settings, env, trust)
     from realcost_agent.agent.trust import loosened_limits
 
@@ -364,6 +376,12 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('debug_idle_cap_minutes')}: debug_idle_cap_minutes must be positive")
     if settings.stream_idle_timeout <= 0:
         raise ConfigError(f"{where('stream_idle_timeout')}: stream_idle_timeout must be positive")
+    if settings.ledger_url:
+        from realcost_agent.agent.teamledger import check_url
+
+        problem = check_url(settings.ledger_url)
+        if problem:
+            raise ConfigError(f"{where('ledger_url')}: {problem}")
     if settings.call_timeout <= 0:
         raise ConfigError(f"{where('call_timeout')}: call_timeout must be positive")
     if settings.max_response_bytes < 1_000:

@@ -21,6 +21,58 @@ from realcost_agent.agent.route_stats import STATEMENTS as ROUTE_STATS
 
 Migration = tuple[str, ...]  # statements, run in one transaction
 
+
+class Local(str):
+    """A statement for the local SQLite ledger only (its sync bookkeeping: triggers, backfills,
+    the outbox marks); the shared PostgreSQL ledger (agent/teamledger.py) skips it."""
+
+
+# Every table, in the order rows are sent to a shared ledger (parents first).
+TABLES = ("sessions", "tasks", "calls", "debug_corrections", "prompts", "routes", "checks",
+          "cache_switches")
+MUTABLE = ("sessions", "tasks")  # updated after insert: each update raises `rev`
+TASK_LINKED = ("calls", "debug_corrections", "prompts", "routes", "checks", "cache_switches")
+
+
+def _v7() -> Migration:
+    """Team rows: a random uid per row (the shared ledger's key: a resent row is ignored, so a
+    crash between sending and marking never doubles it), who wrote it (user, machine), a
+    revision that each update raises, and the revision last sent (`synced_rev`: the outbox,
+    a row is pending while synced_rev < rev). Triggers fill these, so no write path changes."""
+    out: list[str] = [Local("CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT)")]
+    for t in TABLES:
+        out += [f"ALTER TABLE {t} ADD COLUMN uid TEXT", f"ALTER TABLE {t} ADD COLUMN user_name TEXT",
+                f"ALTER TABLE {t} ADD COLUMN machine TEXT",
+                f"ALTER TABLE {t} ADD COLUMN rev INTEGER NOT NULL DEFAULT 1",
+                Local(f"ALTER TABLE {t} ADD COLUMN synced_rev INTEGER")]
+        if t in TASK_LINKED:
+            out.append(f"ALTER TABLE {t} ADD COLUMN task_uid TEXT")
+        out.append(Local(f"UPDATE {t} SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL"))
+    for t in TABLES:
+        link = ""
+        if t in TASK_LINKED:
+            out.append(Local(f"UPDATE {t} SET task_uid = (SELECT uid FROM tasks WHERE tasks.id ="
+                             f" {t}.task_id) WHERE task_id IS NOT NULL"))
+            link = ", task_uid = (SELECT uid FROM tasks WHERE tasks.id = NEW.task_id)"
+        out += [
+            f"CREATE UNIQUE INDEX {t}_uid ON {t}(uid)",
+            Local(f"CREATE INDEX {t}_pending ON {t}(uid) WHERE synced_rev IS NULL OR synced_rev < rev"),
+            Local(f"""CREATE TRIGGER {t}_stamp AFTER INSERT ON {t} WHEN NEW.uid IS NULL BEGIN
+                UPDATE {t} SET uid = lower(hex(randomblob(16))),
+                  user_name = COALESCE(NEW.user_name, (SELECT value FROM ledger_meta WHERE key = 'user')),
+                  machine = COALESCE(NEW.machine, (SELECT value FROM ledger_meta WHERE key = 'machine')){link}
+                WHERE rowid = NEW.rowid;
+            END"""),
+        ]
+    for t in MUTABLE:
+        # Marking a row sent changes only synced_rev, so it does not count as an update.
+        out.append(Local(f"""CREATE TRIGGER {t}_rev AFTER UPDATE ON {t}
+            WHEN OLD.uid IS NOT NULL AND NEW.rev = OLD.rev AND NEW.synced_rev IS OLD.synced_rev BEGIN
+                UPDATE {t} SET rev = rev + 1 WHERE rowid = NEW.rowid;
+            END"""))
+    return tuple(out)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # v1: the three record types.
     (
@@ -162,7 +214,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE tasks ADD COLUMN named_files INTEGER",
         "ALTER TABLE tasks ADD COLUMN api_cost REAL",
         # The router's aggregate, kept by triggers (agent/route_stats.py).
-        *ROUTE_STATS,
+        # The router's local aggregate: not shared (the team ledger has the rows it sums).
+        *(Local(s) for s in ROUTE_STATS),
         """CREATE TABLE cache_switches (
             id INTEGER PRIMARY KEY,
             task_id INTEGER NOT NULL REFERENCES tasks(id),
@@ -174,6 +227,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX cache_switches_task ON cache_switches(task_id)",
     ),
+    # v7: rows a team can share (see _v7).
+    _v7(),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -198,7 +253,8 @@ def default_path(env: Any = None) -> Path:
 
 
 class Ledger:
-    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS,
+                 identity: tuple[str, str] | None = None) -> None:
         self.path = str(path)
         self._call_columns: set[str] | None = None  # read once, after migrations
         if self.path != ":memory:":
@@ -209,7 +265,10 @@ class Ledger:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        before = self.version
         self._migrate(migrations)
+        if len(migrations) >= 6:  # who writes the rows (agent/teamledger.py)
+            self._stamp_identity(identity, backfill=before < 6)
 
     # -- schema ------------------------------------------------------------------------------
     @property
@@ -248,6 +307,24 @@ class Ledger:
 
     def close(self) -> None:
         self.conn.close()
+
+    def _stamp_identity(self, identity: tuple[str, str] | None, *, backfill: bool) -> None:
+        """The insert triggers stamp new rows with ledger_meta's user and machine. A writer
+        passes its identity; a reader (a report, the team sender) keeps the one recorded, so
+        only a fresh ledger takes the default. Rows from before v7 get it once."""
+        have = dict(self.conn.execute("SELECT key, value FROM ledger_meta").fetchall())
+        if identity is None and "user" in have and "machine" in have:
+            identity = (have["user"], have["machine"])
+        self.user, self.machine = identity or _identity()
+        if have == {"user": self.user, "machine": self.machine} and not backfill:
+            return
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)",
+                             [("user", self.user), ("machine", self.machine)])
+            if backfill:
+                for t in TABLES:
+                    conn.execute(f"UPDATE {t} SET user_name = ?, machine = ? WHERE user_name IS NULL",
+                                 (self.user, self.machine))
 
     # -- writes (each one committed before returning) ----------------------------------------
     def add_session(
@@ -462,6 +539,27 @@ class Ledger:
               (SELECT p.text FROM prompts p WHERE p.task_id = t.id ORDER BY p.id LIMIT 1) AS prompt
             FROM tasks t{where} ORDER BY t.started_at DESC, t.id DESC LIMIT ?"""
         return [dict(r) for r in self.conn.execute(sql, (*args, limit))]
+
+
+def identity(env: Any = None) -> tuple[str, str]:
+    """What a writer passes as Ledger(identity=...): see _identity."""
+    return _identity(env)
+
+
+def _identity(env: Any = None) -> tuple[str, str]:
+    """(user, machine) for new rows: AGENT_LEDGER_USER / AGENT_LEDGER_MACHINE, else the login
+    name and the host name."""
+    import getpass
+    import os
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    env = os.environ if env is None else env
+    return (env.get("AGENT_LEDGER_USER") or user,
+            env.get("AGENT_LEDGER_MACHINE") or socket.gethostname() or "unknown")
 
 
 def _where(**filters: Any) -> tuple[str, tuple[Any, ...]]:

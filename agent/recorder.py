@@ -57,6 +57,7 @@ class LedgerRecorder:
         self._task_commit: dict[int, str | None] = {}
         self._session_corrections: dict[int, float] = {}  # ledger task id -> last value seen
         self._turn_task: dict[str, int] = {}  # turn id -> ledger task id
+        self.sender: Any = None  # agent.teamledger.Sender when ledger_url is set
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.SessionStarted: self._session_started,
             ev.TaskUpdated: self._task_updated,
@@ -88,6 +89,8 @@ class LedgerRecorder:
 
     def close(self) -> None:
         self.ledger.close()
+        if self.sender is not None:  # team ledger: one last round if it is reachable
+            self.sender.close()
 
     # -- handlers ----------------------------------------------------------------------------
     def _session_started(self, e: ev.SessionStarted) -> None:
@@ -212,11 +215,31 @@ def attach_ledger(session: Session, *, path: str | Path | None = None) -> Ledger
             return None
         path = default_path(session.env)
     try:
-        ledger = Ledger(path)
+        from realcost_agent.agent.ledger import identity
+
+        # The writer's identity stamps its rows (user, machine: the team ledger's columns).
+        ledger = Ledger(path, identity=identity(session.env))
     except (OSError, sqlite3.Error, LedgerError) as exc:
         session.emit(ev.Warning(f"the cost ledger at {path} cannot be opened ({exc}); "
                                 "this session is not recorded"))
         return None
     recorder = LedgerRecorder(ledger, session.settings, interactive=session.interactive)
     session.add_listener(recorder)
+    url = getattr(session.settings, "ledger_url", None)
+    if url and path == default_path(session.env):
+        # The shared team ledger: a background sender copies this ledger's rows to it.
+        import asyncio
+
+        from realcost_agent.agent.teamledger import Sender
+
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+
+        def warn(message: str) -> None:  # from the sender's thread: into the session's loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(session.emit, ev.Warning(message))
+
+        recorder.sender = Sender(path, url, on_warning=warn).start()
     return recorder

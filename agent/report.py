@@ -33,7 +33,9 @@ from realcost_agent.agent.report_route import SCHEMA_PROPERTIES as _ROUTE_PROPER
 from realcost_agent.agent.report_route import sections as route_sections
 
 REPORT_VERSION = 1
-GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project"}
+GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project",
+             # who and where (ledger v6; the team ledger's reports: agent/teamledger.py)
+             "user": "t.user_name", "machine": "t.machine"}
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}

@@ -65,6 +65,11 @@ NEEDS_TRUST = frozenset({
     "mcp_servers",                       # MCP servers: programs started, URLs contacted
 })
 
+# Never from a project, trusted or not: where the user's own records (and the credentials in
+# the URL) go. Only the user's config or the environment sets them; config.py drops them from a
+# project's file with a warning.
+USER_ONLY = frozenset({"ledger_url"})
+
 # Keys kept for features to come: none now (hooks and MCP servers are real settings that need
 # trust). A reserved key is refused from a project and warned about from the user's config.
 RESERVED: frozenset[str] = frozenset()
@@ -266,7 +271,8 @@ def _gated(key: str) -> bool:
     import dataclasses
 
     known = {f.name for f in dataclasses.fields(Settings)} - _NOT_SETTINGS
-    return key in RESERVED or key in NEEDS_TRUST or (key in known and needs_trust(key))
+    return (key in RESERVED or key in NEEDS_TRUST or key in USER_ONLY
+            or (key in known and needs_trust(key)))
 
 
 def gate_project(root: Path, project: Mapping[str, Any], settings: Any,

@@ -80,7 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug-minutes-per-followup", type=float, metavar="MIN",
                    help="developer minutes each follow-up stands for (default 0)")
     p.add_argument("--hourly-rate", type=float, metavar="USD", help="price debug time at this rate")
-    p.add_argument("--parallel", action="store_true", default=None, help="run the models at once")
+    p.add_argument("--parallel", action="store_true", default=None,
+                   help="run the models at once (--jobs with one job per model)")
+    p.add_argument("--jobs", type=int, metavar="N", help="cells run at once by --executor local")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where each (task, model, repeat) cell runs: this process (default) or "
+                   "Ray tasks, each with its own worktree and ledger on its worker")
+    p.add_argument("--address", metavar="ADDR",
+                   help="--executor ray: the cluster (auto, ray://head:10001); default: a local one")
     p.add_argument("--max-steps", type=int, help="model calls per turn")
     p.add_argument("--max-cost", type=float, help="USD per turn")
     p.add_argument("--max-time", type=float, help="seconds per turn")
@@ -113,8 +120,15 @@ def main(argv: Sequence[str]) -> int:
             return _rebuild(root, args.report, args.hourly_rate)
         spec = _spec(args)
         settings, warnings = _settings(args, root)
+        from realcost_agent.cli.executors import make_executor
+
+        jobs = args.jobs or (len(spec["models"]) if spec["parallel"] else 1)
+        try:
+            executor = make_executor(args.executor, jobs=jobs, address=args.address)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         return asyncio.run(run_compare(spec, settings, root, warnings=warnings, err=err,
-                                       hourly_rate=args.hourly_rate))
+                                       hourly_rate=args.hourly_rate, executor=executor))
     except (UsageError, wt.WorktreeError) as exc:
         err.write(f"agent compare: error: {exc}\n")
         return EXIT_USAGE
@@ -163,7 +177,10 @@ def _preflight(models: list[str], settings: Any) -> None:
 
 
 async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnings: list[str],
-                      err: TextIO, hourly_rate: float | None = None) -> int:
+                      err: TextIO, hourly_rate: float | None = None, executor: Any = None) -> int:
+    from realcost_agent.cli.executors import LocalExecutor
+
+    executor = executor or LocalExecutor(len(spec["models"]) if spec["parallel"] else 1)
     _preflight(spec["models"], settings)
     commit = wt.head_commit(root)
     dirty = wt.dirty_files(root)
@@ -179,36 +196,144 @@ async def run_compare(spec: dict[str, Any], settings: Any, root: Path, *, warnin
     out_dir.mkdir(parents=True)
     wt.ensure_excluded(root)
     ledger_path = None if settings.ledger else out_dir / "ledger.sqlite3"
-    paths = {m: wt.add(root, run_id, m, commit) for m in spec["models"]}
-    err.write(f"compare {run_id}: {len(paths)} worktree(s) at {commit[:12]} under "
-              f"{root / wt.WORKTREES / run_id}\n")
+    cells = make_cells([("task", spec)], spec["models"], 1, settings=settings, root=root,
+                       run_id=run_id, commit=commit, out_dir=out_dir, ledger_path=ledger_path,
+                       executor=executor.name)
+    if executor.name == "local":
+        err.write(f"compare {run_id}: {len(cells)} worktree(s) at {commit[:12]} under "
+                  f"{root / wt.WORKTREES / run_id}\n")
+    else:
+        err.write(f"compare {run_id}: {len(cells)} cell(s) at {commit[:12]} on Ray, each in its "
+                  "own worktree on its worker\n")
     interrupts: list[Any] = []
+    _CTX.update(err=err, interrupts=interrupts)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Ctrl-C interrupts local sessions; with Ray it stops the driver (and its local cluster).
+    for sig in (signal.SIGINT, signal.SIGTERM) if executor.name == "local" else ():
         try:
             loop.add_signal_handler(sig, lambda: [s.submit_interrupt() for s in interrupts])
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
             pass
-    jobs = [_run_model(m, paths[m], spec, settings, out_dir, ledger_path, err, interrupts)
-            for m in spec["models"]]
-    if spec["parallel"]:
-        results = list(await asyncio.gather(*jobs))
-    else:
-        results = [await job for job in jobs]
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    from realcost_agent.cli.executors import run_cells
+
+    try:
+        results = _gather(await run_cells(cells, compare_cell, executor), settings, ledger_path,
+                          warnings)
+    except RuntimeError as exc:  # the executor could not start (Ray missing, no cluster)
+        raise UsageError(str(exc)) from None
+    for sig in (signal.SIGINT, signal.SIGTERM) if executor.name == "local" else ():
         try:
             loop.remove_signal_handler(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover
             pass
     for r in results:
-        r["diffstat"] = wt.diffstat(Path(r["worktree"]), commit)
-    run = {**spec, "run_id": run_id, "root": str(root), "commit": commit, "results": results,
+        if "diffstat" not in r:  # a remote cell's comes from its worker
+            r["diffstat"] = wt.diffstat(Path(r["worktree"]), commit) if not r["error"] else ""
+    run = {**spec, "executor": executor.name, "run_id": run_id, "root": str(root), "commit": commit, "results": results,
            "warnings": warnings, "ledger": str(ledger_path) if ledger_path else None}
     written = _write(root, run, hourly_rate)
     _summary(run, err)
     err.write(f"comparison: {written['md']}\n            {written['html']}\n"
               f"worktrees kept for inspection; `agent compare --clean {run_id}` removes them\n")
     return EXIT_FAILED if all(r["error"] for r in results) else EXIT_OK
+
+
+# This process's stderr and the sessions Ctrl-C interrupts (a Ray worker has its own, unused).
+_CTX: dict[str, Any] = {"err": sys.stderr, "interrupts": []}
+
+
+def make_cells(tasks: list[tuple[str, dict[str, Any]]], models: Sequence[str], repeat: int, *,
+               settings: Any, root: Path, run_id: str, commit: str, out_dir: Path,
+               ledger_path: Path | None, executor: str) -> list[Any]:
+    """One cell per (task, model, repeat); each task is (name, spec) with spec as `_spec` makes
+    it (prompt, check, max_followups, ...). A local cell's worktree is made here (named by the
+    model alone for a single task run once, as before), a remote one's by its worker from a
+    bundle of the commit (cli/executors.py). A suite runner passes its tasks and --repeat here
+    and runs the cells with executors.run_cells(cells, compare_cell, executor)."""
+    from realcost_agent.cli.executors import Cell
+
+    base = {"settings": settings, "commit": commit, "out_dir": str(out_dir),
+            "ledger": str(ledger_path) if ledger_path else None}
+    single = len(tasks) == 1 and repeat == 1
+    cells = [Cell(name, m, r, {**base, "spec": spec})
+             for name, spec in tasks for m in models for r in range(1, repeat + 1)]
+    if executor == "local":
+        out = []
+        for c in cells:
+            path = wt.add(root, run_id, c.model if single else c.slug, commit)
+            out.append(Cell(c.task, c.model, c.repeat, {**c.payload, "worktree": str(path),
+                                                         "log": None if single else c.slug}))
+        return out
+    bundle = out_dir / "repo.bundle"
+    from realcost_agent.tools.gitsafe import run_git
+
+    proc = run_git(root, "bundle", "create", str(bundle), "HEAD", timeout=300)
+    if proc.returncode != 0:
+        raise UsageError(f"cannot bundle the repository for the workers: {proc.stderr.strip()}")
+    data = bundle.read_bytes()
+    return [Cell(c.task, c.model, c.repeat, {**c.payload, "bundle": data,
+                                              "log": None if single else c.slug}) for c in cells]
+
+
+async def compare_cell(cell: Any) -> dict[str, Any]:
+    """One cell of `agent compare` (run by cli/executors.py, here or in a Ray worker)."""
+    p = cell.payload
+    result = await _run_model(cell.model, Path(p["worktree"]), p["spec"], p["settings"],
+                              Path(p["out_dir"]), Path(p["ledger"]) if p["ledger"] else None,
+                              _CTX["err"], _CTX["interrupts"], log_name=p.get("log"))
+    if p.get("remote"):  # what stays on the worker comes back: diffstat, the ledger's rows
+        from realcost_agent.agent.ledger import Ledger
+        from realcost_agent.agent.teamledger import export_rows
+
+        result["diffstat"] = wt.diffstat(Path(result["worktree"]), p["commit"])
+        ledger = Ledger(p["ledger"])
+        try:
+            result["rows"] = export_rows(ledger, [result["session_id"]] if result["session_id"] else [])
+        finally:
+            ledger.close()
+    return result
+
+
+def _gather(cells: list[Any], settings: Any, ledger_path: Path | None,
+            warnings: list[str]) -> list[dict[str, Any]]:
+    """Each cell's result; a remote cell's ledger rows are loaded into this run's ledger (so
+    the report is built as for a local run) and a retried or failed cell is reported."""
+    from realcost_agent.agent.ledger import Ledger, default_path
+    from realcost_agent.agent.teamledger import load_rows
+
+    results = []
+    for c in cells:
+        r = c.value
+        if r is None:  # both attempts failed: a row that says so, never a missing one
+            r = {"model": c.cell.model, "worktree": "", "session_id": None, "task_id": None,
+                 "error": f"{c.error} (after {c.attempts} attempts)", "reason": "error",
+                 "checks": 0, "check_passed": None, "followups": 0, "files_changed": [],
+                 "api_cost": 0.0, "unpriced_calls": 0, "requests": 0, "input_tokens": 0,
+                 "output_tokens": 0, "wall_ms": c.wall_ms, "diffstat": ""}
+        elif c.retried:
+            warnings.append(f"{c.cell.key}: attempt 1 failed ({c.failures[0]}); run again")
+        rows = r.pop("rows", None)
+        if rows is not None:
+            r["worktree"] = f"{c.where.split(':')[0]}:{r['worktree']}"
+            ledger = Ledger(ledger_path or default_path())
+            try:
+                load_rows(ledger, rows)
+                found = ledger.conn.execute("SELECT id FROM tasks WHERE session_id = ?",
+                                            (r["session_id"],)).fetchone()
+                r["task_id"] = found[0] if found else None
+            finally:
+                ledger.close()
+        r["cell"], r["attempts"], r["where"] = c.cell.key, c.attempts, c.where
+        results.append(r)
+    if settings.ledger and getattr(settings, "ledger_url", None) and any(
+            c.value and c.where != "local" for c in cells):
+        from realcost_agent.agent.teamledger import TeamLedgerError, push
+
+        try:  # the workers' rows: on to the team ledger now, or by the next run's sender
+            push(default_path(), settings.ledger_url)
+        except (TeamLedgerError, OSError) as exc:
+            warnings.append(str(exc))
+    return results
 
 
 class _Interruptible:
@@ -222,7 +347,8 @@ class _Interruptible:
 
 
 async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any, out_dir: Path,
-                     ledger_path: Path | None, err: TextIO, interrupts: list[Any]) -> dict[str, Any]:
+                     ledger_path: Path | None, err: TextIO, interrupts: list[Any],
+                     log_name: str | None = None) -> dict[str, Any]:
     from realcost_agent.agent.config import ConfigError
     from realcost_agent.cli.driver import Driver, Outcome
     from realcost_agent.agent.recorder import attach_ledger
@@ -247,7 +373,7 @@ async def _run_model(model: str, path: Path, spec: dict[str, Any], settings: Any
         result["error"] = str(exc)
         return result
     recorder = attach_ledger(session, path=ledger_path)
-    log = (out_dir / f"{wt.slug(model)}.events.jsonl").open("w", encoding="utf-8")
+    log = (out_dir / f"{log_name or wt.slug(model)}.events.jsonl").open("w", encoding="utf-8")
 
     def on_event(event: ev.Event) -> None:
         log.write(json.dumps(ev.to_dict(event), ensure_ascii=False) + "\n")

@@ -1,6 +1,7 @@
 """`agent report` and `agent task ...`: the ledger's command-line side.
 
-    agent report [--session ID | --since DATE | --project [PATH] | --all] [--by model]
+    agent report [--session ID | --since DATE | --project [PATH] | --all] [--by model|user|...]
+                 [--local]      with a team ledger_url, --all/--since/--project read the team's
                  [--format terminal|md|json|csv|html] [-o FILE] [--hourly-rate USD]
     agent task list [--limit N] [--project [PATH]]
     agent task debug ID DURATION        +3m adds, 5m sets the total, -90s subtracts
@@ -71,7 +72,39 @@ def build_report_parser() -> argparse.ArgumentParser:
     p.add_argument("--hourly-rate", type=float, metavar="USD",
                    help="price debug time at this rate instead of the rate recorded with each task")
     p.add_argument("--db", metavar="PATH", help="ledger file (default: data dir/ledger.sqlite3)")
+    p.add_argument("--local", action="store_true",
+                   help="this machine's ledger only, even when a team ledger_url is set")
     return p
+
+
+def _team_url(args: argparse.Namespace) -> str | None:
+    """The team ledger to report from: ledger_url (user config or AGENT_LEDGER_URL) for the
+    reports that span sessions (--all, --since, --project), unless --local or --db."""
+    if args.local or args.db or args.session or not (args.all or args.since or args.project):
+        return None
+    from realcost_agent.agent.config import ConfigError, load_settings
+
+    try:
+        return load_settings(Path.cwd(), warnings=[]).ledger_url
+    except ConfigError:
+        return None  # a broken config is reported by the commands that run the agent
+
+
+def _team_report(url: str, args: argparse.Namespace, since: float | None) -> dict[str, Any]:
+    from realcost_agent.agent import teamledger as tl
+
+    try:  # our own pending rows first, so the team report includes them
+        tl.push(_db(None), url)
+    except (tl.TeamLedgerError, LedgerError, OSError) as exc:
+        raise tl.TeamLedgerError(str(exc)) from None
+    memory = tl.team_ledger(url, since=since, project=_project(args.project))
+    try:
+        report = build_report(memory.conn, Scope(since=since, project=_project(args.project),
+                                                 by=args.by, hourly_rate=args.hourly_rate))
+    finally:
+        memory.close()
+    report["warnings"].insert(0, f"team ledger: {tl.redact_url(url)}")
+    return report
 
 
 def main_report(argv: Sequence[str]) -> int:
@@ -81,6 +114,16 @@ def main_report(argv: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"agent report: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    url = _team_url(args)
+    if url:
+        from realcost_agent.agent.teamledger import TeamLedgerError
+
+        try:
+            report = _team_report(url, args, since)
+        except TeamLedgerError as exc:
+            print(f"agent report: {exc} (--local reports this machine's ledger)", file=sys.stderr)
+            return EXIT_FAIL
+        return _emit(report, args)
     try:
         ledger = _open(_db(args.db))
     except (LedgerError, OSError) as exc:
@@ -97,6 +140,10 @@ def main_report(argv: Sequence[str]) -> int:
         report = build_report(ledger.conn, scope)
     finally:
         ledger.close()
+    return _emit(report, args)
+
+
+def _emit(report: dict[str, Any], args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as fh:
             render(report, args.format, fh, width=120)

@@ -29,8 +29,9 @@ _SECRET_VALUE = re.compile(
 
 # Not passed to commands: shell start-up files a non-interactive shell would source (they would
 # make a "read-only" command run code), and the agent's own settings, which name where its data
-# and checkpoints live.
-_NOT_PASSED = frozenset({"BASH_ENV", "ENV", "AGENT_DATA_HOME", "AGENT_CONFIG_HOME"})
+# and checkpoints live, or where its team ledger is (its URL may carry a password).
+_NOT_PASSED = frozenset({"BASH_ENV", "ENV", "AGENT_DATA_HOME", "AGENT_CONFIG_HOME",
+                         "AGENT_LEDGER_URL"})
 
 
 def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -147,3 +147,39 @@ def test_compare_refuses_a_repo_without_commits_and_unknown_keys(tmp_path: Path,
     proc = run_agent(repo, "compare", "x", "--models", "gpt-oss-20b")  # no key, no api base
     assert proc.returncode == 2 and "OPENROUTER_API_KEY" in proc.stderr
     assert not (repo / ".agent").exists()
+
+
+def test_compare_on_ray_gives_the_same_tables(repo: Path, fake_server, tmp_path: Path) -> None:
+    """`--executor ray` (a local Ray): each model's cell clones the commit on its worker, its
+    ledger rows come back into the run's ledger, and the page is built from them as usual."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'realcost-agent[team]')")
+    models = ("gpt-oss-120b", "o4-mini")
+    for model in models:
+        fake_server.add(*SCRIPTS[model], model=model)
+    proc = run_agent(repo, "compare", "add() in calc.py is wrong; make test_calc.py pass",
+                     "--models", ",".join(models), "--max-followups", "2",
+                     "--check", f"{PY} -m pytest -q -p no:cacheprovider test_calc.py",
+                     "--debug-minutes-per-followup", str(MINUTES), "--executor", "ray",
+                     "--api-base", fake_server.url, timeout=300, RAY_AUTH_MODE="disabled",
+                     AGENT_CELL_DIR=str(tmp_path / "cells"))
+    assert proc.returncode == 0, proc.stderr
+    assert fake_server.remaining() == 0
+    (run_dir,) = (repo / ".agent" / "compare").iterdir()
+    data = json.loads((run_dir / "compare.json").read_text())
+    run, report = data["run"], data["report"]
+    assert run["executor"] == "ray"
+    by_model = {r["model"]: r for r in run["results"]}
+    for model in models:
+        r = by_model[model]
+        assert r["error"] is None and r["attempts"] == 1 and r["task_id"]
+        assert (r["followups"], r["check_passed"]) == (FOLLOWUPS[model], PASSED[model])
+        assert r["worktree"].split(":", 1)[1].startswith(str(tmp_path / "cells"))
+        assert "1 file changed" in r["diffstat"]
+    groups = {g["key"]: g for g in report["groups"]}
+    for model in models:
+        turns = SCRIPTS[model]
+        api = sum(expected_cost(PRICES[model], t.prompt_tokens, t.completion_tokens) for t in turns)
+        assert groups[model]["api_cost"] == pytest.approx(api, rel=1e-12)
+        assert groups[model]["followups"] == FOLLOWUPS[model]
+    assert not (repo / ".agent" / "worktrees").exists()  # the worktrees were the workers'
+    assert (repo / "calc.py").read_text() == BUGGY
