@@ -98,16 +98,20 @@ def cprofile(template: Path, work: Path, top: int) -> None:
     stats = pstats.Stats(str(out))
     print(f"\ncprofile: whole headless run, {stats.total_tt:.3f} s of profiled time; top by cumulative:")  # type: ignore[attr-defined]
     _print(stats, "cumulative", top, lambda name: True)
+    ours = lambda path: path.startswith(str(cb.ROOT)) and "/.venv/" not in path  # noqa: E731
+    print("the project's own functions, by cumulative time (imports excluded):")
+    _print(stats, "cumulative", top, lambda path: ours(path), skip_modules=True)
     print("the project's own functions, by own time:")
-    _print(stats, "tottime", top, lambda name: "realcost_agent" in name or "/wt/" in name)
+    _print(stats, "tottime", top, ours)
 
 
-def _print(stats: pstats.Stats, key: str, top: int, keep) -> None:  # noqa: ANN001
+def _print(stats: pstats.Stats, key: str, top: int, keep, skip_modules: bool = False) -> None:  # noqa: ANN001
     entries = stats.stats  # type: ignore[attr-defined]
     col = 3 if key == "cumulative" else 2
-    rows = sorted(((v[col], v[1], k) for k, v in entries.items() if keep(k[0])), key=lambda r: -r[0])
+    rows = sorted(((v[col], v[1], k) for k, v in entries.items()
+                   if keep(k[0]) and not (skip_modules and k[2] == "<module>")), key=lambda r: -r[0])
     for t, calls, (path, line, func) in rows[:top]:
-        short = re.sub(r".*/(site-packages|lib/python3\.\d+|speed|main)/", "", path)
+        short = re.sub(r".*/(site-packages|lib/python3\.\d+)/", "", path).replace(str(cb.ROOT) + "/", "")
         print(f"  {t * 1000:8.1f} ms {calls:6d}x  {short}:{line} {func}")
 
 
@@ -115,14 +119,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", choices=["timeline", "importtime", "cprofile"])
     args = ap.parse_args()
     cb.byte_compile()
     with tempfile.TemporaryDirectory(prefix="agent-profile-") as tmp:
         work = Path(tmp)
         template = cb.make_template(work)
-        timeline(template, work, args.runs)
-        importtime(template, work, args.top)
-        cprofile(template, work, args.top)
+        if args.only in (None, "timeline"):
+            timeline(template, work, args.runs)
+        if args.only in (None, "importtime"):
+            importtime(template, work, args.top)
+        if args.only in (None, "cprofile"):
+            cprofile(template, work, args.top)
     return 0
 
 
