@@ -425,10 +425,11 @@ class Session:
         except (CheckpointError, OSError) as exc:
             self.emit(ev.Warning(f"checkpoints unavailable, /undo will not work: {exc}"))
             return
-        try:  # old sessions' refs; their objects go at the next gc
-            await asyncio.to_thread(prune_sessions, self.root, 20, **options)
-        except (CheckpointError, OSError):
-            pass
+        # speed (issue 19): pruning old sessions' refs (their objects go at the next gc) is
+        # housekeeping, so it runs in the background instead of before the first request;
+        # _shutdown waits for it. Was: awaited here.
+        self._prune_task = asyncio.create_task(asyncio.to_thread(
+            _prune_quietly, prune_sessions, (CheckpointError, OSError), self.root, options))
 
     async def checkpoint_before(self, turn_id: str, tool: Any, params: Any, *,
                                 destructive: bool = False) -> None:
@@ -711,6 +712,8 @@ class Session:
                 await provider.aclose()
             except Exception:  # noqa: BLE001 - closing must not fail the shutdown
                 pass
+        if getattr(self, "_prune_task", None) is not None:  # speed (issue 19): see _open_checkpoints
+            await asyncio.gather(self._prune_task, return_exceptions=True)
         if self.journal is not None:
             self.journal.close()
         self._events.put_nowait(_CLOSED)
@@ -723,3 +726,12 @@ class Session:
             return
         self.submit(ops.Shutdown())
         await self._loop_task
+
+
+def _prune_quietly(prune: Callable[..., Any], errors: tuple[type[BaseException], ...],
+                   root: Path, options: dict[str, Any]) -> None:
+    """speed (issue 19): the background prune of _open_checkpoints; its failure is harmless."""
+    try:
+        prune(root, 20, **options)
+    except errors:
+        pass

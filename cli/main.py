@@ -233,6 +233,12 @@ def _run_headless(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     if args.debug_minutes < 0:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
+    if args.provider != "litellm":
+        # The HTTP client loads in a thread while this one reads config and runs git: the first
+        # request finds it imported (providers/warm.py).
+        from realcost_agent.providers.warm import start_background_import
+
+        start_background_import()
     settings, root, warnings = _load(args)
     resumed = _resume(args, root)
     from realcost_agent.cli.headless import run_headless

@@ -16,7 +16,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping
 
-import httpx
+from realcost_agent.providers.warm import without_httpx_cli
+
+with without_httpx_cli():  # httpx without its command-line client: a third of its import time
+    import httpx
 
 from realcost_agent.providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,

@@ -1,0 +1,54 @@
+"""The HTTP client, imported cheaper and off the critical path (issue 19: launch speed).
+
+Two things, both about `httpx`, which is most of the import time before the first request:
+
+* `without_httpx_cli()`: httpx's `__init__` imports its command-line client (`httpx._main`),
+  which pulls in click, rich and pygments: about a third of httpx's import time, for a CLI this
+  process never runs. Marking that one module missing while httpx loads makes httpx fall back to
+  its own stub `main` (its documented behaviour when the CLI extras are absent); the mark is
+  removed right after, so anything that later wants `httpx._main` imports it normally.
+* `start_background_import()`: the headless front-end starts importing the provider in a
+  thread at launch, so the import runs while the main thread waits on its git processes, files
+  and sockets (config, journal, repo map, git status). The first request then finds it loaded.
+  Only this project's provider module and its third-party client are imported there: the
+  project's module graph has no cycle (tests/unit/test_import_graph.py), so the two threads
+  always take import locks in the same order. A failure is ignored: the main thread imports
+  the module itself when it needs it and sees the real error then.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+PROVIDER_MODULE = "realcost_agent.providers.openai_compat"
+
+
+@contextmanager
+def without_httpx_cli() -> Iterator[None]:
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        yield  # already loaded (by litellm, a test, the TUI): nothing to save
+        return
+    sys.modules["httpx._main"] = None  # type: ignore[assignment] - "import fails": ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("httpx._main", 0) is None:
+            del sys.modules["httpx._main"]
+
+
+def _import_provider() -> None:
+    try:
+        __import__(PROVIDER_MODULE)
+    except Exception:  # noqa: BLE001 - the main thread's own import reports it
+        pass
+
+
+def start_background_import() -> threading.Thread | None:
+    """Import the direct provider in a daemon thread; None when it is already loaded."""
+    if PROVIDER_MODULE in sys.modules:
+        return None
+    thread = threading.Thread(target=_import_provider, name="agent-warm-import", daemon=True)
+    thread.start()
+    return thread
