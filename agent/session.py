@@ -71,7 +71,11 @@ class Session:
         self.sleep = sleep  # retry back-off; tests inject a fake clock
         self._journal_enabled = journal
         self.journal: Journal | None = None
-        self.registry = registry or default_registry()
+        # speed (issue 19): tool names and schemas from a cache in the data dir, the tools
+        # (and pydantic) loaded when the first request is on its way. Was: default_registry().
+        from realcost_agent.tools.paths import data_dir
+
+        self.registry = registry or default_registry(cache_dir=data_dir(self.env) / "cache")
         # Everything bound for the model, the journal, the ledger or a screen passes through it:
         # append_message() and emit() apply it, streams use StreamRedactor.
         self.redact = Redactor(
