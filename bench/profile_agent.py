@@ -91,8 +91,8 @@ def importtime(template: Path, work: Path, top: int) -> None:
         print(f"  {self_us / 1000:8.1f}  {name}")
 
 
-def cprofile(template: Path, work: Path, top: int) -> None:
-    out = work / "run.prof"
+def cprofile(template: Path, work: Path, top: int, out: Path | None = None) -> None:
+    out = out or work / "run.prof"
     _run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "realcost_agent.cli.main"],
          template, work, 101)
     stats = pstats.Stats(str(out))
@@ -120,17 +120,20 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", choices=["timeline", "importtime", "cprofile"])
+    ap.add_argument("--save", type=Path, help="keep the cProfile data in this file (pstats)")
     args = ap.parse_args()
     cb.byte_compile()
     with tempfile.TemporaryDirectory(prefix="agent-profile-") as tmp:
         work = Path(tmp)
         template = cb.make_template(work)
+        agent = str(Path(sys.executable).parent / "agent")
+        _run([agent], template, work, -2)  # a user's warm state: homes, caches (tool schemas)
         if args.only in (None, "timeline"):
             timeline(template, work, args.runs)
         if args.only in (None, "importtime"):
             importtime(template, work, args.top)
         if args.only in (None, "cprofile"):
-            cprofile(template, work, args.top)
+            cprofile(template, work, args.top, args.save)
     return 0
 
 

@@ -7,8 +7,8 @@ Two things, both about `httpx`, which is most of the import time before the firs
   process never runs. Marking that one module missing while httpx loads makes httpx fall back to
   its own stub `main` (its documented behaviour when the CLI extras are absent); the mark is
   removed right after, so anything that later wants `httpx._main` imports it normally.
-* `start_background_import()`: the headless front-end starts importing the provider in a
-  thread at launch, so the import runs while the main thread waits on its git processes, files
+* `start_background_import()`: the headless front-end starts importing the provider (and
+  building httpx's default TLS context) in a thread at launch, so the import runs while the main thread waits on its git processes, files
   and sockets (config, journal, repo map, git status). The first request then finds it loaded.
   Only this project's provider module and its third-party client are imported there: the
   project's module graph has no cycle (tests/unit/test_import_graph.py), so the two threads
@@ -38,11 +38,29 @@ def without_httpx_cli() -> Iterator[None]:
             del sys.modules["httpx._main"]
 
 
+_ssl_lock = threading.Lock()
+_ssl_context: list = []  # at most one context built ahead, taken once
+
+
 def _import_provider() -> None:
     try:
         __import__(PROVIDER_MODULE)
+        import httpx
+
+        # The TLS context the client would build first thing (httpx's own function, same
+        # arguments as its default): loading the CA bundle releases the GIL, so it runs beside
+        # the main thread instead of inside the first request.
+        context = httpx.create_ssl_context()
+        with _ssl_lock:
+            _ssl_context.append(context)
     except Exception:  # noqa: BLE001 - the main thread's own import reports it
         pass
+
+
+def take_ssl_context() -> object | None:
+    """The default TLS context built ahead by the background import, once; else None."""
+    with _ssl_lock:
+        return _ssl_context.pop() if _ssl_context else None
 
 
 def start_background_import() -> threading.Thread | None:

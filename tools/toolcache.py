@@ -101,6 +101,9 @@ class LazyToolRegistry(ToolRegistry):
                     live = [t.schema() for t in tools.values()]
                     if list(tools) != self._names or live != self._schemas:
                         write_cache(self._cache_dir, self._key, list(tools), live)
+                    # Built-in tools' schemas do not change while the process runs: computed
+                    # once here, not again on every request.
+                    self._names, self._schemas = list(tools), live
                     self._loaded = tools
         return self._loaded
 
@@ -118,8 +121,9 @@ class LazyToolRegistry(ToolRegistry):
     def schemas(self) -> list[dict[str, Any]]:
         if self._loaded is None and self._schemas is not None:
             self.load_in_background()
-            return json.loads(json.dumps(self._schemas))  # a copy: callers may adjust theirs
-        return super().schemas()
+        elif self._loaded is None or self._schemas is None or len(self._loaded) != len(self._schemas):
+            return super().schemas()  # loaded with no cache, or a tool registered since
+        return json.loads(json.dumps(self._schemas))  # a copy: callers may adjust theirs
 
     def load_in_background(self) -> None:
         """Load the tools in a daemon thread (once); any use before it finishes waits for it."""
