@@ -125,3 +125,23 @@ def test_the_background_import_loads_the_provider_and_the_cli_still_imports() ->
         " 'tls': isinstance(ctx, ssl.SSLContext) and ctx.verify_mode == ssl.CERT_REQUIRED"
         " and ctx.check_hostname, 'once': take_ssl_context() is None}))\n")
     assert got == {"loaded": True, "again": True, "tls": True, "once": True}
+
+
+@pytest.mark.parametrize("body, status, out, err", [
+    ("print('answer', end=''); return 3", 3, "answer|atexit ran", ""),
+    ("raise SystemExit('bad flag')", 1, "|atexit ran", "bad flag"),
+    ("raise SystemExit(None)", 0, "|atexit ran", ""),
+])
+def test_the_quick_exit_keeps_exit_codes_output_and_exit_handlers(body, status, out, err) -> None:
+    code = (
+        "import atexit, sys\n"
+        "from realcost_agent.cli import main as m\n"
+        "atexit.register(lambda: print('|atexit ran', end=''))\n"  # flushed after the handlers
+        f"def fake():\n    {body}\n"
+        "m.main = fake\n"
+        "m.entry()\n"
+        "print('not reached')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert (proc.returncode, proc.stdout, proc.stderr.strip()) == (status, out, err)
