@@ -6,7 +6,9 @@ Codex (`@openai/codex`, pinned) is installed from npm into a cache directory on 
 (skipped, with the reason, when npm is missing). Both tools then run against the same fake model
 server (tests/fakeserver.py; Codex speaks the Responses API, tests/fake_responses.py), on fresh
 copies of the same repository with the same bug, the same two model turns (narration + one shell
-command `cat calc.py`, then the answer) and the same command. Rounds are interleaved, the order
+command `cat calc.py`, then the answer) and the same command, never asking for approval, the
+command sandboxed in both (bubblewrap, the project writable: `--sandbox on` / Codex's
+workspace-write) or, with `--sandbox off`, in neither. Rounds are interleaved, the order
 alternating each round, so machine load hits both alike: on a shared, loaded machine only the
 ratios of one run mean anything, never the absolute figures.
 
@@ -117,7 +119,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path, server: FakeOpenAISer
     return Run(posts[0].received_at - t0, t1 - t0, usage.ru_maxrss / 1024)
 
 
-def run_agent(template: Path, work: Path, n: int) -> Run:
+def run_agent(template: Path, work: Path, n: int, sandbox: bool) -> Run:
     repo = work / f"agent-{n}"
     shutil.copytree(template, repo)
     env = {k: v for k, v in os.environ.items()
@@ -131,11 +133,11 @@ def run_agent(template: Path, work: Path, n: int) -> Run:
                    FakeTurn(content=ANSWER))
         agent = str(Path(sys.executable).parent / "agent")
         cmd = [agent, "-p", PROMPT, "--api-base", server.url, "-m", MODEL,
-               "--approval", "full-auto", "-C", str(repo)]
+               "--approval", "full-auto", "--sandbox", "on" if sandbox else "off", "-C", str(repo)]
         return _timed(cmd, env, repo, server, work / "agent.log")
 
 
-def run_codex(codex: str, template: Path, work: Path, n: int) -> Run:
+def run_codex(codex: str, template: Path, work: Path, n: int, sandbox: bool) -> Run:
     repo = work / f"codex-{n}"
     shutil.copytree(template, repo)
     home = work / "codex-home"
@@ -150,8 +152,10 @@ def run_codex(codex: str, template: Path, work: Path, n: int) -> Run:
                "-c", 'model_providers.fake.name="fake"',
                "-c", 'model_providers.fake.wire_api="responses"',
                "-c", 'model_provider="fake"',
-               # Full access, like `agent --approval full-auto`: no sandbox set-up cost in either.
-               "--dangerously-bypass-approvals-and-sandbox", PROMPT]
+               # Never asks, like `agent --approval full-auto`; both sandboxed (bubblewrap, the
+               # project writable) or neither.
+               *(["-s", "workspace-write", "-c", 'approval_policy="never"'] if sandbox
+                 else ["--dangerously-bypass-approvals-and-sandbox"]), PROMPT]
         return _timed(cmd, env, repo, server, work / "codex.log")
 
 
@@ -167,6 +171,8 @@ def main() -> int:
                     default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                     / "realcost-agent-bench")
     ap.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    ap.add_argument("--sandbox", choices=["on", "off"], default="on",
+                    help="run the command sandboxed in both (default) or in neither")
     args = ap.parse_args()
 
     codex, why = ensure_codex(args.codex_version, args.cache / f"codex-{args.codex_version}")
@@ -177,18 +183,20 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     agent_runs: list[Run] = []
     codex_runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="codex-bench-") as tmp:
+    sandbox = args.sandbox == "on"
+    # Not under /tmp: Codex refuses to set up its sandbox helper in a CODEX_HOME there.
+    with tempfile.TemporaryDirectory(prefix="run-", dir=args.cache) as tmp:
         work = Path(tmp)
         template = make_template(work)
-        run_agent(template, work, -1)  # warm-up: caches, homes, page cache; not counted
-        run_codex(codex, template, work, -1)
+        run_agent(template, work, -1, sandbox)  # warm-up: caches, homes, page cache; not counted
+        run_codex(codex, template, work, -1, sandbox)
         for i in range(args.rounds):
             order = ("agent", "codex") if i % 2 else ("codex", "agent")
             for who in order:
                 if who == "agent":
-                    agent_runs.append(run_agent(template, work, i))
+                    agent_runs.append(run_agent(template, work, i, sandbox))
                 else:
-                    codex_runs.append(run_codex(codex, template, work, i))
+                    codex_runs.append(run_codex(codex, template, work, i, sandbox))
     load_after = os.getloadavg()[0]
 
     figures = {
@@ -196,9 +204,11 @@ def main() -> int:
         "codex_version": args.codex_version,
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "cores": os.cpu_count(),
+        "sandbox": args.sandbox,
     }
     print(f"codex bench: {args.rounds} interleaved rounds, Codex CLI {args.codex_version}, "
-          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+          f"sandbox {args.sandbox} in both, load average {load_before:.1f} -> {load_after:.1f} "
+          f"on {os.cpu_count()} cores")
     print(f"{'':24}{'codex':>10}{'agent':>10}{'agent/codex':>13}")
     for field, label, unit in (("first", "launch to first request", "s"),
                                ("session", "whole session", "s"), ("rss_mib", "peak RSS", "MiB")):

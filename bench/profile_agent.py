@@ -44,7 +44,7 @@ def _run(prefix: list[str], template: Path, work: Path, n: int) -> tuple[list[fl
                             tool_calls=[FakeToolCall("run_command", {"command": cb.COMMAND})]),
                    FakeTurn(content=cb.ANSWER))
         args = ["-p", cb.PROMPT, "--api-base", server.url, "-m", cb.MODEL,
-                "--approval", "full-auto", "-C", str(repo)]
+                "--approval", "full-auto", "--sandbox", "on", "-C", str(repo)]
         t0 = time.time()
         proc = subprocess.run(prefix + args, env=env, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL)
