@@ -47,6 +47,15 @@ def _import_provider() -> None:
         __import__(PROVIDER_MODULE)
         import httpx
 
+        # What the first request would import next, on the main thread: httpx loads httpcore
+        # only when the first client is built, and httpcore's first lock loads anyio's asyncio
+        # backend (anyio loads its parts lazily, on attribute access).
+        import anyio
+        import httpcore  # noqa: F401
+
+        getattr(anyio, "Lock", None)
+        __import__("anyio._backends._asyncio")
+
         # The TLS context the client would build first thing (httpx's own function, same
         # arguments as its default): loading the CA bundle releases the GIL, so it runs beside
         # the main thread instead of inside the first request.
