@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-full test-llamacpp setup bench lock clean check-pth
+.PHONY: run test test-full test-llamacpp setup bench bench-codex lock clean check-pth
 
 run: setup
 	$(BIN)/agent $(ARGS)
@@ -54,6 +54,12 @@ check-pth:
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Side by side with Codex CLI (installs @openai/codex from npm into ~/.cache on first run), and
+# where the agent's own time goes (issue 19).
+bench-codex: setup
+	$(BIN)/python bench/codex_bench.py
+	$(BIN)/python bench/profile_agent.py
 
 # Regenerate the lock after changing dependencies (needs uv: pip install uv).
 lock:

@@ -30,6 +30,7 @@ class CheckpointKeeper:
         self.store: Any = None
         self._checkpointed_turns: set[str] = set()
         self._paused: set[str] = set()  # turns whose tree passed the file limit
+        self._prune_task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """The project's shadow repository in the data dir (agent/shadow_git.py)."""
@@ -46,10 +47,22 @@ class CheckpointKeeper:
         except (CheckpointError, OSError) as exc:
             self._emit(ev.Warning(f"checkpoints unavailable, /undo will not work: {exc}"))
             return
-        try:  # old sessions' refs; their objects go at the next gc
-            await asyncio.to_thread(prune_sessions, self._root, 20, **options)
-        except (CheckpointError, OSError):
-            pass
+        # speed (issue 19): pruning old sessions' refs (their objects go at the next gc) is
+        # housekeeping, so it runs in the background instead of before the first request;
+        # settle() (at shutdown) waits for it.
+        def prune() -> None:
+            try:
+                prune_sessions(self._root, 20, **options)
+            except (CheckpointError, OSError):
+                pass
+
+        self._prune_task = asyncio.create_task(asyncio.to_thread(prune))
+
+    async def settle(self) -> None:
+        """Wait for the background work open() started (the prune); its failure is harmless."""
+        if self._prune_task is not None:
+            await asyncio.gather(self._prune_task, return_exceptions=True)
+            self._prune_task = None
 
     async def before(self, turn_id: str, tool: Any, params: Any, *,
                      destructive: bool = False) -> None:

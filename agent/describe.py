@@ -10,10 +10,11 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from realcost_agent.tools.base import Description, Tool, ToolParams, ToolResult
+from realcost_agent.tools.base import Description, Tool, ToolResult
 
 if TYPE_CHECKING:
     from realcost_agent.agent.events import ToolCallFinished
+    from realcost_agent.tools.params import ToolParams  # pydantic: only when a tool is used
 
 
 async def describe_call(tool: Tool, params: ToolParams, root: Path) -> Description:

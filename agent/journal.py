@@ -3,12 +3,18 @@ it happens, so `agent --resume` continues after a crash or kill -9 with nothing 
 
 One JSON object per line under data_dir()/sessions/<project key>/<session id>.jsonl:
   {"k": "meta", ...}        once, first: session id, project root, model, version
-  {"k": "msg", "m": {...}}  a chat message appended to the conversation (fsync'd)
+  {"k": "msg", "m": {...}}  a chat message appended to the conversation
   {"k": "reset", ...}       the conversation after a compaction replaced it (fsync'd)
-  {"k": "ev", "e": {...}}   an event in its JSONL form (figures: usage, tasks, model switches);
-                            fsync'd at turn end
+  {"k": "ev", "e": {...}}   an event in its JSONL form (figures: usage, tasks, model switches)
 Streaming deltas are not journaled: the finished message carries the same text. A torn last
 line (the process died mid-write) is skipped, never fatal. Secrets are redacted before writing.
+
+Every record is written to the file at once, unbuffered: a killed process (kill -9, a crash)
+loses nothing that was written. fsync, which only guards against the machine itself going down,
+is batched per step: before a tool call runs (so the step that asked for a side effect is on
+disk before the effect), at a turn's and a task's end, at a compaction and at close, one fsync
+for everything written since the last. Per message it cost several fsyncs per step, three of
+them on the way to the first request.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ JOURNALED_EVENTS = (
     ev.PlanUpdated,  # plan mode: a resumed session keeps its plan and update_plan
 )
 SYNC_EVENTS = (ev.TurnFinished, ev.TaskUpdated)
+SYNC_BEFORE = (ev.ToolCallStarted,)  # not journaled, but what led to it must be durable first
 
 
 def project_key(root: Path) -> str:
@@ -56,6 +63,17 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(path, "ab", buffering=0)  # noqa: SIM115 - lives as long as the session
         self.failed: str | None = None
+        self._dirty = False  # written since the last fsync
+
+    def sync(self) -> None:
+        """fsync what was written since the last one (nothing to do: no system call)."""
+        if not self._dirty or self.failed:
+            return
+        try:
+            os.fsync(self._fh.fileno())
+            self._dirty = False
+        except OSError as exc:
+            self.failed = f"session journal {self.path} stopped: {exc.strerror or exc}"
 
     def _write(self, record: dict[str, Any], sync: bool) -> None:
         if self.failed:
@@ -67,16 +85,18 @@ class Journal:
             line = self.redact(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
         try:
             self._fh.write(line.encode("utf-8", "surrogatepass"))
-            if sync:
-                os.fsync(self._fh.fileno())
         except OSError as exc:  # disk full, etc.: say so once, keep the session running
             self.failed = f"session journal {self.path} stopped: {exc.strerror or exc}"
+            return
+        self._dirty = True
+        if sync:
+            self.sync()
 
     def meta(self, **data: Any) -> None:
-        self._write({"k": "meta", "t": time.time(), **data}, sync=True)
+        self._write({"k": "meta", "t": time.time(), **data}, sync=False)
 
     def message(self, message: dict[str, Any]) -> None:
-        self._write({"k": "msg", "m": message}, sync=True)
+        self._write({"k": "msg", "m": message}, sync=False)
 
     def reset(self, messages: list[dict[str, Any]]) -> None:
         """The conversation was replaced wholesale (compaction): later loads start from here."""
@@ -85,8 +105,11 @@ class Journal:
     def event(self, event: ev.Event) -> None:
         if isinstance(event, JOURNALED_EVENTS):
             self._write({"k": "ev", "e": ev.to_dict(event)}, sync=isinstance(event, SYNC_EVENTS))
+        elif isinstance(event, SYNC_BEFORE):
+            self.sync()
 
     def close(self) -> None:
+        self.sync()
         try:
             self._fh.close()
         except OSError:

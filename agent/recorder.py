@@ -58,6 +58,7 @@ class LedgerRecorder:
         self._session_corrections: dict[int, float] = {}  # ledger task id -> last value seen
         self._turn_task: dict[str, int] = {}  # turn id -> ledger task id
         self.sender: Any = None  # agent.teamledger.Sender when ledger_url is set
+        self._head: tuple[str, Any] | None = None  # (root, Future) from prefetch_head
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.SessionStarted: self._session_started,
             ev.TaskUpdated: self._task_updated,
@@ -83,6 +84,29 @@ class LedgerRecorder:
     def backend(self) -> str | None:
         return self.fold.totals.backend or None
 
+    def prefetch_head(self, root: str | Path) -> None:
+        """Start looking up the project's commit now, in a thread: SessionStarted then finds it
+        instead of waiting for a git process on the way to the first request."""
+        from concurrent.futures import Future
+        import threading
+
+        future: Future = Future()
+
+        def look() -> None:
+            try:
+                future.set_result(self.git(root))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever reads it
+                future.set_exception(exc)
+
+        threading.Thread(target=look, name="agent-git-head", daemon=True).start()
+        self._head = (str(root), future)
+
+    def _commit_of(self, root: str) -> str | None:
+        head, self._head = self._head, None
+        if head is not None and head[0] == root:
+            return head[1].result()
+        return self.git(root)
+
     def task_id(self, session_task: int) -> int | None:
         """The ledger id of the session's task number `session_task`."""
         return self._tasks.get(session_task)
@@ -95,7 +119,7 @@ class LedgerRecorder:
     # -- handlers ----------------------------------------------------------------------------
     def _session_started(self, e: ev.SessionStarted) -> None:
         self.session_id, self.project = e.session_id, e.root
-        self.commit = self.git(e.root)
+        self.commit = self._commit_of(e.root)
         self.ledger.add_session(
             e.session_id, project=e.root, git_commit=self.commit, model=e.model,
             backend=e.backend, version=e.version, hourly_rate=self.settings.hourly_rate,
@@ -224,6 +248,9 @@ def attach_ledger(session: Session, *, path: str | Path | None = None) -> Ledger
                                 "this session is not recorded"))
         return None
     recorder = LedgerRecorder(ledger, session.settings, interactive=session.interactive)
+    root = getattr(session, "root", None)
+    if root is not None:
+        recorder.prefetch_head(root)
     session.add_listener(recorder)
     url = getattr(session.settings, "ledger_url", None)
     if url and path == default_path(session.env):

@@ -93,7 +93,9 @@ class Session:
         # ACP: the editor's files (cli/acp/files.py) for read_file/edit/write_file; None: disk.
         self.files = files
         self._journal_enabled = journal
-        self.registry = registry or default_registry()
+        # speed (issue 19): tool names and schemas from a cache in the data dir, the tools
+        # (and pydantic) loaded when the first request is on its way.
+        self.registry = registry or default_registry(cache_dir=data_dir(self.env) / "cache")
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._listeners: list[Callable[[ev.Event], None]] = []
         # Everything bound for the model, the journal, the ledger or a screen passes through it:
@@ -463,6 +465,7 @@ class Session:
         if self.mcp is not None:  # MCP: every server process ends with the session
             await self.mcp.aclose()
         await self.tool_runner.kill_survivors()
+        await self.checkpointing.settle()  # speed (issue 19): the background prune
         await self.providers.aclose()
         self.history.close()
         self._events.put_nowait(_CLOSED)

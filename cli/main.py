@@ -267,6 +267,12 @@ def _run_headless(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     if args.debug_minutes < 0:
         raise SystemExit(_usage_error("--debug-minutes cannot be negative"))
+    if args.provider != "litellm":
+        # The HTTP client loads in a thread while this one reads config and runs git: the first
+        # request finds it imported (providers/warm.py).
+        from realcost_agent.providers.warm import start_background_import
+
+        start_background_import()
     settings, root, warnings = _load(args)
     prompt = _custom_command(prompt, settings, root, warnings)
     resumed = _resume(args, root)
@@ -320,6 +326,41 @@ def _run_tui(args: argparse.Namespace) -> int:
 
         gate = TrustGate(outcome.request, root, flags_from(args))
     return run_tui(settings, root, warnings=warnings, resume=_resume(args, root), trust=gate)
+
+
+def entry() -> None:
+    """The `agent` console script: main(), then a quick exit.
+
+    By the time main() returns, everything the agent owns is closed (journal synced, ledger
+    closed, child processes reaped, output written). What is left is the interpreter tearing
+    down ~500 modules one by one: 100-150 ms on a loaded machine, a tenth of a whole headless
+    session (issue 19). So the exit handlers run (atexit: logging, executors, finalizers), the
+    standard streams are flushed, and the process exits without the teardown. A crash (any
+    exception but SystemExit) still exits the normal way, with its traceback."""
+    try:
+        code = main()
+    except SystemExit as exc:
+        code = exc.code
+    _exit_now(code)
+
+
+def _exit_now(code: object) -> None:
+    import atexit
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()  # prints any handler's exception itself, as a normal exit does
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be written anyway
+            pass
+    os._exit(status & 0xFF if status >= 0 else status % 256)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping
 
-import httpx
+from realcost_agent.providers.warm import without_httpx_cli
+
+with without_httpx_cli():  # httpx without its command-line client: a third of its import time
+    import httpx
 
 from realcost_agent.providers.base import (
     Finish, ProviderError, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta,
@@ -195,10 +198,14 @@ class OpenAICompatProvider:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
             # A client is bound to the loop it first ran on; a new loop needs a new client.
+            from realcost_agent.providers.warm import take_ssl_context
+
+            ahead = take_ssl_context()  # httpx's default context, built in the warm-up thread
             self._client = httpx.AsyncClient(
                 transport=self._transport,
                 timeout=httpx.Timeout(self.idle_timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60),
+                **({"verify": ahead} if ahead is not None and self._transport is None else {}),
             )
             self._loop = loop
         return self._client

@@ -45,6 +45,7 @@ except ImportError:  # pragma: no cover
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     from fakehosts import MISCONFIGS, SHAPES, HostShape, echoed_reasoning, rejection, shape_usage
     from fakehosts import local_route, overflow_answer  # issue 18: local servers
+from fake_responses import response_events, sse  # noqa: E402 - beside fakehosts, same path
 
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
 
@@ -431,7 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(*answer)  # a local server's tokenizer and model info
         if shape is not None and shape.name == "ollama" and not self.path.startswith("/v1/"):
             return self._text(404, "404 page not found")  # Ollama's router outside /v1 and /api
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        responses = self.path.rstrip("/").endswith("/responses")  # tests/fake_responses.py
+        if not responses and not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}", "not_found")
         if not isinstance(body, dict):
             return self._error(400, "request body is not a JSON object", "invalid_request_error")
@@ -459,6 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
             if turn.error_body is not None:
                 return self._json(turn.status, turn.error_body, headers)
             return self._error(turn.status, turn.error_message, turn.error_type, headers)
+        if responses:
+            return self._stream_responses(turn, body, n)
         if not body.get("stream"):
             return self._json(200, completion(turn, body, n, shape))
         self._stream(turn, body, n)
@@ -472,6 +476,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"data: " + json.dumps(error).encode() + b"\n\n")
         self.wfile.flush()
+
+    def _stream_responses(self, turn: FakeTurn, body: dict[str, Any], n: int) -> None:
+        """The Responses API stream (always streamed here: Codex only streams)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            events = response_events(turn, body, n)
+            for event in events:
+                data = sse(event)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            self.fake._deliver(events[-1]["response"]["usage"])
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _hang(self, turn: FakeTurn, write: Any, body: dict[str, Any], n: int) -> None:
         self.close_connection = True

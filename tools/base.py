@@ -10,15 +10,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+if TYPE_CHECKING:
+    from realcost_agent.tools.params import ToolParams
 
 
-class ToolParams(BaseModel):
-    """Base for tool parameter models: unknown fields are rejected so typos reach the model."""
+def __getattr__(name: str) -> Any:
+    # ToolParams (pydantic) loads on first use, not with this module: the session, the turn and
+    # the first request need the contract's dataclasses, not pydantic (issue 19: launch speed).
+    if name == "ToolParams":
+        from realcost_agent.tools.params import ToolParams
 
-    model_config = ConfigDict(extra="forbid")
+        globals()["ToolParams"] = ToolParams
+        return ToolParams
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

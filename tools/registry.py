@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
-from typing import Any, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from pydantic import ValidationError
+from realcost_agent.tools.base import Tool, ToolContext, ToolResult
 
-from realcost_agent.tools.base import Tool, ToolContext, ToolParams, ToolResult
+if TYPE_CHECKING:  # pydantic loads with the first tool call, not with the registry (issue 19)
+    from pydantic import ValidationError
+
+    from realcost_agent.tools.params import ToolParams
 
 
 class ToolCallError(Exception):
@@ -74,12 +78,7 @@ class ToolRegistry:
     def resolve_name(self, raw: str) -> str | None:
         """Map what the model sent to a tool name. gpt-oss servers sometimes leak harmony
         framing into the name: `functions.read_file`, `read_file<|channel|>commentary`."""
-        if raw in self._tools:
-            return raw
-        name = (raw or "").split("<|", 1)[0].strip()
-        name = name.split()[0] if name.split() else ""
-        name = name.removeprefix("to=").removeprefix("functions.")
-        return name if name in self._tools else None
+        return resolve_tool_name(raw, self._tools)
 
     def parse_call(self, name: str, arguments: str | dict | None) -> tuple[Tool, ToolParams]:
         resolved = self.resolve_name(name)
@@ -91,6 +90,8 @@ class ToolRegistry:
                                 f"available tools: {', '.join(self._tools)}")
         tool = self._tools[resolved]
         args = _parse_arguments(tool.name, arguments)
+        from pydantic import ValidationError
+
         try:
             params = tool.Params.model_validate(args)
         except ValidationError as e:
@@ -117,6 +118,16 @@ class ToolRegistry:
             return ToolResult(f"internal error in tool {tool.name}: it returned no result",
                               is_error=True, metadata={"internal_error": True})
         return result
+
+
+def resolve_tool_name(raw: str, names: Any) -> str | None:
+    """ToolRegistry.resolve_name over any collection of tool names."""
+    if raw in names:
+        return raw
+    name = (raw or "").split("<|", 1)[0].strip()
+    name = name.split()[0] if name.split() else ""
+    name = name.removeprefix("to=").removeprefix("functions.")
+    return name if name in names else None
 
 
 def _parse_arguments(tool: str, arguments: str | dict | None) -> dict[str, Any]:
@@ -168,7 +179,18 @@ def _summarize(tool: Tool, err: ValidationError) -> str:
     return f"invalid arguments for {tool.name}: {'; '.join(problems)}. Expected {tool.name}({sig})"
 
 
-def default_registry() -> ToolRegistry:
+def default_registry(cache_dir: Path | None = None) -> ToolRegistry:
+    """The built-in tools. With `cache_dir`, their names and schemas come from a cache there
+    when it matches the code, and the tools themselves (and pydantic) load when first used, in
+    the background once the first request is on its way (tools/toolcache.py)."""
+    if cache_dir is not None:
+        from realcost_agent.tools.toolcache import LazyToolRegistry
+
+        return LazyToolRegistry(builtin_tools, cache_dir)
+    return ToolRegistry(builtin_tools())
+
+
+def builtin_tools() -> list[Tool]:
     from realcost_agent.tools.edit import Edit
     from realcost_agent.tools.list_files import ListFiles
     from realcost_agent.tools.read_file import ReadFile
@@ -186,4 +208,4 @@ def default_registry() -> ToolRegistry:
     else:
         tools.append(ApplyPatch())
     tools += [WriteFile(), RunCommand()]
-    return ToolRegistry(tools)
+    return tools

@@ -38,7 +38,7 @@ def test_the_wheel_has_one_top_level_package(wheel):
                      "realcost_agent/cli/main.py", "realcost_agent/tui/app.tcss"):
         assert expected in names, expected
     (entry,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "agent = realcost_agent.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "agent = realcost_agent.cli.main:entry" in zipfile.ZipFile(wheel).read(entry).decode()
     # nothing from the repository's tests, benches or examples rides along
     assert not [n for n in names if n.split("/")[0] in ("tests", "bench", "examples", "tools", "agent")]
 
