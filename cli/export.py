@@ -231,7 +231,11 @@ def render_md(doc: dict[str, Any]) -> str:
     if t:
         calls = [c for turn in doc["turns"] for c in turn["calls"]]
         local = bool(calls) and all(c["local"] for c in calls)  # as every report shows it
-        api = "$0 (local)" if local else _money(t["api_cost"])
+        from realcost_agent.agent.report_render import api_text  # the one wording of API cost
+
+        api = api_text(float(t.get("api_cost_known") or 0.0), int(t.get("unpriced_calls") or 0),
+                       all_unpriced=t["requests"] > 0 and t.get("unpriced_calls") == t["requests"],
+                       local=local)
         out.append(f"- Totals (cost ledger, as `agent report --session {s.get('id')}`): "
                    f"{t['tasks']} task(s), {t['requests']} request(s), API cost "
                    f"{api}, real total {_money(t['real_total'])}")

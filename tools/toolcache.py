@@ -75,6 +75,7 @@ def write_cache(cache_dir: Path, key: str, names: list[str], schemas: list[dict[
 class LazyToolRegistry(ToolRegistry):
     def __init__(self, load: Callable[[], list[Tool]], cache_dir: Path) -> None:
         # No super().__init__: `_tools` is the property below.
+        self.unknown_hint: Any = None  # as ToolRegistry: (name) -> str | None, set by MCP
         self._load = load
         self._cache_dir = Path(cache_dir)
         self._key = cache_key()

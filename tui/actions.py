@@ -94,7 +94,8 @@ def load_custom_commands(app: "AgentApp", session: object) -> None:
 
     problems: list[str] = []
     try:
-        app.custom_commands = load_commands(app.root, app.settings, None, problems)
+        app.custom_commands = load_commands(app.root, app.settings, getattr(session, "env", None),
+                                            problems)
     except Exception as exc:  # noqa: BLE001 - commands are an extra: never stop the app on them
         problems.append(f"custom commands not loaded: {type(exc).__name__}: {exc}")
     for problem in problems:  # the TUI's own finding: shown, not an event of the core

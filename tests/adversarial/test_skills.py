@@ -91,7 +91,7 @@ def test_untrusted_skills_and_commands_never_reach_the_model(tmp_path: Path, ser
     # Its command cannot be run either: refused before any request.
     proc, _ = run(clone, server, prompt="/setup now")
     assert proc.returncode == 2 and "not trusted" in proc.stderr
-    assert len(server.requests) == 1
+    assert len(server.chat_bodies) == 1
 
 
 @pytest.mark.attack("code_execution")
@@ -172,4 +172,4 @@ def test_a_project_command_linked_to_a_key_is_refused(tmp_path: Path, server) ->
     proc, _ = run(clone, server, "--trust", prompt="/key")
     assert proc.returncode == 2 and "/key cannot run: command .agents/commands/key.md refused" in proc.stderr
     assert "outside the project's commands folder" in proc.stderr and SSH_SECRET not in proc.stderr + proc.stdout
-    assert server.requests == []
+    assert server.chat_bodies == []

@@ -66,9 +66,9 @@ async def test_project_command_waits_for_the_trust_dialog(repo: Path, tmp_path: 
     assert settings.project_trust.must_ask
     gate = TrustGate(settings.project_trust.request, repo, flags, env=env)
 
-    def factory(s, r):  # noqa: ANN001, ANN202
+    def factory(s, r, warnings):  # noqa: ANN001, ANN202
         return Session(s, r, interactive=True, env=env, output_dir=tmp_path / "out",
-                       provider_factory=lambda m: ScriptedProvider([]))
+                       warnings=warnings, provider_factory=lambda m: ScriptedProvider([]))
 
     app = AgentApp(settings, repo, session_factory=factory, trust=gate,
                    history=History(tmp_path / "history.jsonl"))
