@@ -75,6 +75,15 @@ def task_figures(e: ev.TaskUpdated | None) -> dict[str, Any] | None:
             "api_cost": e.api_cost, "unpriced_calls": e.unpriced_calls, "real_cost": e.real_cost}
 
 
+def plan_update(e: ev.PlanUpdated) -> Any:
+    """The core's checklist as ACP's `plan` session update (entries replace the whole plan)."""
+    statuses = {"pending", "in_progress", "completed"}
+    return s.AgentPlanUpdate(session_update="plan", entries=[
+        s.PlanEntry(content=str(step.get("step", "")), priority="medium",
+                    status=step.get("status") if step.get("status") in statuses else "pending")
+        for step in e.steps])
+
+
 def usage_payload(acp: "AcpSession", f: TurnFigures) -> dict[str, Any]:
     """Figures as `_realcost/usage` (each turn) and the response's `_meta.realcost` (the
     prompt): summed from the UsageUpdated events the ledger records; the task's from its
@@ -236,6 +245,8 @@ class AcpSession:
         elif isinstance(e, ev.UsageUpdated):
             self._figures.add(e)
             self._turn_figures.add(e)
+        elif isinstance(e, ev.PlanUpdated):  # plan mode's checklist (update_plan): the editor's plan
+            await self._update(plan_update(e))
         elif isinstance(e, ev.TaskUpdated):
             self.task = e
             if e.status != "active" and not self.prompting:

@@ -200,3 +200,17 @@ def test_file_texts_beside_a_redacted_diff_are_redacted_too(tmp_path: Path) -> N
     assert blocks[0].type == "diff"
     assert secret not in blocks[0].old_text + blocks[0].new_text
     assert blocks[0].new_text == "key = '[REDACTED]'\nx = 2\n"
+
+
+def test_plan_updates_become_the_editors_plan() -> None:
+    from realcost_agent.agent import events as ev
+    from realcost_agent.cli.acp.session import plan_update
+
+    update = plan_update(ev.PlanUpdated(({"step": "read the parser", "status": "completed"},
+                                         {"step": "fix the off-by-one", "status": "in_progress"},
+                                         {"step": "run the tests", "status": "bogus"})))
+    dumped = update.model_dump(by_alias=True, exclude_none=True)
+    assert dumped["sessionUpdate"] == "plan"
+    assert [(x["content"], x["status"]) for x in dumped["entries"]] == [
+        ("read the parser", "completed"), ("fix the off-by-one", "in_progress"),
+        ("run the tests", "pending")]
