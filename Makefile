@@ -9,15 +9,17 @@ STAMP := $(VENV)/.installed
 run: setup
 	$(BIN)/agent $(ARGS)
 
-# Parallel workers: most tests wait on subprocesses and HTTP, so more workers than cores pay.
-WORKERS ?= 4
+# Parallel workers: most tests wait on subprocesses, servers and HTTP, so more workers than
+# cores pay; worksteal hands a finished worker the queue of a busy one, so one slow file does
+# not leave the others idle at the end.
+WORKERS ?= 6
 
 test: setup
-	$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The fault and kill suites at full scale (25 fault kinds x 50 seeds, 100 kill -9s), slower.
 test-full: setup
-	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS) tests/faults
+	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS) tests/faults
 
 # The end-to-end tests against a real llama.cpp server (issue 18), outside the default run:
 # LLAMA_SERVER=/path/to/llama-server if you have one, else the xllamacpp wheel (a prebuilt
