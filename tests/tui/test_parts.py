@@ -266,3 +266,18 @@ def test_status_bar_shows_each_mcp_servers_state() -> None:
     assert part[1] == "MCP 1/3 (1 starting) (1 failed)" and "red" in part[2]
     stats.feed(ev.McpServerStatus("git", "ready", tools=12))
     assert "MCP 2/3 (1 failed)" in bar.line(160).plain
+
+
+def test_status_bar_says_when_token_counts_are_estimated() -> None:
+    import dataclasses
+
+    stats = SessionStats()
+    stats.feed(ev.SessionStarted("s1", "/p", "gemma", "local", "0.1.0"))
+    stats.feed(ev.TurnStarted("t1", 1, "a", "gemma"))
+    call = usage("t1", "gemma", 1, 100, 10, 0.0, 50, 200, (0.0, 100, 10))
+    bar = StatusBar()
+    bar.stats, bar.model = stats, "gemma"
+    stats.feed(call)
+    assert "(est.)" not in bar.line(160).plain
+    stats.feed(dataclasses.replace(call, estimated=True))
+    assert "200 in/20 out (est.)" in bar.line(160).plain

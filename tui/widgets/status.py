@@ -66,7 +66,9 @@ class StatusBar(Widget):
             agent_ms = task.agent_ms + (self.running_ms if task.status == "active" else 0.0)
             out.append((5, f"agent {_short(agent_ms)}", ""))
             out.append((2, f"you {_short(_your_ms(task))}", ""))  # kept before tokens: it explains the real total
-        out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out", ""))
+        # Counted locally when the server reported no usage (issue 18): said, as in every report.
+        est = " (est.)" if stats.totals.estimated_requests else ""
+        out.append((2, f"{fmt_tokens(stats.input_tokens)} in/{fmt_tokens(stats.output_tokens)} out{est}", ""))
         # Worded as every report words it (agent.report_render.api_text, through the fold): a
         # call without a price is never $0, a local server's calls are "$0 (local)".
         api = stats.api_text if stats.requests else "$0"  # nothing called yet
