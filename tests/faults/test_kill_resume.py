@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from realcost_agent.agent.journal import load, sessions_dir
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
 
 RUNS = int(os.environ.get("KILL_RUNS", "20"))
+EARLY_SHARE = 0.15  # kills aimed at start-up; the rest land once the session has started
 AGENT = str(Path(sys.executable).parent / "agent")
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -84,17 +86,38 @@ def one_run(base: Path, seed: int) -> dict:
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        delay = rng.uniform(0.3, 2.5)  # from start-up to past the end of the task
+        lines: list[bytes] = []
+        started = threading.Event()
+
+        def read() -> None:  # the JSONL stream, line by line, until the kill closes it
+            for line in proc.stdout:  # type: ignore[union-attr]
+                lines.append(line)
+                if b'"session_started"' in line:
+                    started.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        early = rng.random() < EARLY_SHARE
+        if early:  # a kill during start-up, before the session exists
+            delay = rng.uniform(0.0, 0.3)
+        else:
+            # Timed from the session's start, not the process's: on a loaded machine start-up
+            # alone can outlast any fixed delay, and every kill would land before the session.
+            started.wait(timeout=120)
+            delay = rng.uniform(0.0, 2.0)  # from the session's start to past the end of the task
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
-        seen = [json.loads(line) for line in out.decode().splitlines() if line.endswith("}")]
+        proc.wait()
+        reader.join(timeout=30)
+        seen = [json.loads(line) for line in b"".join(lines).decode().splitlines() if line.endswith("}")]
         calc = (root / "calc.py").read_text()
         if calc not in (BUGGY, FIXED):
             problems.append("calc.py corrupted by the kill")
         finished_before = {e["call_id"] for e in seen if e["type"] == "tool_call_finished"}
         sid = next((e["session_id"] for e in seen if e["type"] == "session_started"), None)
         if sid is None:
+            if not early:
+                problems.append("the session had started, but its session_started line was lost")
             return {"seed": seed, "delay": delay, "problems": problems, "resumed": False}
         journal_before = load(sessions_dir(root, env) / f"{sid}.jsonl")
         journaled_results = {m.get("tool_call_id") for m in journal_before.messages if m["role"] == "tool"}
