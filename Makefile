@@ -12,7 +12,7 @@ run: setup
 # Parallel workers: most tests wait on subprocesses, servers and HTTP, so more workers than
 # cores pay; worksteal hands a finished worker the queue of a busy one, so one slow file does
 # not leave the others idle at the end.
-WORKERS ?= 8
+WORKERS ?= 6
 
 test: setup
 	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
