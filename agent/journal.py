@@ -125,8 +125,10 @@ class Resumed:
     skipped_lines: int = 0
 
 
-def load(path: Path) -> Resumed:
-    """Read a journal; unreadable lines (a torn last write) are counted and skipped."""
+def load(path: Path, *, keep_compacted: bool = False) -> Resumed:
+    """Read a journal; unreadable lines (a torn last write) are counted and skipped. A
+    compaction replaces the messages, unless `keep_compacted` (an export shows every message
+    ever appended)."""
     meta: dict[str, Any] = {}
     messages: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -144,7 +146,8 @@ def load(path: Path) -> Resumed:
             elif kind == "msg" and isinstance(record.get("m"), dict):
                 messages.append(record["m"])
             elif kind == "reset" and isinstance(record.get("messages"), list):
-                messages = [m for m in record["messages"] if isinstance(m, dict)]
+                kept = [m for m in record["messages"] if isinstance(m, dict)]
+                messages = messages + kept if keep_compacted else kept
             elif kind == "ev" and isinstance(record.get("e"), dict):
                 events.append(record["e"])
             else:

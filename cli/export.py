@@ -36,33 +36,13 @@ class ExportError(ValueError):
 def read_journal(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], int]:
     """(meta, every message ever appended (compactions do not hide earlier ones), events,
     unreadable lines)."""
-    meta: dict[str, Any] = {}
-    messages: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    bad = 0
+    from realcost_agent.agent.journal import load
+
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
+        r = load(path, keep_compacted=True)
     except OSError as exc:
         raise ExportError(f"session journal {path} cannot be read: {exc.strerror or exc}") from None
-    with fh:
-        for raw in fh:
-            try:
-                record = json.loads(raw.decode("utf-8", "surrogatepass"))
-            except (ValueError, UnicodeDecodeError):
-                bad += 1
-                continue
-            kind = record.get("k") if isinstance(record, dict) else None
-            if kind == "meta" and not meta:
-                meta = record
-            elif kind == "msg" and isinstance(record.get("m"), dict):
-                messages.append(record["m"])
-            elif kind == "reset" and isinstance(record.get("messages"), list):
-                messages.extend(m for m in record["messages"] if isinstance(m, dict))
-            elif kind == "ev" and isinstance(record.get("e"), dict):
-                events.append(record["e"])
-            else:
-                bad += 1
-    return meta, messages, events, bad
+    return r.meta, r.messages, r.events, r.skipped_lines
 
 
 def find_session(root: Path, session: str | None, env: Mapping[str, str]) -> Path:
