@@ -21,9 +21,7 @@ whole on timeout or interrupt), stdin closed, API keys removed from its environm
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +121,8 @@ async def run_check(
             while size > OUTPUT_CAP and len(chunks) > 1:
                 size -= len(chunks.pop(0))
 
+    from realcost_agent.tools.run_command import kill_group  # the shell tool's own
+
     timed_out = False
     reader = asyncio.create_task(pump())
     try:
@@ -130,13 +130,13 @@ async def run_check(
             await asyncio.wait_for(proc.wait(), timeout)
         except TimeoutError:
             timed_out = True
-            await _kill(proc)
+            await kill_group(proc.pid)
         try:
             await asyncio.wait_for(reader, KILL_GRACE)
         except TimeoutError:  # a background child kept the pipe open: stop listening
             reader.cancel()
     except asyncio.CancelledError:
-        await _kill(proc)
+        await kill_group(proc.pid)
         reader.cancel()
         raise
     finally:
@@ -153,19 +153,6 @@ async def run_check(
         output += f"\n[the check timed out after {timeout:g}s and was killed]"
     return CheckResult(command, code == 0, code, tail(output), (time.monotonic() - started) * 1000,
                        timed_out)
-
-
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            await asyncio.wait_for(proc.wait(), KILL_GRACE)
-            return
-        except TimeoutError:
-            continue
 
 
 def followup_prompt(result: CheckResult, *, escalated_to: str | None = None) -> str:

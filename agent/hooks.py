@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Mapping
@@ -179,18 +177,20 @@ async def run_one(argv: list[str], cwd: str, env: Mapping[str, str], stdin: byte
     out, err = bytearray(), bytearray()
     tasks = [asyncio.create_task(feed()), asyncio.create_task(pump(proc.stdout, out)),
              asyncio.create_task(pump(proc.stderr, err))]
+    from realcost_agent.tools.run_command import exited, kill_group  # the shell tool's own
+
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(_reaped(proc), timeout)
+            await asyncio.wait_for(exited(proc), timeout)
         except TimeoutError:
             timed_out = True
-            await _kill(proc)
+            await kill_group(proc.pid)
         done, pending = await asyncio.wait(tasks, timeout=KILL_GRACE)
         for t in pending:  # a background child holds the pipes open: stop listening
             t.cancel()
     except asyncio.CancelledError:
-        await _kill(proc)
+        await kill_group(proc.pid)
         for t in tasks:
             t.cancel()
         raise
@@ -202,29 +202,6 @@ async def run_one(argv: list[str], cwd: str, env: Mapping[str, str], stdin: byte
                 process_groups.discard(proc.pid)
     text = lambda b: bytes(b).decode("utf-8", errors="replace")  # noqa: E731
     return RawRun(None if timed_out else proc.returncode, text(out), text(err), timed_out)
-
-
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            await asyncio.wait_for(_reaped(proc), KILL_GRACE)
-            return
-        except TimeoutError:
-            continue
-
-
-async def _reaped(proc: asyncio.subprocess.Process) -> int:
-    """The hook's exit, as soon as it is reaped: Process.wait() would also wait for every pipe
-    to close, i.e. forever while a background child of the hook holds stdout."""
-    delay = 0.005
-    while proc.returncode is None:
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.05)
-    return proc.returncode
 
 
 def interpret(event: str, run: RawRun) -> tuple[Verdict, str, str]:

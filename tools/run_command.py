@@ -85,7 +85,7 @@ class RunCommand(Tool):
             capture.finish()
 
         pump_task = asyncio.create_task(pump())
-        wait_task = asyncio.create_task(_exited(proc))
+        wait_task = asyncio.create_task(exited(proc))
         waiters: set[asyncio.Future] = {wait_task}
         cancel_task = None
         if ctx.cancel is not None:
@@ -101,10 +101,10 @@ class RunCommand(Tool):
                     await asyncio.wait_for(asyncio.shield(pump_task), DRAIN_GRACE)
                 except TimeoutError:
                     leftovers = True
-                    await _kill_group(pgid)
+                    await kill_group(pgid)
             else:
                 status = "interrupted" if cancel_task in done else "timeout"
-                await _kill_group(pgid)
+                await kill_group(pgid)
             with suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(wait_task), KILL_GRACE)
             # Every writer is dead now unless one escaped with setsid; don't wait on it forever.
@@ -115,7 +115,7 @@ class RunCommand(Tool):
                 if t is not None and not t.done():
                     t.cancel()
             if proc.returncode is None:  # the caller itself was cancelled mid-command
-                await _kill_group(pgid)
+                await kill_group(pgid)
             if not pump_task.done() or proc.returncode is None:
                 # A writer escaped the group (setsid) and holds the pipe: stop listening.
                 transport = getattr(proc, "_transport", None)
@@ -151,8 +151,8 @@ class RunCommand(Tool):
         return ToolResult(text, is_error=status == "timeout", metadata=meta)
 
 
-async def _exited(proc: asyncio.subprocess.Process) -> int:
-    """The shell's exit, known as soon as it is reaped. Process.wait() is no good here: it
+async def exited(proc: asyncio.subprocess.Process) -> int:
+    """A process's exit (the shell's, a hook's, a check's), known as soon as it is reaped. Process.wait() is no good here: it
     only returns once every pipe is closed, i.e. never while a background child holds stdout."""
     delay = 0.005
     while proc.returncode is None:
@@ -195,7 +195,7 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-async def _kill_group(pgid: int) -> None:
+async def kill_group(pgid: int) -> None:
     """SIGTERM the whole group (shell, its children, their background jobs), then SIGKILL
     whatever is still alive after a short grace period."""
     try:
@@ -321,6 +321,6 @@ async def kill_surviving_groups(pgids: set[int]) -> int:
     groups still had live processes."""
     alive = [g for g in sorted(pgids) if _group_alive(g)]
     for g in alive:
-        await _kill_group(g)
+        await kill_group(g)
     pgids.clear()
     return len(alive)
