@@ -53,6 +53,7 @@ async def received_usage(model: ResolvedModel, messages: list[dict[str, Any]], s
 async def _counted(model: ResolvedModel, messages: list[dict[str, Any]],
                    received: list[str]) -> Usage | None:
     import httpx
+    from realcost_agent.providers.warm import ssl_context
 
     from realcost_agent.providers.hosts import is_local_url, profile_of
     from realcost_agent.providers.localusage import counted_usage
@@ -61,5 +62,5 @@ async def _counted(model: ResolvedModel, messages: list[dict[str, Any]],
     local = bool(model.api_base) and is_local_url(model.api_base)
     body = {"model": model.wire_model,
             "messages": prepare_messages(messages, model.reasoning_field, profile_of(model))}
-    async with httpx.AsyncClient(timeout=COUNT_BUDGET) as client:
+    async with httpx.AsyncClient(timeout=COUNT_BUDGET, verify=ssl_context()) as client:
         return await counted_usage(client, model.api_base, local, body, received)

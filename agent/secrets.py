@@ -172,6 +172,7 @@ class Redactor:
         self._raw = re.compile(raw) if raw else None  # for decoded blocks
         # The longest text that could still be the start of a secret: held back by streams.
         self.window = max([256, *(len(x) + 16 for x in literals)])
+        self._memo: dict[str, str] = {}
 
     def rebuild(self, extra_values: Iterable[str]) -> None:
         """Take a new set of file-borne values (a .env changed), in place: the journal and every
@@ -220,7 +221,19 @@ class Redactor:
         return self.scan(text)[0]
 
     def __call__(self, text: str) -> str:
-        return _apply(text, self.scan(text)[0]) if text else text
+        if not text:
+            return text
+        if len(text) > _MEMO_MAX_CHARS:
+            return _apply(text, self.scan(text)[0])
+        # The same short strings come by again and again (keys, ids, tool names, a message on
+        # its way to the journal after the screen): remembered per redactor, which a rebuild
+        # replaces, so a new secret is never missed.
+        done = self._memo.get(text)
+        if done is None:
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            done = self._memo[text] = _apply(text, self.scan(text)[0])
+        return done
 
     def obj(self, value: Any) -> Any:
         """`value` with every string inside it redacted (dicts, lists, tuples, dataclasses)."""
@@ -253,6 +266,10 @@ class Redactor:
                 if start < cut and (cut < end or end == len(text)):
                     cut, moved = start, True
         return cut
+
+
+_MEMO_MAX_CHARS = 4096
+_MEMO_ENTRIES = 4096
 
 
 def _apply(text: str, spans: list[tuple[int, int]]) -> str:

@@ -111,6 +111,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
     catalogue host or one of these. None: the target's own base counts as the user's (callers
     that built the target themselves); `agent doctor` always passes them."""
     import httpx
+    from realcost_agent.providers.warm import ssl_context
 
     from realcost_agent.providers.keyroute import catalogue_origins, origin
 
@@ -143,7 +144,7 @@ async def check_target(t: Target, env: Mapping[str, str], *, call: bool = True,
     headers = {"Authorization": f"Bearer {env[key_env]}"} if key_env else {}
     url = t.api_base.rstrip("/") + "/models"
     try:
-        async with httpx.AsyncClient(timeout=get_timeout) as client:
+        async with httpx.AsyncClient(timeout=get_timeout, verify=ssl_context()) as client:
             resp = await client.get(url, headers=headers)
     except httpx.HTTPError as exc:
         what = type(exc).__name__

@@ -287,13 +287,14 @@ async def _counted(model: ResolvedModel, kwargs: dict[str, Any], produced: list[
     """No usage from the host (issue 18): the local server's own tokenizer, else litellm's
     substitute count, else o200k, else 4 chars a token; always marked estimated."""
     import httpx
+    from realcost_agent.providers.warm import ssl_context
 
     from realcost_agent.providers.hosts import is_local_url
     from realcost_agent.providers.localusage import o200k_usage, server_usage
 
     body = {"model": model.wire_model, "messages": kwargs["messages"], "tools": kwargs.get("tools") or []}
     if model.api_base and is_local_url(model.api_base):
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=ssl_context()) as client:
             usage = await server_usage(client, model.api_base, body, produced)
         if usage is not None:
             return usage

@@ -86,9 +86,10 @@ def probe(api_base: str, model: str = "", *, host: str = "", timeout: float = PR
           client: Any = None) -> ServerInfo:
     """Ask the server at `api_base` what it serves and its context window (see module doc)."""
     import httpx
+    from realcost_agent.providers.warm import ssl_context
 
     own = client is None
-    client = client or httpx.Client(timeout=timeout)
+    client = client or httpx.Client(timeout=timeout, verify=ssl_context())
     try:
         return _probe(client, api_base.rstrip("/"), model, host)
     finally:

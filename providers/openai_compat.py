@@ -198,14 +198,13 @@ class OpenAICompatProvider:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
             # A client is bound to the loop it first ran on; a new loop needs a new client.
-            from realcost_agent.providers.warm import take_ssl_context
+            from realcost_agent.providers.warm import ssl_context
 
-            ahead = take_ssl_context()  # httpx's default context, built in the warm-up thread
             self._client = httpx.AsyncClient(
                 transport=self._transport,
                 timeout=httpx.Timeout(self.idle_timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60),
-                **({"verify": ahead} if ahead is not None and self._transport is None else {}),
+                **({"verify": ssl_context()} if self._transport is None else {}),
             )
             self._loop = loop
         return self._client

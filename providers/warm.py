@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 PROVIDER_MODULE = "realcost_agent.providers.openai_compat"
 
@@ -39,7 +39,7 @@ def without_httpx_cli() -> Iterator[None]:
 
 
 _ssl_lock = threading.Lock()
-_ssl_context: list = []  # at most one context built ahead, taken once
+_ssl_context: list = []  # the process's one default TLS context, once built
 
 
 def _import_provider() -> None:
@@ -59,17 +59,23 @@ def _import_provider() -> None:
         # The TLS context the client would build first thing (httpx's own function, same
         # arguments as its default): loading the CA bundle releases the GIL, so it runs beside
         # the main thread instead of inside the first request.
-        context = httpx.create_ssl_context()
-        with _ssl_lock:
-            _ssl_context.append(context)
+        ssl_context()
     except Exception:  # noqa: BLE001 - the main thread's own import reports it
         pass
 
 
-def take_ssl_context() -> object | None:
-    """The default TLS context built ahead by the background import, once; else None."""
+def ssl_context() -> Any:
+    """The process's one default TLS context (httpx's own, same arguments as its default: the
+    certifi bundle, hostname checks, certificates required), built on first use and shared by
+    every HTTP client after (the provider, the local-server probe, usage lookups, doctor).
+    Loading the CA bundle costs about 45 ms of CPU each time; an SSLContext is safe to share
+    between clients and connections. Built ahead in the warm-up thread when there is one."""
     with _ssl_lock:
-        return _ssl_context.pop() if _ssl_context else None
+        if not _ssl_context:
+            import httpx
+
+            _ssl_context.append(httpx.create_ssl_context())
+        return _ssl_context[0]
 
 
 def start_background_import() -> threading.Thread | None:

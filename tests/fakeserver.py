@@ -361,6 +361,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, the second waits for the client's
+    # delayed ACK (about 40 ms a response on loopback), which no real server pays.
+    disable_nagle_algorithm = True
     fake: FakeOpenAIServer  # set on the per-server subclass
     timeout = 30  # idle keep-alive connections go away on their own
 

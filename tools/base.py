@@ -8,6 +8,7 @@ core reports it as a fatal tool error event.
 from __future__ import annotations
 
 import asyncio
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -119,7 +120,17 @@ class Tool:
 
     @classmethod
     def schema(cls) -> dict[str, Any]:
-        """OpenAI function-tool schema, kept compact: every token here is paid on every request."""
+        """OpenAI function-tool schema, kept compact: every token here is paid on every request.
+        Built once per (Params, name, description) in a process (pydantic takes about 6 ms a
+        tool); each caller gets its own copy."""
+        key = (cls.Params, cls.name, cls.description)
+        built = _SCHEMAS.get(key)
+        if built is None:
+            built = _SCHEMAS[key] = cls._build_schema()
+        return copy.deepcopy(built)
+
+    @classmethod
+    def _build_schema(cls) -> dict[str, Any]:
         params = cls.Params.model_json_schema()
         params.pop("title", None)
         props = params.get("properties", {})
@@ -129,6 +140,9 @@ class Tool:
             "type": "function",
             "function": {"name": cls.name, "description": cls.description, "parameters": params},
         }
+
+
+_SCHEMAS: dict[tuple[Any, str, str], dict[str, Any]] = {}
 
 
 def _compact(prop: dict[str, Any]) -> dict[str, Any]:

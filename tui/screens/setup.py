@@ -28,9 +28,10 @@ PROBE_TIMEOUT = 1.5  # seconds: a local server answers at once or is not there
 async def probe(api_base: str, timeout: float = PROBE_TIMEOUT) -> bool:
     """Does an OpenAI-compatible server answer GET {api_base}/models?"""
     import httpx
+    from realcost_agent.providers.warm import ssl_context
 
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=ssl_context()) as client:
             response = await client.get(api_base.rstrip("/") + "/models")
     except (httpx.HTTPError, OSError, ValueError):
         return False
