@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from realcost_agent.agent import extensions as ext
-from realcost_agent.tools.skill import SkillError  # raised here, caught by the tool
+from realcost_agent.tools.errors import SkillError  # raised here, caught by the tool
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*$")
 MAX_NAME = 64

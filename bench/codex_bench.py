@@ -109,7 +109,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path, server: FakeOpenAISer
         _, status, usage = os.wait4(proc.pid, 0)
         t1 = time.time()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    posts = [r for r in server.requests if r.method == "POST"]
+    posts = server.model_requests  # not the loopback probe's POST /api/show
     if proc.returncode != 0 or len(posts) != 2 or server.remaining():
         raise RuntimeError(f"{cmd[0]} failed (exit {proc.returncode}, {len(posts)} requests): "
                            f"{log.read_text(errors='replace')[-800:]}")

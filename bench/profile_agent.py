@@ -51,7 +51,7 @@ def _run(prefix: list[str], template: Path, work: Path, n: int) -> tuple[list[fl
         t1 = time.time()
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-800:])
-        return [r.received_at - t0 for r in server.requests if r.method == "POST"], t1 - t0, proc.stderr
+        return [r.received_at - t0 for r in server.model_requests], t1 - t0, proc.stderr
 
 
 def timeline(template: Path, work: Path, runs: int) -> None:

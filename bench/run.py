@@ -72,7 +72,7 @@ def _launch_once(provider: str, repo: Path) -> float:
         )
         if proc.returncode != 0:
             raise RuntimeError(f"agent failed: {proc.stderr.decode()[-500:]}")
-        posts = [r for r in server.requests if r.method == "POST"]
+        posts = server.model_requests  # not the loopback probe's POST /api/show
         return posts[0].received_at - t0
 
 

@@ -89,7 +89,10 @@ def probe(api_base: str, model: str = "", *, host: str = "", timeout: float = PR
     from realcost_agent.providers.warm import ssl_context
 
     own = client is None
-    client = client or httpx.Client(timeout=timeout, verify=ssl_context())
+    # Plain http (a loopback server, almost always) has no TLS to verify, so no CA bundle to
+    # load; httpx follows no redirect by default, so the client never reaches an https URL.
+    verify = ssl_context() if api_base.lower().startswith("https:") else False
+    client = client or httpx.Client(timeout=timeout, verify=verify)
     try:
         return _probe(client, api_base.rstrip("/"), model, host)
     finally:

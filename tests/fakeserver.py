@@ -243,6 +243,13 @@ class FakeOpenAIServer:
             return list(self._requests)
 
     @property
+    def model_requests(self) -> list[RecordedRequest]:
+        """The model turns asked for (chat completions, Responses), in arrival order: not a
+        loopback probe's GET /v1/models or POST /api/show (providers/localserver.py)."""
+        return [r for r in self.requests if r.method == "POST"
+                and r.path.rstrip("/").endswith(("/chat/completions", "/responses"))]
+
+    @property
     def chat_bodies(self) -> list[Any]:
         """Parsed bodies of the chat-completion requests, in arrival order."""
         return [r.body for r in self.requests if r.path.endswith("/chat/completions")]

@@ -13,15 +13,12 @@ from typing import Any
 from pydantic import Field
 
 from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
+from realcost_agent.tools.errors import SkillError  # noqa: F401 - raised by agent.skills, caught here
 
 
 class SkillParams(ToolParams):
     name: str = Field("", description="empty: list all")
     file: str | None = Field(None, description="path inside the skill")
-
-
-class SkillError(ValueError):
-    """A skill or file that cannot be given: the message says why (it goes to the model)."""
 
 
 class SkillTool(Tool):
