@@ -4,22 +4,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-full test-llamacpp setup bench bench-codex lock clean check-pth
+.PHONY: run test test-full test-llamacpp setup bench bench-codex lock clean check-pth durations
 
 run: setup
 	$(BIN)/agent $(ARGS)
 
 # Parallel workers: most tests wait on subprocesses, servers and HTTP, so more workers than
-# cores pay; worksteal hands a finished worker the queue of a busy one, so one slow file does
-# not leave the others idle at the end.
+# cores pay. loadgroup hands each worker its next test as it finishes one, slowest first
+# (tests/conftest.py, tests/durations.json), and keeps a module with a module-scoped fixture
+# (Ray, PostgreSQL, the wheel) on one worker.
 WORKERS ?= 6
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+# The project is byte-compiled first and the suite runs with bytecode caching on even where the
+# shell sets PYTHONDONTWRITEBYTECODE: otherwise each of the suite's hundreds of `agent` launches
+# compiles the whole project again (about 0.3 s of CPU each) and so does each worker's collection.
+COMPILE := $(BIN)/python -m compileall -q -j 0 agent tools providers tui cli
 
 test: setup
-	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(COMPILE)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The fault and kill suites at full scale (25 fault kinds x 50 seeds, 100 kill -9s), slower.
 test-full: setup
-	FAULT_SEEDS=50 KILL_RUNS=100 $(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS) tests/faults
+	$(COMPILE)
+	FAULT_SEEDS=50 KILL_RUNS=100 $(PYTEST) $(PYTEST_ARGS) tests/faults
+
+# Re-record tests/durations.json (the suite's slowest-first order) from one full run.
+durations: setup
+	$(COMPILE)
+	$(PYTEST) -q --junitxml=.durations.xml $(PYTEST_ARGS)
+	$(BIN)/python tests/durations.py .durations.xml > tests/durations.json
+	rm -f .durations.xml
 
 # The end-to-end tests against a real llama.cpp server (issue 18), outside the default run:
 # LLAMA_SERVER=/path/to/llama-server if you have one, else the xllamacpp wheel (a prebuilt
@@ -46,6 +62,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(COMPILE)
 	$(MAKE) --no-print-directory check-pth
 	touch $(STAMP)
 

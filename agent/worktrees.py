@@ -76,16 +76,22 @@ def add(root: Path, run_id: str, model: str, commit: str) -> Path:
     return path
 
 
+# What running a check leaves in a project that does not ignore it (Python's bytecode caches,
+# pytest's cache): not the model's change, so not counted in it.
+CHECK_LEFTOVERS = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.py[co]",
+                   ":(exclude,glob)**/.pytest_cache/**")
+
+
 def diffstat(path: Path, commit: str) -> str:
     """What the model changed, committed or not, untracked files included, counted by the one
     diff-stat function the tool cards and headless lines use (tools.fileops.diff_stats), in
     git's --shortstat wording."""
     from realcost_agent.tools.fileops import diff_stats
 
-    _git(path, "add", "-A", "--intent-to-add", check=False)
+    _git(path, "add", "-A", "--intent-to-add", "--", ".", *CHECK_LEFTOVERS, check=False)
     # Bytes: a file in another encoding must not stop the count (split on "\n" only).
     raw = run_git(path, "diff", "--no-color", "--no-ext-diff", "--no-textconv", commit,
-                  timeout=120, text=False)
+                  "--", ".", *CHECK_LEFTOVERS, timeout=120, text=False)
     diff = (raw.stdout or b"").decode("utf-8", "replace")
     files = sum(1 for line in diff.split("\n") if line.startswith("diff --git "))
     if not files:

@@ -25,6 +25,25 @@ def fake_server():
         server.stop()
 
 
+# -- order: longest first ---------------------------------------------------------------------
+# Workers take the next test as they finish one (`--dist loadgroup`, the Makefile), so starting
+# the long end-to-end runs first and ending on the many short ones keeps both cores busy to the
+# end: run in file order, one 50 s test picked up last left every other worker idle behind it.
+# tests/durations.json (written by `make durations`, see tests/durations.py) gives the order only;
+# tests not in it keep their file order, after the slow ones.
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    import json
+
+    if not hasattr(config, "workerinput"):
+        return  # one process: file order, so module-scoped fixtures are set up once
+    try:
+        seconds = json.loads((Path(__file__).with_name("durations.json")).read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(seconds, dict):
+        items.sort(key=lambda item: -float(seconds.get(item.nodeid, 0)))  # stable
+
+
 # -- end-of-run figures (tests/figures.py): attacks per class, fault injection, kill -9 ----------
 ATTACK_CLASSES = ("key_theft", "code_execution", "self_modification", "data_loss", "secrets",
                   "limits")

@@ -32,6 +32,10 @@ def suite(tasks=("t1", "t2"), models=("m-small", "m-big"), repeats=2, **payload)
     return [Cell(t, m, r, payload) for t in tasks for m in models for r in range(1, repeats + 1)]
 
 
+# Its module-scoped fixture is set up once: `--dist loadgroup` keeps these tests on one worker.
+pytestmark = pytest.mark.xdist_group("ray")
+
+
 @pytest.fixture(scope="module")
 def ray_local():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'realcost-agent[team]')")

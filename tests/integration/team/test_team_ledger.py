@@ -17,7 +17,9 @@ from realcost_agent.agent import teamledger as tl
 from realcost_agent.agent.ledger import TABLES, Ledger
 from realcost_agent.agent.report import Scope, build_report
 
-pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
+# Its module-scoped fixture is set up once: `--dist loadgroup` keeps these tests on one worker.
+pytestmark = [pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())),
+              pytest.mark.xdist_group("postgres")]
 _names = itertools.count()
 
 

@@ -75,6 +75,10 @@ class World:
         return _snapshot(self.tmp, skip=self.root)
 
 
+# Its module-scoped fixture is set up once: `--dist loadgroup` keeps these tests on one worker.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
+
 @pytest.fixture(scope="module")
 def world():
     w = World()
