@@ -58,10 +58,19 @@ $(LLAMA_VENV)/.installed:
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# uv (pinned, hash-checked: requirements-uv.lock) installs the lock in about a third of pip's
+# time; where uv cannot be had, pip installs the same hash-checked lock.
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+
+$(STAMP): requirements.lock requirements-uv.lock pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	if $(PIP) --require-hashes -r requirements-uv.lock; then \
+	  $(UV) --require-hashes --no-deps --compile-bytecode -r requirements.lock && $(UV) --no-deps -e .; \
+	else \
+	  echo "uv unavailable: installing with pip" >&2; \
+	  $(PIP) --require-hashes --no-deps -r requirements.lock && $(PIP) --no-deps -e .; \
+	fi
 	$(COMPILE)
 	$(MAKE) --no-print-directory check-pth
 	touch $(STAMP)
@@ -80,9 +89,9 @@ bench-codex: setup
 	$(BIN)/python bench/codex_bench.py
 	$(BIN)/python bench/profile_agent.py
 
-# Regenerate the lock after changing dependencies (needs uv: pip install uv).
-lock:
-	uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+# Regenerate the lock after changing dependencies (with the uv that setup installed).
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --no-header --quiet -o requirements.lock
 
 clean:
