@@ -272,7 +272,10 @@ def _run_headless(args: argparse.Namespace) -> int:
         # request finds it imported (providers/warm.py).
         from realcost_agent.providers.warm import start_background_import
 
-        start_background_import()
+        # A plain-http --api-base (a local server) needs no TLS context built ahead; were some
+        # other model on https after all, its first request builds one.
+        base = getattr(args, "api_base", None) or ""
+        start_background_import(tls=not base.lower().startswith("http:"))
     settings, root, warnings = _load(args)
     prompt = _custom_command(prompt, settings, root, warnings)
     resumed = _resume(args, root)

@@ -187,35 +187,46 @@ class OpenAICompatProvider:
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        # One client for https endpoints and one for plain http (a local server): the plain one
+        # never speaks TLS, so it needs no CA bundle (about 45 ms of CPU to load); httpx follows
+        # no redirect unless told to, so it never reaches an https URL either.
+        self._clients: dict[bool, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         # The reasoning field name each endpoint streamed, to echo it back the same way.
         self._seen_fields: dict[tuple[str, str | None], str] = {}
         # Endpoints that refused streamed tool calls (llama-cpp-python): asked unstreamed.
         self._no_stream_tools: set[tuple[str, str | None]] = set()
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self, url: str) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop or self._client.is_closed:
-            # A client is bound to the loop it first ran on; a new loop needs a new client.
+        if self._loop is not loop:
+            # A client is bound to the loop it first ran on; a new loop needs new clients.
+            self._clients, self._loop = {}, loop
+        tls = not url.lower().startswith("http:")
+        client = self._clients.get(tls)
+        if client is None or client.is_closed:
             from realcost_agent.providers.warm import ssl_context
 
-            self._client = httpx.AsyncClient(
+            verify: Any = False
+            if self._transport is None and tls:
+                verify = ssl_context()
+            client = self._clients[tls] = httpx.AsyncClient(
                 transport=self._transport,
                 timeout=httpx.Timeout(self.idle_timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=60),
-                **({"verify": ssl_context()} if self._transport is None else {}),
+                **({"verify": verify} if self._transport is None else {}),
             )
-            self._loop = loop
-        return self._client
+        return client
 
     async def aclose(self) -> None:
-        if self._client is not None and not self._client.is_closed:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            if client.is_closed:
+                continue
             try:
-                await self._client.aclose()
+                await client.aclose()
             except RuntimeError:  # its loop is gone; nothing left to release
                 pass
-        self._client = None
 
     def _key(self, model: ResolvedModel) -> str | None:
         if not model.api_key_env:
@@ -269,7 +280,7 @@ class OpenAICompatProvider:
         body = self.build_body(messages, tools, model, stream=not unstreamed)
         state = StreamState(host=profile_of(model))
         try:
-            client = self._http()
+            client = self._http(url)
             mark_request_sent()  # time to first token runs from here, not from our set-up
             async with client.stream("POST", url, json=body, headers=headers,
                                      extensions={"trace": trace_request_sent}) as resp:
@@ -342,7 +353,7 @@ class OpenAICompatProvider:
             self._seen_fields[(model.backend, model.api_base)] = state.reasoning_field
         if state.usage is None:
             # No usage from the server (issue 18): its own tokenizer, o200k, else 4 chars a token.
-            state.usage = await counted_usage(self._http(), model.api_base,
+            state.usage = await counted_usage(self._http(url), model.api_base,
                                               is_local_url(model.api_base), body, state.produced)
         for d in state.ending(body):
             yield d

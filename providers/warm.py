@@ -42,7 +42,7 @@ _ssl_lock = threading.Lock()
 _ssl_context: list = []  # the process's one default TLS context, once built
 
 
-def _import_provider() -> None:
+def _import_provider(tls: bool = True) -> None:
     try:
         __import__(PROVIDER_MODULE)
         import httpx
@@ -59,7 +59,8 @@ def _import_provider() -> None:
         # The TLS context the client would build first thing (httpx's own function, same
         # arguments as its default): loading the CA bundle releases the GIL, so it runs beside
         # the main thread instead of inside the first request.
-        ssl_context()
+        if tls:
+            ssl_context()
     except Exception:  # noqa: BLE001 - the main thread's own import reports it
         pass
 
@@ -78,10 +79,12 @@ def ssl_context() -> Any:
         return _ssl_context[0]
 
 
-def start_background_import() -> threading.Thread | None:
-    """Import the direct provider in a daemon thread; None when it is already loaded."""
+def start_background_import(*, tls: bool = True) -> threading.Thread | None:
+    """Import the direct provider in a daemon thread, and build the TLS context when `tls`;
+    None when it is already loaded."""
     if PROVIDER_MODULE in sys.modules:
         return None
-    thread = threading.Thread(target=_import_provider, name="agent-warm-import", daemon=True)
+    thread = threading.Thread(target=_import_provider, args=(tls,), name="agent-warm-import",
+                              daemon=True)
     thread.start()
     return thread

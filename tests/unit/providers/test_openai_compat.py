@@ -132,3 +132,30 @@ async def test_garbled_json_answer_is_retryable():
     with pytest.raises(ProviderError, match="malformed JSON") as info:
         await run(lambda r: httpx.Response(200, headers={"content-type": "application/json"}, content=b"{oops"))
     assert info.value.retryable
+
+
+async def test_plain_http_never_loads_a_ca_bundle_and_https_shares_one(monkeypatch, fake_server):
+    """A local server over plain http gets a client that speaks no TLS, so no CA bundle is loaded
+    (45 ms of CPU a launch); an https endpoint gets the process's one shared, verifying context."""
+    import ssl
+
+    from realcost_agent.providers import warm
+
+    built: list[object] = []
+    real = warm.ssl_context
+    monkeypatch.setattr(warm, "ssl_context", lambda: built.append(1) or real())
+    from fakeserver import FakeTurn
+
+    fake_server.add(FakeTurn(content="hello"))
+    model = resolve_model("gpt-oss-20b", api_base=fake_server.url, env={})
+    p = OpenAICompatProvider(env={})
+    try:
+        out = [d async for d in p.stream([{"role": "user", "content": "x"}], [], model)]
+        assert "".join(d.text for d in out if isinstance(d, TextDelta)) == "hello" and built == []
+        https = p._http("https://example.invalid/v1")
+        assert built == [1] and https is p._http("https://example.invalid/v1")
+        assert p._http("http://127.0.0.1:1/v1") is not https
+    finally:
+        await p.aclose()
+    ctx = real()
+    assert isinstance(ctx, ssl.SSLContext) and ctx.verify_mode == ssl.CERT_REQUIRED and real() is ctx
