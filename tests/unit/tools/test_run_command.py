@@ -57,8 +57,7 @@ async def test_runs_in_root_and_cwd_subdir(root, ctx):
 async def test_stdin_is_closed(ctx):
     start = time.monotonic()
     r = await run(ctx, "cat; echo done", timeout=10)
-    assert r.output == "done\n[exit code 0]"
-    assert time.monotonic() - start < 5
+    assert r.output == "done\n[exit code 0]"  # with stdin open, `cat` would wait into the timeout
 
 
 async def test_env_is_passed(root):
@@ -75,7 +74,7 @@ async def test_timeout_kills_background_children(root, ctx):
     child = read_pid(pidfile)
     assert r.is_error
     assert "timed out after 1s" in r.output
-    assert elapsed < 8
+    assert elapsed < 50  # not the 100 s sleep: a ceiling no loaded machine reaches
     assert pid_gone(child)
 
 
@@ -83,8 +82,7 @@ async def test_timeout_capped_by_context(root):
     ctx = ToolContext(root=root, command_timeout=1)
     start = time.monotonic()
     r = await run(ctx, "sleep 30", timeout=50)
-    assert "timed out after 1s" in r.output
-    assert time.monotonic() - start < 8
+    assert "timed out after 1s" in r.output  # the context's 1 s, not the call's 50 s
 
 
 async def test_sigterm_ignoring_processes_are_killed(root, ctx):
@@ -94,7 +92,7 @@ async def test_sigterm_ignoring_processes_are_killed(root, ctx):
     script = f'trap "" TERM; echo $$ > {pidfile}; sleep 100 & echo $! > {childfile}; wait'
     r = await run(ctx, f"bash -c '{script}'; echo unreachable", timeout=1)
     assert "timed out" in r.output
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 50  # not the 100 s sleep
     assert pid_gone(read_pid(pidfile))
     assert pid_gone(read_pid(childfile))
 
@@ -112,7 +110,7 @@ async def test_cancel_interrupts(root):
     start = time.monotonic()
     r = await run(ctx, f"sleep 100 & echo $! > {pidfile}; echo started; sleep 100")
     await task
-    assert time.monotonic() - start < 6
+    assert time.monotonic() - start < 50  # not the 100 s sleep
     assert "interrupted" in r.output and "started" in r.output
     assert r.metadata["interrupted"] is True
     assert pid_gone(read_pid(pidfile))
@@ -130,7 +128,7 @@ async def test_background_child_holding_output_is_killed(root, ctx):
     pidfile = root / "bg.pid"
     start = time.monotonic()
     r = await run(ctx, f"sleep 60 & echo $! > {pidfile}; echo parent done", timeout=30)
-    assert time.monotonic() - start < 8
+    # Exit code 0, not the 30 s timeout: the call did not wait for the child holding its output.
     assert "parent done" in r.output and "[exit code 0]" in r.output
     assert "background" in r.output
     assert pid_gone(read_pid(pidfile))
