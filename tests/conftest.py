@@ -31,11 +31,23 @@ def fake_server():
 # end: run in file order, one 50 s test picked up last left every other worker idle behind it.
 # tests/durations.json (written by `make durations`, see tests/durations.py) gives the order only;
 # tests not in it keep their file order, after the slow ones.
+#
+# In-process tests through litellm share one worker (`xdist_group`): importing litellm costs
+# about 3.5 s of CPU, paid once there instead of once per worker.
+LITELLM_IN_PROCESS = ("tests/integration/providers/", "tests/adversarial/test_model_output.py",
+                      "tests/unit/providers/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
     import json
 
     if not hasattr(config, "workerinput"):
         return  # one process: file order, so module-scoped fixtures are set up once
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.nodeid.startswith(LITELLM_IN_PROCESS) and "litellm" in params.values():
+            item.add_marker(pytest.mark.xdist_group("litellm"))
     try:
         seconds = json.loads((Path(__file__).with_name("durations.json")).read_text())
     except (OSError, ValueError):

@@ -25,7 +25,8 @@ def nodeid(case: ET.Element) -> str:
         if part.startswith("test_") or part == "conftest":
             klass = parts[i + 1:]
             break
-    return "::".join(["/".join(path) + ".py", *klass, case.get("name") or ""])
+    name = (case.get("name") or "").split("@")[0]  # without xdist's @group suffix
+    return "::".join(["/".join(path) + ".py", *klass, name])
 
 
 def main(argv: list[str]) -> int:
