@@ -48,6 +48,29 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+    drop_stale_bytecode(path)
+
+
+def drop_stale_bytecode(path: Path) -> None:
+    """Remove the bytecode Python cached for `path` (a .py file just rewritten).
+
+    Python trusts `__pycache__/NAME.*.pyc` while the source's mtime (whole seconds) and size match
+    what the .pyc recorded. An edit that keeps the size (`a - b` -> `a + b`) in the same second as
+    the check that wrote the cache would run the old code: the fix looks like a failure. Only a
+    real `__pycache__` directory beside the file is touched (not one symlinked elsewhere), and
+    only its entries named for this file."""
+    if path.suffix != ".py":
+        return
+    cache = path.parent / "__pycache__"
+    with suppress(OSError):
+        if not stat.S_ISDIR(os.lstat(cache).st_mode):
+            return
+        # NAME.TAG.pyc or NAME.TAG.opt-N.pyc, for any interpreter's tag (cpython-312, pypy39...)
+        mine = re.compile(re.escape(path.stem) + r"\.[A-Za-z0-9_-]+(?:\.opt-\d+)?\.pyc")
+        for entry in os.scandir(cache):
+            if mine.fullmatch(entry.name):
+                with suppress(OSError):
+                    os.unlink(entry.path)  # an entry that is a symlink: the link goes, not its target
 
 
 def split_keepends(text: str) -> list[str]:

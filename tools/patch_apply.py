@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from realcost_agent.tools.fileops import drop_stale_bytecode
 from realcost_agent.tools.patch_match import ChunkError, apply_chunks
 from realcost_agent.tools.patch_parser import FileOp, Patch
 from realcost_agent.tools.paths import PathError, display, resolve_in_root
@@ -205,6 +206,7 @@ def commit(changes: list[FileChange]) -> None:
         for tmp, c in staged:
             os.replace(tmp, c.target)
             replaced.append(c)
+            drop_stale_bytecode(Path(c.target))
         for c in changes:
             if c.kind in ("D", "R"):
                 os.unlink(c.path)
