@@ -54,17 +54,23 @@ def _ctx(value: Any) -> int | None:
     return value if _MIN_CTX <= value <= _MAX_CTX else None
 
 
-def _json(client: Any, method: str, url: str, **kw: Any) -> Any:
-    try:
-        resp = client.request(method, url, **kw)
-    except Exception:  # noqa: BLE001 - any transport failure: the server does not say
-        return None
+def json_answer(resp: Any) -> Any:
+    """A local server's JSON answer, or None: any status but 200, or a body that is not JSON,
+    means the server does not say (the probe and the usage counts, providers/localusage.py)."""
     if resp.status_code != 200:
         return None
     try:
         return resp.json()
     except ValueError:
         return None
+
+
+def _json(client: Any, method: str, url: str, **kw: Any) -> Any:
+    try:
+        resp = client.request(method, url, **kw)
+    except Exception:  # noqa: BLE001 - any transport failure: the server does not say
+        return None
+    return json_answer(resp)
 
 
 def _ollama_ctx(client: Any, root: str, model: str) -> tuple[int | None, str]:

@@ -93,16 +93,13 @@ def o200k_usage(messages: list[Mapping[str, Any]], tools: list[Mapping[str, Any]
 
 
 async def _post(client: Any, url: str, body: dict[str, Any]) -> Any:
+    from realcost_agent.providers.localserver import json_answer
+
     try:
         resp = await client.post(url, json=body, timeout=COUNT_TIMEOUT)
     except Exception:  # noqa: BLE001 - a server without the endpoint, or gone: next way
         return None
-    if resp.status_code != 200:
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        return None
+    return json_answer(resp)
 
 
 async def _llamacpp(client: Any, root: str, body: Mapping[str, Any], out: str) -> Usage | None:
