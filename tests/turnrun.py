@@ -9,7 +9,10 @@ from realcost_agent.agent import events as ev
 from realcost_agent.agent.ops import UserInput
 
 
-async def run_turn(session: Any, prompt: str = "go", timeout: float = 30) -> list[ev.Event]:
+async def run_turn(session: Any, prompt: str = "go", timeout: float = 30, *,
+                   until_idle: bool = False) -> list[ev.Event]:
+    """`until_idle`: go on through turns that continue by themselves (a routed task escalating,
+    a hook's follow-up) up to the last TurnFinished that does not."""
     await session.start()
     session.submit(UserInput(prompt))
     seen: list[ev.Event] = []
@@ -18,7 +21,7 @@ async def run_turn(session: Any, prompt: str = "go", timeout: float = 30) -> lis
         while True:
             event = await session.next_event()
             seen.append(event)
-            if isinstance(event, ev.TurnFinished):
+            if isinstance(event, ev.TurnFinished) and not (until_idle and event.continues):
                 return
 
     try:

@@ -3,7 +3,6 @@ that prints secrets, floods, hangs or leaves children behind, and a sandboxed ho
 the project. Each case asserts what happened instead: not run, not seen, redacted, cut, killed."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -15,10 +14,10 @@ import pytest
 from realcost_agent.agent import events as ev
 from realcost_agent.agent.config import Settings, load_settings
 from realcost_agent.agent.hooks import EVENTS, parse_hooks
-from realcost_agent.agent.ops import UserInput
 from realcost_agent.agent.safety.sandbox import unavailable_reason
 from realcost_agent.agent.session import Session
 from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
+from turnrun import run_turn
 
 PY = sys.executable
 KEY = "sk-or-v1-" + "9d1e2f3a4b5c6d7e8f" * 3 + "0a1b2c3d4e5f"
@@ -54,22 +53,7 @@ def every_event(command: str) -> str:
 
 
 async def drive(s: Session, prompt: str = "go", timeout: float = 60) -> list[ev.Event]:
-    await s.start()
-    s.submit(UserInput(prompt))
-    seen: list[ev.Event] = []
-
-    async def collect() -> None:
-        while True:
-            e = await s.next_event()
-            seen.append(e)
-            if isinstance(e, ev.TurnFinished) and not e.continues:
-                return
-
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    finally:
-        await s.close()
-    return seen
+    return await run_turn(s, prompt, timeout, until_idle=True)
 
 
 def hooked(project: Path, hooks: dict, turns: list, sandbox: str = "off") -> tuple[Session, ScriptedProvider]:

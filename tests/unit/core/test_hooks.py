@@ -2,7 +2,6 @@
 in a real in-process Session with a scripted model; hooks are real programs run by bash."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -13,9 +12,9 @@ import pytest
 from realcost_agent.agent import events as ev
 from realcost_agent.agent.config import ConfigError, Settings, load_settings
 from realcost_agent.agent.hooks import MAX_STOP_FOLLOWUPS, HookSpec, RawRun, interpret, parse_hooks
-from realcost_agent.agent.ops import UserInput
 from realcost_agent.agent.session import Session
 from realcost_agent.providers.scripted import ScriptedProvider, text, tool_call
+from turnrun import run_turn
 
 PY = sys.executable
 
@@ -51,22 +50,7 @@ def session(repo: Path, tmp_path: Path, hooks: dict, turns: list, **kw) -> tuple
 
 async def until_idle(s: Session, prompt: str = "go", timeout: float = 60) -> list[ev.Event]:
     """Events up to the last TurnFinished that does not continue by itself."""
-    await s.start()
-    s.submit(UserInput(prompt))
-    seen: list[ev.Event] = []
-
-    async def collect() -> None:
-        while True:
-            e = await s.next_event()
-            seen.append(e)
-            if isinstance(e, ev.TurnFinished) and not e.continues:
-                return
-
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    finally:
-        await s.close()
-    return seen
+    return await run_turn(s, prompt, timeout, until_idle=True)
 
 
 def of(events: list, cls: type) -> list:
