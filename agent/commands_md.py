@@ -116,15 +116,8 @@ def _read_command(entry: os.DirEntry[str], place: ext.Place, root: Path,
 
 def scan(root: Path, env: Mapping[str, str] | None, problems: list[str],
          scopes: tuple[str, ...] = ("user", "project")) -> list[CustomCommand]:
-    root = Path(os.path.realpath(root))
-    found = []
-    for place in ext.places(root, env, ext.PROJECT_COMMAND_DIRS, ext.USER_COMMAND_DIRS, problems):
-        if place.scope in scopes:
-            for entry in ext.entries(place, problems):
-                command = _read_command(entry, place, root, problems)
-                if command is not None:
-                    found.append(command)
-    return found
+    return ext.collect(root, env, ext.PROJECT_COMMAND_DIRS, ext.USER_COMMAND_DIRS, problems, scopes,
+                       _read_command)
 
 
 def project_command_items(root: Path, env: Mapping[str, str] | None = None) -> list[Any]:

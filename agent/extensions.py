@@ -17,7 +17,9 @@ import re
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+T = TypeVar("T")
 
 PROJECT_SKILL_DIRS = (".agents/skills", ".claude/skills")
 USER_SKILL_DIRS = (".agents/skills", ".claude/skills")  # under the user's home
@@ -129,6 +131,22 @@ def places(root: Path, env: Mapping[str, str] | None, project_dirs: tuple[str, .
             continue
         out.append(Place(path, "project", d))
     return [p for p in out if p.path.is_dir()]
+
+
+def collect(root: Path, env: Mapping[str, str] | None, project_dirs: tuple[str, ...],
+            user_dirs: tuple[str, ...], problems: list[str], scopes: tuple[str, ...],
+            read: Callable[[os.DirEntry[str], Place, Path, list[str]], T | None]) -> list[T]:
+    """Every entry of the `scopes`' places that `read(entry, place, root, problems)` accepts,
+    user places first (skills and custom commands: agent/skills.py, agent/commands_md.py)."""
+    root = Path(os.path.realpath(root))
+    found: list[T] = []
+    for place in places(root, env, project_dirs, user_dirs, problems):
+        if place.scope in scopes:
+            for entry in entries(place, problems):
+                item = read(entry, place, root, problems)
+                if item is not None:
+                    found.append(item)
+    return found
 
 
 def entries(place: Place, problems: list[str]) -> Iterator[os.DirEntry[str]]:

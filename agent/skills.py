@@ -108,16 +108,8 @@ def _why(exc: Exception) -> str:
 def scan(root: Path, env: Mapping[str, str] | None, problems: list[str],
          scopes: tuple[str, ...] = ("user", "project")) -> list[Skill]:
     """Every well-formed skill, user ones first; malformed ones are described in `problems`."""
-    root = Path(os.path.realpath(root))
-    found: list[Skill] = []
-    for place in ext.places(root, env, ext.PROJECT_SKILL_DIRS, ext.USER_SKILL_DIRS, problems):
-        if place.scope not in scopes:
-            continue
-        for entry in ext.entries(place, problems):
-            skill = _read_skill(entry, place, root, problems)
-            if skill is not None:
-                found.append(skill)
-    return found
+    return ext.collect(root, env, ext.PROJECT_SKILL_DIRS, ext.USER_SKILL_DIRS, problems, scopes,
+                       _read_skill)
 
 
 def project_skill_items(root: Path, env: Mapping[str, str] | None = None) -> list[Any]:
