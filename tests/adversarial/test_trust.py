@@ -417,6 +417,9 @@ def test_tui_fresh_clone_trusted_applies_them(tmp_path, servers):
     try:
         child.expect_exact("Trust this project?")
         child.send("t")
+        # Typed only once the dialog is gone and the session is up: keys sent while the
+        # dialog is being dismissed have no input to land in (a loaded CI run lost them).
+        child.expect_exact("ready")
         child.send("explain this repo")
         child.send("\r")
         child.expect_exact("LIBRARY-EXPLAINED")
