@@ -9,7 +9,6 @@ and a headless one denies with the way to allow it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -18,9 +17,10 @@ from realcost_agent.agent import ops
 from realcost_agent.agent.policy import Decision
 from realcost_agent.agent.safety.grants import Grant, Grants, grant_for
 from realcost_agent.agent.safety.rules import decide_call
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     """The final decision, with what the policy saw before any question was asked."""
 

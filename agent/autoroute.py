@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from realcost_agent.agent.route_stats import ALL
 from realcost_agent.agent.routing import TIER_NAMES, Route, RoutingPolicy
+from realcost_agent.records import record
 
 
 # Task kinds, first match wins: a "fix the failing test" is a bugfix, "add a test" a test.
@@ -63,7 +64,7 @@ def size_class(context_tokens: int) -> str:
     return "large"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Features:
     kind: str
     has_check: bool
@@ -79,7 +80,7 @@ class Features:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Estimate:
     model: str
     tier: str
@@ -100,7 +101,7 @@ class Estimate:
                 f" = ~{_usd(self.real_cost)}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Choice:
     route: Route
     basis: str  # "ledger" | "rules"

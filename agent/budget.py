@@ -18,12 +18,13 @@ priced from this task's own calls so far.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class AttemptStats:
     tasks: int
     api_per_attempt: float
@@ -51,7 +52,7 @@ def attempt_stats(conn: sqlite3.Connection | None, model: str, kind: str) -> Att
                         row[3] / prompts, row[7] / row[6] / 60_000 if row[6] else None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     hand_over: bool
     spent: float

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from realcost_agent.records import record
 
 
 class ScanError(RuntimeError):
@@ -22,7 +24,7 @@ class TooManyFiles(ScanError):
     pass
 
 
-@dataclass
+@record
 class Scan:
     files: dict[str, os.stat_result] = field(default_factory=dict)  # regular files, symlinks
     dirs: dict[str, int] = field(default_factory=dict)  # every directory ("." the root): perms

@@ -37,12 +37,13 @@ import re
 import stat
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from realcost_agent.agent.checkpoint_scan import Scan, ScanError, TooManyFiles, scan_tree
 from realcost_agent.agent.shadow_git import ShadowError, ShadowRepo, read_blobs
+from realcost_agent.records import record
 from realcost_agent.tools.fileops import _umask
 
 REF_PREFIX = "refs/agent/checkpoints/"
@@ -68,7 +69,7 @@ class CheckpointLimitError(CheckpointError):
     """More files than max_files: the root is probably wrong (a home directory)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Checkpoint:
     id: int
     sha: str
@@ -80,7 +81,7 @@ class Checkpoint:
     created: bool = field(default=True, compare=False)
 
 
-@dataclass
+@record
 class RestoreReport:
     restored: list[str] = field(default_factory=list)  # existed, but differed: rewritten
     deleted: list[str] = field(default_factory=list)   # not in the checkpoint: removed

@@ -23,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
+
+from realcost_agent.records import record
 
 OUTPUT_CAP = 200_000  # characters kept while the check runs (its tail matters most)
 TAIL_CHARS = 6_000  # what the follow-up prompt and the events carry
@@ -35,7 +36,7 @@ _HEADING = re.compile(r"^#{1,6}\s*check\s*:?\s*$", re.IGNORECASE)
 _FENCE = re.compile(r"^(```+|~~~+)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckResult:
     command: str
     passed: bool

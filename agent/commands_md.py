@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from realcost_agent.agent import extensions as ext
+from realcost_agent.records import record
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # A headless prompt is taken for a command only when it looks like one: `/name`, `/name args`.
@@ -27,7 +27,7 @@ INVOCATION_RE = re.compile(r"^/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(?:\s+(.*))?$", 
 MAX_PROMPT_CHARS = 32_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CustomCommand:
     name: str
     description: str

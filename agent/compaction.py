@@ -8,10 +8,9 @@ clear message instead of summarizing summaries forever.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 from typing import Any
 
+from realcost_agent.records import record
 from realcost_agent.tools.patch_parser import patch_paths
 
 from realcost_agent.providers.base import ProviderError, ReasoningDelta, ResolvedModel, TextDelta, Usage
@@ -107,7 +106,7 @@ def render_for_summary(messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
-@dataclass
+@record
 class CompactionResult:
     messages: list[dict[str, Any]]
     usage: Usage

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping
+
+from realcost_agent.records import record
 
 
 class ConfigError(ValueError):
@@ -20,7 +22,7 @@ APPROVAL_MODES = ("read-only", "suggest", "auto-edit", "full-auto")
 PROVIDER_PATHS = ("auto", "direct", "litellm")
 
 
-@dataclass
+@record
 class Settings:
     # "auto": each task gets a tier from the routing policy (agent/routing.py, [routing] below);
     # a profile name or model id pins that model for the session.

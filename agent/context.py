@@ -16,9 +16,10 @@ fill it in `Session._turn_context`, call it from the Turn phase it belongs to.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+
+from realcost_agent.records import record
 
 if TYPE_CHECKING:
     from realcost_agent.agent import events as ev
@@ -49,7 +50,7 @@ class NoHooks:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TurnLimits:
     """The limits a turn stops at, and the stream guard's (agent/streamguard.py)."""
 
@@ -69,7 +70,7 @@ class TurnLimits:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TurnContext:
     turn_id: str
     root: Path

@@ -8,18 +8,20 @@ incompatible change.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
+
+from realcost_agent.records import record
 
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     type: ClassVar[str] = "event"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SessionStarted(Event):
     type: ClassVar[str] = "session_started"
     session_id: str
@@ -35,7 +37,7 @@ class SessionStarted(Event):
     sandboxed: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TurnStarted(Event):
     type: ClassVar[str] = "turn_started"
     turn_id: str
@@ -48,21 +50,21 @@ class TurnStarted(Event):
     origin: str = "user"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AssistantDelta(Event):
     type: ClassVar[str] = "assistant_delta"
     turn_id: str
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReasoningDelta(Event):
     type: ClassVar[str] = "reasoning_delta"
     turn_id: str
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AssistantMessage(Event):
     """One finished model response (a step): its text, reasoning and the calls it asked for."""
 
@@ -74,7 +76,7 @@ class AssistantMessage(Event):
     tool_call_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolCallStarted(Event):
     type: ClassVar[str] = "tool_call_started"
     turn_id: str
@@ -87,14 +89,14 @@ class ToolCallStarted(Event):
     paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolOutputDelta(Event):
     type: ClassVar[str] = "tool_output_delta"
     call_id: str
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolCallFinished(Event):
     type: ClassVar[str] = "tool_call_finished"
     turn_id: str
@@ -115,7 +117,7 @@ class ToolCallFinished(Event):
     removed: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ApprovalRequested(Event):
     type: ClassVar[str] = "approval_requested"
     turn_id: str
@@ -138,7 +140,7 @@ class ApprovalRequested(Event):
     protected: bool = False  # a write to a protected path (.agent/, AGENTS.md, .git/, .env*): same
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class UsageUpdated(Event):
     """One finished model call, with the figures the ledger records."""
 
@@ -171,7 +173,7 @@ class UsageUpdated(Event):
     usage_note: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TaskUpdated(Event):
     type: ClassVar[str] = "task_updated"
     task_id: int
@@ -186,7 +188,7 @@ class TaskUpdated(Event):
     real_cost: float = 0.0  # api_cost + (debug + correction) hours x hourly_rate
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelSwitched(Event):
     type: ClassVar[str] = "model_switched"
     model: str
@@ -195,7 +197,7 @@ class ModelSwitched(Event):
     reason: str = "user"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelRouted(Event):
     """The model a task runs on, chosen by routing (or pinned), and why; also each escalation."""
 
@@ -219,7 +221,7 @@ class ModelRouted(Event):
     features: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckStarted(Event):
     type: ClassVar[str] = "check_started"
     task_id: int
@@ -227,7 +229,7 @@ class CheckStarted(Event):
     attempt: int  # 1 for the task's first check
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckFinished(Event):
     type: ClassVar[str] = "check_finished"
     task_id: int
@@ -240,7 +242,7 @@ class CheckFinished(Event):
     model: str  # the model whose work was checked
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compacted(Event):
     """Older turns were summarized to fit the context window."""
 
@@ -253,7 +255,7 @@ class Compacted(Event):
     reason: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckpointCreated(Event):
     type: ClassVar[str] = "checkpoint_created"
     turn_id: str
@@ -262,7 +264,7 @@ class CheckpointCreated(Event):
     files: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckpointRestored(Event):
     type: ClassVar[str] = "checkpoint_restored"
     checkpoint_id: int
@@ -276,7 +278,7 @@ class CheckpointRestored(Event):
     not_saved: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn_id: str
@@ -304,14 +306,14 @@ CODE_UNKNOWN_MODEL = "unknown_model"  # a model name that does not resolve
 CODE_BUSY = "busy"  # an op refused because a turn is running (end the task, undo)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Warning(Event):  # noqa: A001 - the protocol's name
     type: ClassVar[str] = "warning"
     message: str
     code: str = ""  # one of the CODE_* above, or ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Error(Event):
     type: ClassVar[str] = "error"
     message: str
@@ -323,7 +325,7 @@ class Error(Event):
     code: str = ""  # one of the CODE_* above, or ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HookRan(Event):
     """One lifecycle hook ran (agent/hooks.py)."""
 
@@ -340,7 +342,7 @@ class HookRan(Event):
     call_id: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlanProposed(Event):
     """Plan mode: the model's plan, waiting for the user to approve, edit or reject it."""
 
@@ -350,7 +352,7 @@ class PlanProposed(Event):
     steps: tuple[str, ...]  # its checklist
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlanUpdated(Event):
     """The plan being carried out: set on approval, then by the model's update_plan calls."""
 
@@ -362,7 +364,7 @@ class PlanUpdated(Event):
     source: str = "update_plan"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CacheDiscarded(Event):
     """A model switch in the middle of a task: the prompt cache of the old model is thrown away
     and the conversation so far (the prefix) goes to the new model uncached. `cost` is what that
@@ -377,7 +379,7 @@ class CacheDiscarded(Event):
     cost: float | None  # None: the new model's price is unknown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HandOver(Event):
     """The task stops and goes to the developer: one more agent attempt is expected to cost more
     than finishing by hand, or would pass the task's budget (agent/budget.py)."""
@@ -393,7 +395,7 @@ class HandOver(Event):
     left: str = ""  # the failing check (or what the last turn stopped on)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class McpServerStatus(Event):
     """An MCP server's state changed: "starting", "ready" (its tools are in the tool list),
     "failed" (did not start, timed out, or died; `error` says why) or "stopped" (at exit)."""

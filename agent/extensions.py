@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import re
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+from realcost_agent.records import record
 
 T = TypeVar("T")
 
@@ -106,7 +107,7 @@ def inside(base: Path, path: Path) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Place:
     """A directory that may hold skills or commands."""
 

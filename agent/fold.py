@@ -14,13 +14,13 @@ function every surface uses (agent.report_render.api_text).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from realcost_agent.agent import events as ev
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelRow:
     """One model's calls (each call counts for the model that ran it)."""
 
@@ -46,7 +46,7 @@ class ModelRow:
         return {**dataclasses.asdict(self), "api_text": self.api_text}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Totals:
     session_id: str = ""
     # The model in use now (the last one started, routed, switched to or billed).

@@ -27,10 +27,11 @@ import asyncio
 import json
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Mapping
 
 from realcost_agent.agent import events as ev
+from realcost_agent.records import record
 
 if TYPE_CHECKING:
     from realcost_agent.agent.session import Session
@@ -52,7 +53,7 @@ class HookConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HookSpec:
     event: str
     matcher: str
@@ -118,7 +119,7 @@ def specs_from(settings_hooks: Mapping[str, Any]) -> list[HookSpec]:
     return specs
 
 
-@dataclass
+@record
 class RawRun:
     exit_code: int | None  # None: timed out, or could not start
     stdout: str
@@ -127,7 +128,7 @@ class RawRun:
     error: str = ""
 
 
-@dataclass
+@record
 class Verdict:
     """What every matching hook of one event said, combined: deny > ask > allow, block wins."""
 

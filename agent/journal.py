@@ -22,11 +22,12 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from realcost_agent.agent import events as ev
+from realcost_agent.records import record
 from realcost_agent.tools.paths import data_dir
 
 JOURNALED_EVENTS = (
@@ -116,7 +117,7 @@ class Journal:
             pass
 
 
-@dataclass
+@record
 class Resumed:
     session_id: str
     meta: dict[str, Any]

@@ -20,10 +20,11 @@ value) plus what its table sets: a key reaches a server only when the user names
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Mapping
 
 from realcost_agent.agent.config import ConfigError
+from realcost_agent.records import record
 
 # Server names become part of tool names (mcp__NAME__TOOL): letters, digits, - and _, and no
 # "__" so that the name/tool split stays unambiguous.
@@ -33,7 +34,7 @@ KEYS = frozenset({"command", "args", "env", "env_vars", "url", "headers", "enabl
                   "startup_timeout_sec", "tool_timeout_sec"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class McpServerConfig:
     name: str
     command: str | None = None

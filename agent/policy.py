@@ -6,7 +6,8 @@ Headless sessions never prompt: what would be asked is denied and the model is t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from realcost_agent.records import record
+
 
 COMMAND_TOOLS = frozenset({"run_command"})
 # Tools from MCP servers (agent/mcp_client.py) are named mcp__SERVER__TOOL.
@@ -18,7 +19,7 @@ def asks_in_auto_edit(tool_name: str) -> bool:
     return tool_name in COMMAND_TOOLS or tool_name.startswith(MCP_PREFIX)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     action: str  # "allow" | "ask" | "deny"
     reason: str = ""

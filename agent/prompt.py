@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
+from realcost_agent.records import record
 from realcost_agent.tools.gitsafe import run_git
 
 _LANGS = {
@@ -33,7 +33,7 @@ When finished, reply with a short summary of what you changed and how you verifi
 reply without a tool call only when you are done or need the user."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RepoInfo:
     root: Path
     is_git: bool

@@ -26,11 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from realcost_agent.agent.report_route import SCHEMA_PROPERTIES as _ROUTE_PROPERTIES
 from realcost_agent.agent.report_route import sections as route_sections
+from realcost_agent.records import record
 
 REPORT_VERSION = 1
 GROUPINGS = {"model": "t.model", "task": "t.id", "session": "t.session_id", "project": "t.project",
@@ -156,7 +156,7 @@ REPORT_SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass
+@record
 class Scope:
     session: str | None = None
     since: float | None = None  # unix time

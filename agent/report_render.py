@@ -8,11 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TextIO
 
+from realcost_agent.records import record
 
-@dataclass
+
+@record
 class Table:
     title: str
     headers: list[str]

@@ -25,15 +25,16 @@ ended because tool calls kept failing (malformed or repeated calls).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any, Mapping
 
 from realcost_agent.agent.words import plural
+from realcost_agent.records import record
 
 TIER_NAMES = ("light", "large", "careful")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Signals:
     """What the session knows when it picks a model."""
 
@@ -47,7 +48,7 @@ class Signals:
     tool_failures: int = 0  # turns on the current tier that stopped on failing tool calls
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RoutingPolicy:
     light: str = "gpt-oss-20b"
     large: str = "gpt-oss-120b"
@@ -90,7 +91,7 @@ class RoutingPolicy:
         return (self.light, self.large, self.careful)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Route:
     profile: str
     reason: str
@@ -205,7 +206,7 @@ def named_paths(text: str) -> list[str]:
     return list(seen)
 
 
-@dataclass
+@record
 class TaskState:
     """What the session tracks per task for routing and escalation (mutable, session-owned)."""
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from realcost_agent.agent import extensions as ext
+from realcost_agent.records import record
 from realcost_agent.tools.errors import SkillError  # raised here, caught by the tool
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*$")
@@ -36,7 +36,7 @@ MAX_BODY_CHARS = 40_000  # a SKILL.md body or one of its files, as returned to t
 MAX_FILES_SHOWN = 50
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Skill:
     name: str
     description: str

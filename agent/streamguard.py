@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
 from realcost_agent.providers.base import ReasoningDelta, StreamDelta, TextDelta, ToolCallDelta
+from realcost_agent.records import record
 
 DEFAULT_CALL_TIMEOUT = 600.0  # a slow reasoning answer takes minutes; a stuck one never ends
 DEFAULT_MAX_RESPONSE_BYTES = 1_000_000
@@ -33,7 +33,7 @@ class StreamLimit(Exception):
         self.partial = partial  # deltas were already consumed
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     idle_timeout: float | None = None
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT

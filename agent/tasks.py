@@ -9,11 +9,13 @@ Headless sessions measure nothing: their debug time is zero unless given.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
 
+from realcost_agent.records import record
 
-@dataclass
+
+@record
 class Task:
     id: int
     status: str = "active"  # "active" | "done" | "abandoned" | "ended" (a new task replaced it)

@@ -41,8 +41,10 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
+
+from realcost_agent.records import record
 
 MAX_TEXT = 200_000  # longer text is never scanned for calls
 MAX_TRAILING_CALLS = 8
@@ -64,13 +66,13 @@ _ANALYSIS_HEAD = re.compile(
 _FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TextCall:
     name: str  # as written (normalize with normalize_call)
     arguments: str  # JSON object text
 
 
-@dataclass
+@record
 class Recovered:
     """A message whose trailing part was call markup: the calls, and what text is left."""
 
@@ -296,7 +298,7 @@ def _map_args(tool: str, alias: str, arguments: str) -> str:
     return json.dumps(out)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NormalizedCall:
     name: str  # ours when known; else what the model sent
     arguments: Any
@@ -320,14 +322,14 @@ def normalize_call(raw_name: str, arguments: Any, known: Iterable[str]) -> Norma
 
 
 # -- 3. streamed fragments ----------------------------------------------------------------------
-@dataclass
+@record
 class _Slot:
     id: str | None
     name: str
     arguments: str
 
 
-@dataclass
+@record
 class CallAssembler:
     """Joins ToolCallDelta fragments into calls, splitting calls that share an index."""
 

@@ -25,9 +25,11 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping
+
+from realcost_agent.records import record
 
 # Project-settable without trust. Why each is harmless:
 HARMLESS = frozenset({
@@ -89,7 +91,7 @@ def needs_trust(key: str) -> bool:
     return key not in HARMLESS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrustItem:
     key: str      # a setting name, or AGENTS_CHECK
     value: Any    # the raw value the project asks for (JSON-able)
@@ -104,7 +106,7 @@ class TrustItem:
         return f"{text}  ({self.note})" if self.note else text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrustRequest:
     """What a project asks for that needs trust; empty for a project that asks for nothing."""
 
@@ -120,7 +122,7 @@ class TrustRequest:
         return [item.key for item in self.items]
 
 
-@dataclass
+@record
 class TrustOutcome:
     """How a settings load treated the project's trust-needing settings."""
 

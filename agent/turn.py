@@ -23,7 +23,7 @@ import asyncio
 import json
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
 from realcost_agent.agent import events as ev
@@ -35,6 +35,7 @@ from realcost_agent.agent.toolcalls import CallAssembler, normalize_call, recove
 from realcost_agent.providers.overflow import learn_window  # issue 18
 from realcost_agent.agent.callusage import received_estimate, received_usage  # issue 18
 from realcost_agent.agent.secrets import StreamRedactor
+from realcost_agent.records import record
 from realcost_agent.tools.base import Description
 from realcost_agent.providers.base import (
     Finish,
@@ -66,7 +67,7 @@ EMPTY_NUDGE = (
 )
 
 
-@dataclass
+@record
 class StepResult:
     text: str = ""
     reasoning: str = ""

@@ -22,10 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 from realcost_agent.providers.base import ResolvedModel
+from realcost_agent.records import record
 
 GET_TIMEOUT = 5.0
 CALL_TIMEOUT = 60.0
@@ -38,7 +39,7 @@ PING_MESSAGES = [
 ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     name: str
     title: str
@@ -54,7 +55,7 @@ class Target:
         return (self.models[0].api_base or "") if self.models else ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     target: str
     step: str  # "key" | "reachable" | "listed" | "tool_call" | "configured"

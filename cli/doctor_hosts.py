@@ -9,13 +9,13 @@ is not applied: set `api_host`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from realcost_agent.providers.hosts import HOSTS, HostProfile, guess_host
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnosis:
     name: str  # short id, for tests and scripts
     message: str  # what is wrong and the fix, one line

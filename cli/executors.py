@@ -19,16 +19,18 @@ import dataclasses
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
+
+from realcost_agent.records import record
 
 CellFn = Callable[["Cell"], Awaitable[dict[str, Any]]]
 EXECUTORS = ("local", "ray")
 RETRIES = 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cell:
     task: str
     model: str
@@ -46,7 +48,7 @@ class Cell:
         return slug(f"{self.task}-{self.model}-{self.repeat}")
 
 
-@dataclass
+@record
 class CellResult:
     cell: Cell
     value: dict[str, Any] | None = None

@@ -33,11 +33,12 @@ import asyncio
 import signal
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from realcost_agent.agent import events as ev
+from realcost_agent.records import record
 
 EXIT_USAGE, EXIT_INTERRUPTED, MAX_FAILED_CODE = 64, 130, 63
 WHEN = ("always", "check_fails")
@@ -52,7 +53,7 @@ class ScriptError(ValueError):
     pass
 
 
-@dataclass
+@record
 class ScriptTask:
     prompt: str
     followups: list[str] = field(default_factory=list)
@@ -62,7 +63,7 @@ class ScriptTask:
     debug_minutes: list[float] = field(default_factory=list)  # per follow-up, in order
 
 
-@dataclass
+@record
 class Script:
     tasks: list[ScriptTask]
     model: str | None = None

@@ -7,21 +7,23 @@ message was a tool call.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, AsyncIterator, Protocol, Union
 
+from realcost_agent.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class TextDelta:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReasoningDelta:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolCallDelta:
     """A fragment of a tool call; fragments with the same index belong to one call."""
 
@@ -31,7 +33,7 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
@@ -43,7 +45,7 @@ class Usage:
     estimated: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finish:
     reason: str  # "stop", "tool_calls", "length", "content_filter", ...
 
@@ -84,7 +86,7 @@ class ProviderError(Exception):
         return f"{self.backend} / {self.model}:{status} {self.message}".strip()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelParams:
     """Per-model request parameters derived from the catalogue."""
 
@@ -98,7 +100,7 @@ class ModelParams:
     parallel_tool_calls: bool | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResolvedModel:
     """A model ready to call: what the user asked for, resolved against the catalogue."""
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
 
 from realcost_agent.providers.base import ModelParams, ResolvedModel
+from realcost_agent.records import record
 
 DEFAULT_BACKEND = "openrouter"
 DEFAULT_CONTEXT_WINDOW = 131_072
@@ -23,7 +24,7 @@ CUSTOM_BACKEND = "openai-compatible"
 CUSTOM_KEY_ENV = "OPENAI_COMPAT_API_KEY"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Profile:
     name: str
     description: str
@@ -63,7 +64,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Backend:
     name: str
     title: str
@@ -454,7 +455,7 @@ def missing_key(model: ResolvedModel, env: Mapping[str, str] | None = None) -> s
             f"{where}, or choose another backend.")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetupHint:
     backend: str
     title: str

@@ -11,10 +11,11 @@ tests/integration/providers/test_host_contract.py replay these shapes through bo
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 from urllib.parse import urlsplit
+
+from realcost_agent.records import record
 
 # Where a host reports token usage in a stream.
 USAGE_LAST_CHUNK = "last_chunk"  # OpenAI's stream_options.include_usage: one final chunk
@@ -28,7 +29,7 @@ USAGE_LOCATIONS = (USAGE_LAST_CHUNK, USAGE_EVERY_CHUNK, USAGE_X_GROQ, USAGE_MISS
 ALL_REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HostProfile:
     name: str
     title: str

@@ -19,11 +19,12 @@ the user named none) and the server's window.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from realcost_agent.providers.base import ResolvedModel
+from realcost_agent.records import record
 
 PROBE_TIMEOUT = 2.0
 OLLAMA_DEFAULT_CTX = 4096  # docs.ollama.com/faq "How can I specify the context window size?"
@@ -31,7 +32,7 @@ OLLAMA_DEFAULT_CTX = 4096  # docs.ollama.com/faq "How can I specify the context 
 _MIN_CTX, _MAX_CTX = 256, 10_000_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerInfo:
     models: tuple[str, ...] = ()  # ids as /v1/models lists them
     context: int | None = None  # the window a request must fit, when the server says it

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, AsyncIterator, Mapping
 
 from realcost_agent.providers.warm import without_httpx_cli
+from realcost_agent.records import record
 
 with without_httpx_cli():  # httpx without its command-line client: a third of its import time
     import httpx
@@ -41,7 +41,7 @@ DEFAULT_IDLE_TIMEOUT = 120.0  # reasoning models can think silently for a long t
 DEFAULT_CONNECT_TIMEOUT = 15.0
 
 
-@dataclass
+@record
 class StreamState:
     """What one response has shown so far; decides how the stream ended."""
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from realcost_agent.providers.base import ResolvedModel, Usage
+from realcost_agent.records import record
 
 PRICE_FILE = "model_prices_and_context_window_backup.json"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Price:
     """USD per token."""
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence, Union
 
 from realcost_agent.providers.base import (
     Finish, ReasoningDelta, ResolvedModel, StreamDelta, TextDelta, ToolCallDelta, Usage,
 )
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _ToolCall:
     name: str
     arguments: str
@@ -68,7 +68,7 @@ def _split(s: str, pieces: int) -> list[str]:
     return [s[i : i + step] for i in range(0, len(s), step)]
 
 
-@dataclass
+@record
 class ScriptedCall:
     messages: list[dict[str, Any]]  # deep copies, as they were at call time
     tools: list[dict[str, Any]]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from realcost_agent.records import record
 
 if TYPE_CHECKING:
     from realcost_agent.tools.params import ToolParams
@@ -28,7 +30,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass
+@record
 class ToolContext:
     """What a tool may use. `root` is the resolved project root; tools never go outside it."""
 
@@ -65,7 +67,7 @@ class ToolContext:
         return d
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Description:
     """What a call does (before it runs) or did (after), told once by the tool itself so the
     tool card, the approval dialog and headless output show the same thing.
@@ -83,7 +85,7 @@ class Description:
     removed: int | None = None
 
 
-@dataclass
+@record
 class ToolResult:
     output: str
     is_error: bool = False

@@ -4,10 +4,10 @@ from __future__ import annotations
 import asyncio
 import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from realcost_agent.records import record
 from realcost_agent.tools.base import Description, Tool, ToolContext, ToolParams, ToolResult
 from realcost_agent.tools.fileops import atomic_write, diff_stats, unified_diff
 from realcost_agent.tools.filesets import BINARY_SNIFF_BYTES
@@ -64,7 +64,7 @@ class Edit(Tool):
         return planned.description()
 
 
-@dataclass
+@record
 class _Planned:
     path: Path
     rel: str

@@ -10,9 +10,10 @@ import os
 import stat
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from realcost_agent.records import record
 from realcost_agent.tools.fileops import drop_stale_bytecode
 from realcost_agent.tools.patch_match import ChunkError, apply_chunks
 from realcost_agent.tools.patch_parser import FileOp, Patch
@@ -30,7 +31,7 @@ class PatchApplyError(Exception):
         self.unchanged = unchanged
 
 
-@dataclass
+@record
 class FileChange:
     kind: str  # A(dd), M(odify), D(elete), R(ename, possibly with edits)
     rel: str  # repo-relative path of the source (or of the new file for A)

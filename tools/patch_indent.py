@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
+
+from realcost_agent.records import record
 
 TAB_WIDTH = 8
 # A line ending in one of these may be followed by a deeper one (block, bracket, continuation).
@@ -36,7 +38,7 @@ def width(ws: str) -> int:
     return len(ws.replace("\t", " " * TAB_WIDTH))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Style:
     """How the file indents: its character ('' when unknown) and its unit in that character."""
 
@@ -81,7 +83,7 @@ def _count(ws: str, char: str) -> int | None:
     return len(ws) if char and set(ws) == {char} else None
 
 
-@dataclass
+@record
 class Seq:
     """The edited region in file order, for judging candidate indentations.
 

@@ -8,10 +8,10 @@ lines are removed by position, added lines take the file's line ending and inden
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from realcost_agent.records import record
 from realcost_agent.tools.patch_indent import (
     IndentError,
     Seq,
@@ -58,7 +58,7 @@ def _key(level: int, s: str) -> str:
     return " ".join(s.translate(_PUNCT_TABLE).split())
 
 
-@dataclass
+@record
 class TextLines:
     """A file as lines without terminators; `eols` keeps each line's own ending ('' = none)."""
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from realcost_agent.records import record
 
 BEGIN = "*** Begin Patch"
 END = "*** End Patch"
@@ -31,7 +33,7 @@ class PatchSyntaxError(ValueError):
         super().__init__(f"patch line {line_no}: {message}" if line_no else message)
 
 
-@dataclass
+@record
 class Chunk:
     """One `@@` section: its anchors and its lines as (op, text), op in ' ', '-', '+'."""
 
@@ -49,7 +51,7 @@ class Chunk:
         return [t for op, t in self.lines if op != "-"]
 
 
-@dataclass
+@record
 class FileOp:
     kind: Literal["add", "update", "delete"]
     path: str
@@ -59,7 +61,7 @@ class FileOp:
     content: list[str] = field(default_factory=list)  # Add File lines, without the '+'
 
 
-@dataclass
+@record
 class Patch:
     ops: list[FileOp]
 

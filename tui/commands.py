@@ -1,10 +1,11 @@
 """Slash commands: their names, parsing and completion (the command palette offers the same)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from realcost_agent.records import record
 
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Command:
     name: str
     args: str

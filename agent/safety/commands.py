@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Callable
 
 from realcost_agent.agent.safety.shell import ShellSyntaxError, lex
 from realcost_agent.agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS, shell_script
+from realcost_agent.records import record
 
 MAX_DEPTH = 8  # nested bash -c / $( ) levels; deeper nesting is itself suspicious
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     destructive: bool
     reason: str = ""
@@ -59,7 +59,7 @@ def classify(command: str) -> Verdict:
                        command[:200])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SimpleCommand:
     text: str  # as written, VAR=x prefixes dropped: "sudo timeout 5 git push"
     core: str  # with wrappers peeled off: "git push"

@@ -18,7 +18,8 @@ Anything else runs in the sandbox as usual (and fails there if it writes .git).
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+
+from realcost_agent.records import record
 
 # Subcommands that write .git and may run outside the sandbox once approved.
 OUTSIDE = frozenset({
@@ -35,7 +36,7 @@ _STRATEGY = frozenset({"merge", "rebase", "cherry-pick", "revert"})
 _SHELL_CHARS = set("$`;|&<>(){}*?[]!\\\n\r#")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GitPlan:
     argvs: tuple[tuple[str, ...], ...]  # each: the words after `git`
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Mapping
 
 from realcost_agent.agent.policy import COMMAND_TOOLS
 from realcost_agent.agent.safety.commands import classify, simple_commands
 from realcost_agent.agent.safety.shell import ShellSyntaxError, lex
 from realcost_agent.agent.safety.wrappers import ASSIGNMENT, SHELLS, WRAPPERS
+from realcost_agent.records import record
 
 # Tools whose second word picks what they do: the grant keeps it (`git status`, not `git`).
 SUBCOMMAND_TOOLS = frozenset({
@@ -56,7 +57,7 @@ PROTECTED_GLOBS = (".agent", ".agent/*", ".git", ".git/*", ".env", ".env*", "*/.
                    "*/conftest.py")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Grant:
     tool: str
     prefix: tuple[str, ...] = ()  # run_command: the command words; (): the whole tool
@@ -131,7 +132,7 @@ def grant_for(tool_name: str, args: Any, *, destructive: bool = False,
     return Grant(tool_name)
 
 
-@dataclass
+@record
 class Grants:
     """The grants of one session."""
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
+from realcost_agent.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Repeat:
     tool: str
     count: int

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from realcost_agent.records import record
 from realcost_agent.tools.patch_parser import patch_paths
 
 # Argument names that hold a path a tool writes (any future writer using them is covered).
@@ -30,7 +31,7 @@ _PATH_KEYS = ("path", "paths", "file", "files", "file_path", "filename", "target
 _DIRS = (".agent", ".git")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hit:
     path: str  # as shown: project-relative, or absolute outside the project
     part: str  # the protected part, e.g. ".agent" or "AGENTS.md" or a directory
@@ -40,7 +41,7 @@ class Hit:
         return f"protected path {self.path} ({self.why})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProtectedPaths:
     root: Path
     instruction_names: tuple[str, ...] = ("AGENTS.md",)

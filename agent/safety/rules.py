@@ -37,10 +37,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from realcost_agent.records import record
 from realcost_agent.tools.patch_parser import patch_paths
 
 from realcost_agent.agent.config import ConfigError
@@ -53,7 +53,7 @@ from realcost_agent.agent.safety.shell import ShellSyntaxError
 ACTIONS = ("allow", "deny")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     tool: tuple[str, ...]
     pattern: str
@@ -68,13 +68,13 @@ class Rule:
         return any(fnmatch.fnmatchcase(tool_name, t) for t in self.tool)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleMatch:
     action: str
     rule: Rule
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CallDecision(Decision):
     """A policy.Decision with what led to it, for front-ends (a destructive ask looks different)."""
 

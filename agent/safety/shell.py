@@ -16,7 +16,9 @@ bash would refuse such a line too, and callers treat it conservatively.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from realcost_agent.records import record
 
 _OPERATORS = ("<<<", "<<-", "&>>", ";;&", ">>", "<<", "<&", ">&", "<>", ">|", "&>", "&&", "||",
               ";;", ";&", "|&", ";", "&", "|", "(", ")", "<", ">")
@@ -26,7 +28,7 @@ class ShellSyntaxError(ValueError):
     pass
 
 
-@dataclass
+@record
 class Lexed:
     segments: list[list[str]] = field(default_factory=list)
     subs: list[str] = field(default_factory=list)

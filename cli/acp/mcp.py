@@ -7,9 +7,11 @@ starts a server itself: `attach_mcp_servers` hands them to the core's MCP client
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from realcost_agent.records import record
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -18,7 +20,7 @@ class McpConfigError(ValueError):
     """A server config the agent cannot use; the message names the server and the field."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class McpServerConfig:
     """One MCP server as the client described it. `transport`: "stdio" | "http" | "sse"."""
 

@@ -15,10 +15,11 @@ import gc
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from realcost_agent.records import record
 from realcost_agent.tools.repomap.cache import CacheEntry, TagCache, default_cache_dir
 from realcost_agent.tools.repomap.files import MAX_FILE_BYTES, source_files
 from realcost_agent.tools.repomap.languages import language_of
@@ -50,7 +51,7 @@ def budget_for(profile: str | None, override: int | None = None, window: int | N
     return budget
 
 
-@dataclass
+@record
 class BuildStats:
     files: int = 0  # source files in the map's scope
     parsed: int = 0  # files read and parsed by this build

@@ -7,9 +7,9 @@ load makes its files count as unsupported rather than breaking the map.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from functools import lru_cache
 
+from realcost_agent.records import record
 from realcost_agent.tools.repomap.queries import QUERIES
 
 EXTENSIONS: dict[str, str] = {
@@ -45,7 +45,7 @@ def language_of(path: str) -> str | None:
     return EXTENSIONS.get(path[dot:].lower())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Grammar:
     name: str
     parser: object  # tree_sitter.Parser

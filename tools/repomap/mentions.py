@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, Mapping, Sequence
+
+from realcost_agent.records import record
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Short words only count when they look like a name: `Q`, F(), "DB", not "a" or "to".
@@ -66,7 +68,7 @@ init main index utils util helpers helper common base core lib mod module module
 types constants consts misc setup conftest app test tests spec specs defaults""".split())
 
 
-@dataclass
+@record
 class Mentions:
     personalization: dict[str, float] = field(default_factory=dict)
     boosts: dict[str, float] = field(default_factory=dict)

@@ -9,10 +9,10 @@ same inputs give bit-identical floats in every process (no set or hash order lea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from operator import itemgetter, mul, sub
 from typing import Mapping, NamedTuple, Sequence
 
+from realcost_agent.records import record
 from realcost_agent.tools.repomap.languages import language_of
 from realcost_agent.tools.repomap.queries import CONTAINER_KINDS
 
@@ -51,7 +51,7 @@ class Entry(NamedTuple):
         return -self.neg_score
 
 
-@dataclass
+@record
 class Graph:
     files: list[str]
     # per destination file: (source indices, weights normalized by each source's out-weight)
