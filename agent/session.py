@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 
@@ -51,7 +50,8 @@ _STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
 
 
 def new_session_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    # 24 random bits, as uuid4().hex[:6] gave, without importing uuid (and platform) at launch.
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
 class Session:

@@ -4,6 +4,7 @@ their served names and context windows, their overflow errors, usage when they r
 the output cap on every request, and the unstreamed fallback for tool calls."""
 from __future__ import annotations
 
+import httpx
 import pytest
 from fakehosts import SHAPES, applied_template, fake_tokens, prompt_tokens
 from fakeserver import FakeOpenAIServer, FakeToolCall, FakeTurn
@@ -54,8 +55,64 @@ async def _collect(model, messages, tools=(), kind="direct"):
 def test_each_server_tells_its_real_window(host, source):
     with FakeOpenAIServer(host=host, models=["gpt-oss-20b"]) as server:
         info = probe(server.url, "gpt-oss-20b")
+        # The plain-http probe uses the standard library's client; httpx (its client for TLS
+        # and proxies) reads the same answers.
+        assert type(localserver._client_for(server.url, 1.0)).__name__ == "_PlainHttp"
+        with httpx.Client(timeout=2.0) as client:
+            assert probe(server.url, "gpt-oss-20b", client=client) == info
     assert info.reachable and info.models == ("gpt-oss-20b",)
     assert info.context == SHAPES[host].n_ctx and info.source == source
+
+
+def test_the_probe_client_is_httpx_for_tls_a_proxy_or_credentials(monkeypatch):
+    for var in localserver._PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    pick = lambda url: type(localserver._client_for(url, 1.0)).__name__  # noqa: E731
+    assert pick("http://127.0.0.1:8080/v1") == "_PlainHttp"
+    assert pick("http://[::1]:8080/v1") == "_PlainHttp"
+    assert pick("https://127.0.0.1:8080/v1") == "Client"
+    assert pick("http://user:secret@127.0.0.1:8080/v1") == "Client"
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert pick("http://127.0.0.1:8080/v1") == "Client"
+
+
+def test_the_plain_http_probe_survives_a_server_that_closes_each_connection_and_one_that_is_gone():
+    """An HTTP/1.0 server closes after every answer: each request opens a new connection."""
+    import json
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class OneShot(BaseHTTPRequestHandler):  # protocol_version HTTP/1.0: closes every time
+        def do_GET(self):  # noqa: N802
+            if self.path == "/props":
+                body = json.dumps({"default_generation_settings": {"n_ctx": 4096}}).encode()
+            elif self.path == "/v1/models":
+                body = json.dumps({"data": [{"id": "gpt-oss-20b"}]}).encode()
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OneShot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        info = probe(f"http://127.0.0.1:{server.server_port}/v1", "gpt-oss-20b")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert info.reachable and info.models == ("gpt-oss-20b",) and info.context == 4096
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    gone = probe(f"http://127.0.0.1:{closed}/v1", "gpt-oss-20b", timeout=1.0)
+    assert not gone.reachable and gone.context is None
 
 
 def test_llama_cpp_python_does_not_say_and_the_catalogue_window_stays():
