@@ -49,6 +49,18 @@ _CLOSED = object()
 _STREAMED = (ev.AssistantDelta, ev.ReasoningDelta, ev.ToolOutputDelta)
 
 
+def after_first_request(work: Callable[[], None]) -> Callable[[], None]:
+    """Run `work` once, when a model request has next left the process; returns the remover."""
+    from realcost_agent.providers.recovery import on_request_sent
+
+    def fire() -> None:
+        remove()
+        work()
+
+    remove = on_request_sent(fire)
+    return remove
+
+
 def new_session_id() -> str:
     # 24 random bits, as uuid4().hex[:6] gave, without importing uuid (and platform) at launch.
     return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
@@ -95,7 +107,12 @@ class Session:
         self._journal_enabled = journal
         # speed (issue 19): tool names and schemas from a cache in the data dir, the tools
         # (and pydantic) loaded when the first request is on its way.
-        self.registry = registry or default_registry(cache_dir=data_dir(self.env) / "cache")
+        self.registry = registry if registry is not None else default_registry(
+            cache_dir=data_dir(self.env) / "cache")
+        # ... and they load once the first request has left, while the model thinks: started
+        # any earlier, their import shares the one interpreter with the request being built.
+        load = getattr(self.registry, "load_in_background", None)
+        self._stop_watching = after_first_request(load) if load is not None else (lambda: None)
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._listeners: list[Callable[[ev.Event], None]] = []
         # Everything bound for the model, the journal, the ledger or a screen passes through it:
@@ -460,6 +477,7 @@ class Session:
 
     async def _shutdown(self) -> None:
         self._closed = True
+        self._stop_watching()
         self._pending_inputs.clear()
         await self._stop_turn()
         if self.mcp is not None:  # MCP: every server process ends with the session

@@ -281,7 +281,9 @@ class OpenAICompatProvider:
         state = StreamState(host=profile_of(model))
         try:
             client = self._http(url)
-            mark_request_sent()  # time to first token runs from here, not from our set-up
+            # Time to first token runs from here, not from our set-up; the watchers are told
+            # once the body is on the wire (trace_request_sent).
+            mark_request_sent(on_wire_later=True)
             async with client.stream("POST", url, json=body, headers=headers,
                                      extensions={"trace": trace_request_sent}) as resp:
                 if resp.status_code >= 400:

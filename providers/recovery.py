@@ -97,22 +97,30 @@ _ON_SENT: list[Callable[[], None]] = []
 
 
 def on_request_sent(callback: Callable[[], None]) -> Callable[[], None]:
-    """Call `callback` each time a model request is about to leave; returns the remover.
-    The MCP client starts its servers after the first request, so they never delay it."""
+    """Call `callback` each time a model request has left; returns the remover. Work that can
+    wait for the model's answer starts there (the MCP servers, the tools' own import), so it
+    never competes with the request for the CPU (one interpreter: issue 19)."""
     _ON_SENT.append(callback)
     return lambda: _ON_SENT.remove(callback) if callback in _ON_SENT else None
 
 
-def mark_request_sent() -> None:
-    """Providers call this right before a request leaves (a no-op outside request_timer)."""
-    marks = _SENT.get()
-    if marks is not None:
-        marks.append(time.monotonic())
+def _notify_sent() -> None:
     for callback in list(_ON_SENT):
         try:
             callback()
         except Exception:  # noqa: BLE001 - a watcher must never fail a request
             pass
+
+
+def mark_request_sent(*, on_wire_later: bool = False) -> None:
+    """Providers call this right before a request leaves (the mark is a no-op outside
+    request_timer). `on_wire_later`: the provider reports the body on the wire itself
+    (trace_request_sent), and the on_request_sent watchers run then instead of now."""
+    marks = _SENT.get()
+    if marks is not None:
+        marks.append(time.monotonic())
+    if not on_wire_later:
+        _notify_sent()
 
 
 def refine_request_sent() -> None:
@@ -124,9 +132,11 @@ def refine_request_sent() -> None:
 
 async def trace_request_sent(name: str, info: object) -> None:
     """httpcore's `trace` extension: refines the mark when the request body is on the wire,
-    so the client's own first-use set-up (lazy imports, the connection pool) is not TTFT."""
+    so the client's own first-use set-up (lazy imports, the connection pool) is not TTFT, and
+    tells the on_request_sent watchers."""
     if name.endswith("send_request_body.complete"):
         refine_request_sent()
+        _notify_sent()
 
 
 @contextmanager

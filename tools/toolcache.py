@@ -7,8 +7,9 @@ source file of this package (name, size, mtime), pydantic's version file and the
 A key that does not match, or no cache, means building them the normal way and writing the cache.
 
 `LazyToolRegistry` is a ToolRegistry whose names and schemas come from that cache; the tools
-themselves load on first use, which `schemas()` starts in a background thread, so they load
-while the first request waits for the model. Loading them also re-checks the cache against the
+themselves load on first use, or ahead in a background thread (`load_in_background`), which
+the session starts once its first request has left, so they load while the model thinks and
+never compete with the request for the CPU. Loading them also re-checks the cache against the
 live schemas and rewrites it if they differ: what the model is sent is what the tools validate.
 """
 from __future__ import annotations
@@ -120,9 +121,9 @@ class LazyToolRegistry(ToolRegistry):
         return super().resolve_name(raw)
 
     def schemas(self) -> list[dict[str, Any]]:
-        if self._loaded is None and self._schemas is not None:
-            self.load_in_background()
-        elif self._loaded is None or self._schemas is None or len(self._loaded) != len(self._schemas):
+        # The cached schemas until the tools load (the session starts that once its first
+        # request has left: load_in_background), then the live ones, computed once at the load.
+        if self._schemas is None or (self._loaded is not None and len(self._loaded) != len(self._schemas)):
             return super().schemas()  # loaded with no cache, or a tool registered since
         return json.loads(json.dumps(self._schemas))  # a copy: callers may adjust theirs
 

@@ -146,3 +146,92 @@ def test_the_quick_exit_keeps_exit_codes_output_and_exit_handlers(body, status, 
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     assert (proc.returncode, proc.stdout, proc.stderr.strip()) == (status, out, err)
+
+
+async def test_the_tools_load_once_the_first_request_has_left_not_while_it_is_built(tmp_path: Path) -> None:
+    """Their import (pydantic and every tool) would share the one interpreter with the request
+    being built; started when the request leaves, it runs while the model thinks."""
+    import asyncio
+
+    from realcost_agent.agent.session import Session
+    from realcost_agent.providers.base import TextDelta, Usage
+    from realcost_agent.providers.recovery import mark_request_sent
+    from realcost_agent.tools.registry import default_registry
+
+    cache = tmp_path / "cache"
+    default_registry(cache_dir=cache).schemas()  # a warm schema cache, as after a first run
+    registry = default_registry(cache_dir=cache)
+    seen: list[tuple[str, bool]] = []
+
+    def loading() -> bool:
+        return registry.loaded or registry._loader is not None
+
+    class Provider:
+        name = "watch"
+
+        async def aclose(self):
+            return None
+
+        async def stream(self, messages, tools, model):
+            seen.append(("building", loading()))
+            mark_request_sent()
+            seen.append(("left", loading()))
+            yield TextDelta("ok")
+            yield Usage(5, 1)
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AGENT_DATA_HOME": str(tmp_path / "d")}
+    session = Session(Settings(ledger=False, checkpoints=False), tmp_path, env=env,
+                      provider_factory=lambda m: Provider(), registry=registry,
+                      output_dir=tmp_path / "out")
+    from turnrun import run_turn
+
+    await asyncio.wait_for(run_turn(session, "hi"), 30)
+    await session.close()
+    assert seen == [("building", False), ("left", True)]
+    registry.get("edit")  # and the load finishes: the tools are there
+    assert registry.loaded
+
+
+def test_the_direct_provider_tells_the_watchers_once_the_body_is_on_the_wire() -> None:
+    """openai_compat marks the request before its client's first-use set-up and tells the
+    on_request_sent watchers only from httpcore's trace, once per request that left."""
+    import asyncio
+
+    from fakeserver import FakeOpenAIServer, FakeTurn
+
+    from realcost_agent.providers import recovery
+    from realcost_agent.providers.catalogue import resolve_model
+    from realcost_agent.providers.factory import make_provider
+
+    told: list[int] = []
+    with FakeOpenAIServer() as server:
+        server.add(FakeTurn(content="one"), FakeTurn(content="two"))
+        model = resolve_model("gpt-oss-20b", api_base=server.url, env={})
+        provider = make_provider(model, force="direct", env={})
+        remove = recovery.on_request_sent(lambda: told.append(len(server.model_requests)))
+
+        async def go() -> None:
+            try:
+                for _ in range(2):
+                    with recovery.request_timer() as marks:
+                        async for _ in provider.stream([{"role": "user", "content": "hi"}], [], model):
+                            pass
+                    assert len(marks) == 1
+            finally:
+                await provider.aclose()
+
+        try:
+            asyncio.run(go())
+        finally:
+            remove()
+    assert len(told) == 2 and len(server.model_requests) == 2
+    # Not at the mark (before the client's set-up): a watcher added at the mark sees nothing.
+    calls: list[str] = []
+    remove = recovery.on_request_sent(lambda: calls.append("x"))
+    try:
+        recovery.mark_request_sent(on_wire_later=True)
+        assert calls == []
+        recovery.mark_request_sent()
+        assert calls == ["x"]
+    finally:
+        remove()

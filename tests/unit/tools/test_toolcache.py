@@ -46,7 +46,7 @@ def test_a_wrong_cache_with_the_right_key_is_corrected_when_the_tools_load(tmp_p
     (tmp_path / toolcache.CACHE_FILE).write_text(json.dumps(
         {"key": toolcache.cache_key(), "names": names, "schemas": [{"x": 1}] * len(names)}))
     reg = default_registry(cache_dir=tmp_path)
-    reg.schemas()  # from the cache, and starts loading the tools
+    reg.schemas()  # from the cache
     assert reg.get("edit") is not None  # waits for the load
     assert json.loads((tmp_path / toolcache.CACHE_FILE).read_text())["schemas"] == schemas
     assert default_registry(cache_dir=tmp_path).schemas() == schemas
@@ -61,7 +61,7 @@ def test_the_session_path_does_not_import_pydantic_or_the_tools(tmp_path: Path) 
         f"reg = default_registry(cache_dir={str(tmp_path)!r})\n"
         "names = reg.names(); 'edit' in reg; reg.resolve_name('functions.edit')\n"
         "before = [m for m in ('pydantic', 'realcost_agent.tools.edit') if m in sys.modules]\n"
-        "schemas = reg.schemas()\n"  # from the cache; the tools start loading in a thread
+        "schemas = reg.schemas()\n"  # from the cache
         "reg.get('edit')\n"
         "print(json.dumps([before, 'pydantic' in sys.modules, len(schemas)]))\n"
     )
