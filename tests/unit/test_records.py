@@ -264,3 +264,57 @@ def test_the_project_makes_its_dataclasses_with_record():
                         if name == "dataclass":
                             bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not bad, "use realcost_agent.records.record:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def init_cache(tmp_path, monkeypatch):
+    """records' compiled-__init__ cache in a file of the test's own, starting empty."""
+    import realcost_agent.records as records
+
+    path = tmp_path / "records.init-cache"
+    monkeypatch.setattr(records, "_cache_file", lambda: str(path))
+    monkeypatch.setattr(records, "_CODE", None)
+    monkeypatch.setattr(records, "_USED", set())
+    monkeypatch.setattr(records, "_NEW", 0)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    return records, path
+
+
+def _shape(name="Cached"):
+    return type(name, (), {"__annotations__": {"a": int, "b": str, "c": list},
+                           "b": "b", "c": field(default_factory=list)})
+
+
+def test_a_compiled_init_is_kept_between_runs_and_read_back(init_cache):
+    records, path = init_cache
+    first = record(frozen=True)(_shape())
+    assert records._NEW == 1 and not path.exists()
+    records._save()  # what the exit does
+    from importlib.util import MAGIC_NUMBER
+
+    assert path.read_bytes().startswith(MAGIC_NUMBER)
+    records._CODE, records._NEW = None, 0  # a new run
+    again = record(frozen=True)(_shape())
+    assert records._NEW == 0  # nothing compiled: the code came from the file
+    assert again(1) == again(1, "b", []) and repr(again(1)) == "Cached(a=1, b='b', c=[])"
+    assert again(1).c is not again(1).c and first(2, "x") != again(2, "x")  # other classes
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"\x00" * 64])
+def test_a_damaged_or_foreign_cache_is_ignored(init_cache, content):
+    records, path = init_cache
+    path.write_bytes(content)
+    cls = record(_shape("Damaged"))
+    assert records._NEW == 1 and cls(1).a == 1
+    records._save()
+    records._CODE, records._NEW = None, 0
+    record(_shape("Damaged"))
+    assert records._NEW == 0  # rewritten whole on save
+
+
+def test_no_cache_is_written_when_bytecode_writing_is_off(init_cache, monkeypatch):
+    records, path = init_cache
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    record(_shape("Off"))
+    records._save()
+    assert not path.exists()
